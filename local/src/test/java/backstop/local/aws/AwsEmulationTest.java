@@ -1,0 +1,86 @@
+package backstop.local.aws;
+
+import backstop.core.aws.AwsClients;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class AwsEmulationTest {
+
+    @Test
+    void dynamoDbAndEventBridge_should_answerTheRealSdk_when_emulationIsShared() {
+        AwsEmulation emulation = AwsEmulation.shared();
+        try (AwsClients clients = AwsClients.create(emulation.target(null))) {
+            String table = "emulation-" + UUID.randomUUID();
+            clients.dynamoDb().createTable(r -> r.tableName(table).billingMode(BillingMode.PAY_PER_REQUEST)
+                    .attributeDefinitions(AttributeDefinition.builder().attributeName("pk").attributeType(ScalarAttributeType.S).build())
+                    .keySchema(KeySchemaElement.builder().attributeName("pk").keyType(KeyType.HASH).build()));
+            clients.dynamoDb().putItem(r -> r.tableName(table).item(Map.of("pk", AttributeValue.fromS("a"),
+                    "n", AttributeValue.fromN("7"))));
+
+            var item = clients.dynamoDb().getItem(r -> r.tableName(table).key(Map.of("pk", AttributeValue.fromS("a")))
+                    .consistentRead(true)).item();
+            assertThat(item.get("n").n()).isEqualTo("7");
+
+            String bus = "bus-" + UUID.randomUUID();
+            clients.eventBridge().createEventBus(r -> r.name(bus));
+            var result = clients.eventBridge().putEvents(r -> r.entries(e -> e.eventBusName(bus).source("ccp-backstop")
+                    .detailType("Agent Set Offline").detail("{\"userId\":\"u1\"}")));
+            assertThat(result.failedEntryCount()).isZero();
+            assertThat(result.entries()).singleElement().satisfies(e -> assertThat(e.eventId()).isNotBlank());
+        }
+    }
+
+    @Test
+    void motoSubprocess_should_stop_when_itsJvmIsKilled() throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process child = new ProcessBuilder(List.of(java.toString(), "-cp", System.getProperty("java.class.path"),
+                AwsEmulationChild.class.getName()))
+                .redirectErrorStream(true).start();
+        int port;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            String portLine = null;
+            while ((line = out.readLine()) != null) {
+                if (line.startsWith("endpoint=")) {
+                    portLine = line;
+                    break;
+                }
+            }
+            assertThat(portLine).as("child printed its endpoint").isNotNull();
+            port = Integer.parseInt(portLine.substring(portLine.lastIndexOf(':') + 1));
+            assertThat(accepts(port)).isTrue();
+
+            child.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook runs
+        }
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> !accepts(port));
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+}

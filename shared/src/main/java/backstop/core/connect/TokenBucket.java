@@ -1,0 +1,61 @@
+package backstop.core.connect;
+
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * A token bucket: {@code ratePerSecond} tokens a second, at most {@code burst} saved up.
+ * Connect's quota is such a bucket per account and operation (2 rps, burst 5), so the emulator enforces
+ * one with {@link #tryAcquire()} and the reconciler paces itself under one with {@link #acquire()}.
+ */
+public final class TokenBucket {
+    private final double ratePerNano;
+    private final double burst;
+    private final LongSupplier nanoTime;
+    private double tokens;
+    private long last;
+
+    public TokenBucket(double ratePerSecond, int burst) {
+        this(ratePerSecond, burst, System::nanoTime);
+    }
+
+    public TokenBucket(double ratePerSecond, int burst, LongSupplier nanoTime) {
+        if (!(ratePerSecond > 0) || burst < 1) {
+            throw new IllegalArgumentException("rate must be > 0 and burst >= 1, got " + ratePerSecond + "/" + burst);
+        }
+        this.ratePerNano = ratePerSecond / TimeUnit.SECONDS.toNanos(1);
+        this.burst = burst;
+        this.nanoTime = nanoTime;
+        this.tokens = burst;
+        this.last = nanoTime.getAsLong();
+    }
+
+    /** Takes a token if one is there; never waits. */
+    public synchronized boolean tryAcquire() {
+        refill();
+        if (tokens >= 1) {
+            tokens -= 1;
+            return true;
+        }
+        return false;
+    }
+
+    /** Nanoseconds until a token is there (0 when one is there now). */
+    public synchronized long nanosUntilToken() {
+        refill();
+        return tokens >= 1 ? 0 : (long) Math.ceil((1 - tokens) / ratePerNano);
+    }
+
+    /** Waits for a token. */
+    public void acquire() throws InterruptedException {
+        while (!tryAcquire()) {
+            TimeUnit.NANOSECONDS.sleep(Math.max(nanosUntilToken(), 100_000));
+        }
+    }
+
+    private void refill() {
+        long now = nanoTime.getAsLong();
+        tokens = Math.min(burst, tokens + (now - last) * ratePerNano);
+        last = now;
+    }
+}
