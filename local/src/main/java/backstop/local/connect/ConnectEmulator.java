@@ -591,7 +591,7 @@ public final class ConnectEmulator implements AutoCloseable {
                 return null;
             }
             String operation = first(query, "operation");
-            return Map.of("calls", operation == null ? calls() : calls(operation));
+            return Map.of("calls", (operation == null ? calls() : calls(operation)).stream().map(ConnectEmulator::callJson).toList());
         }
         if (path.equals("/_emulator/faults")) {
             if (method.equals("DELETE")) {
@@ -621,22 +621,22 @@ public final class ConnectEmulator implements AutoCloseable {
         if ((m = ADMIN_AGENTS.matcher(path)).matches()) {
             String instanceId = decode(m.group(1));
             if (method.equals("GET")) {
-                return Map.of("agents", agents(instanceId));
+                return Map.of("agents", agents(instanceId).stream().map(ConnectEmulator::agentJson).toList());
             }
             EmulatedAgent agent = addAgent(instanceId, body.path("userId").asText(null), body.path("username").asText(),
                     body.path("firstName").asText(""), body.path("lastName").asText(""),
                     body.path("routingProfileId").asText(null), body.path("status").asText("Offline"));
-            return agentView(instanceId, agent.id);
+            return agentJson(agentView(instanceId, agent.id));
         }
         if ((m = ADMIN_AGENT.matcher(path)).matches() && method.equals("GET")) {
-            return agentView(decode(m.group(1)), decode(m.group(2)));
+            return agentJson(agentView(decode(m.group(1)), decode(m.group(2))));
         }
         if ((m = ADMIN_AGENT_STATUS.matcher(path)).matches() && method.equals("PUT")) {
             String instanceId = decode(m.group(1));
             String statusId = body.hasNonNull("statusId") ? body.get("statusId").asText()
                     : statusIdByName(instanceId, body.path("statusName").asText());
             setStatusFromCcp(instanceId, decode(m.group(2)), statusId);
-            return agentView(instanceId, decode(m.group(2)));
+            return agentJson(agentView(instanceId, decode(m.group(2))));
         }
         if ((m = ADMIN_AGENT_CONTACT.matcher(path)).matches()) {
             String instanceId = decode(m.group(1));
@@ -646,7 +646,7 @@ public final class ConnectEmulator implements AutoCloseable {
             } else {
                 startContact(instanceId, userId);
             }
-            return agentView(instanceId, userId);
+            return agentJson(agentView(instanceId, userId));
         }
         throw ConnectError.notFound("no admin route " + method + " " + path);
     }
@@ -673,7 +673,37 @@ public final class ConnectEmulator implements AutoCloseable {
         EmulatedInstance instance = instance(instanceId);
         List<Map<String, Object>> statuses = instance.statuses.values().stream()
                 .map(s -> Map.<String, Object>of("id", s.id, "name", s.name, "type", s.type.name())).toList();
-        return Map.of("instanceId", instance.id, "arn", instance.arn(), "statuses", statuses, "agents", agents(instanceId));
+        return Map.of("instanceId", instance.id, "arn", instance.arn(), "statuses", statuses,
+                "agents", agents(instanceId).stream().map(ConnectEmulator::agentJson).toList());
+    }
+
+    private static Map<String, Object> agentJson(AgentView view) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("userId", view.userId());
+        json.put("username", view.username());
+        json.put("firstName", view.firstName());
+        json.put("lastName", view.lastName());
+        json.put("agentArn", view.agentArn());
+        json.put("routingProfileId", view.routingProfileId());
+        json.put("statusId", view.statusId());
+        json.put("statusName", view.statusName());
+        json.put("statusType", view.statusType().name());
+        json.put("statusStart", view.statusStart().toEpochMilli());
+        json.put("nextStatusName", view.nextStatusName());
+        json.put("contactId", view.contactId());
+        return json;
+    }
+
+    private static Map<String, Object> callJson(ConnectCall call) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("operation", call.operation());
+        json.put("instanceId", call.instanceId());
+        json.put("userId", call.userId());
+        json.put("statusId", call.statusId());
+        json.put("at", call.at().toEpochMilli());
+        json.put("httpStatus", call.httpStatus());
+        json.put("outcome", call.outcome());
+        return json;
     }
 
     // ---------------------------------------------------------------- helpers

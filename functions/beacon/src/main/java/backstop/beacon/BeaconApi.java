@@ -1,0 +1,138 @@
+package backstop.beacon;
+
+import backstop.core.agent.AgentStatus;
+import backstop.core.config.BackstopConfig;
+import backstop.core.http.ApiError;
+import backstop.core.http.HttpRequest;
+import backstop.core.http.HttpResponse;
+import backstop.core.json.Json;
+import backstop.core.json.JsonException;
+import backstop.core.json.JsonObject;
+import backstop.core.session.CloseReason;
+import backstop.core.session.SessionId;
+import backstop.core.session.SessionToken;
+import backstop.core.transition.OfflineOutcome;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The HTTP edge of the three routes: content type, size, origin, JSON shape, then one service call, then
+ * the status code and body of the contract. Everything a client sent wrong is a 4xx with our own message.
+ */
+public final class BeaconApi {
+    private static final Logger LOG = LoggerFactory.getLogger(BeaconApi.class);
+    public static final String REGISTER = "POST /sessions";
+    public static final String HEARTBEAT = "POST /sessions/{sessionId}/heartbeat";
+    public static final String CLOSE = "POST /sessions/{sessionId}/close";
+    public static final int MAX_BODY_BYTES = 4096;
+
+    private final BackstopConfig config;
+    private final BeaconService service;
+
+    public BeaconApi(BackstopConfig config, BeaconService service) {
+        this.config = config;
+        this.service = service;
+    }
+
+    public HttpResponse handle(HttpRequest request) {
+        try {
+            checkOrigin(request);
+            return switch (request.route()) {
+                case REGISTER -> register(body(request));
+                case HEARTBEAT -> heartbeat(sessionId(request), body(request));
+                case CLOSE -> close(sessionId(request), body(request));
+                default -> HttpResponse.error(ApiError.notFound("no such route"));
+            };
+        } catch (ApiError e) {
+            return HttpResponse.error(e);
+        } catch (JsonException e) {
+            return HttpResponse.error(ApiError.badRequest(e.getMessage()));
+        } catch (RuntimeException e) {
+            LOG.error("{} failed for session {}", request.route(), request.pathParameters().get("sessionId"), e);
+            return HttpResponse.error(new ApiError(500, "internal", "the backstop could not handle this request; try again"));
+        }
+    }
+
+    private HttpResponse register(JsonObject body) {
+        String agentArn = body.requiredString("agentArn", 256);
+        BeaconService.Registration registration = service.register(agentArn, status(body));
+        Map<String, Object> response = new LinkedHashMap<>();
+        response.put("sessionId", registration.sessionId().value());
+        response.put("token", registration.token().reveal());
+        response.put("heartbeatSeconds", registration.heartbeatSeconds());
+        response.put("staleAfterSeconds", registration.staleAfterSeconds());
+        response.put("restore", registration.restore().map(BeaconApi::statusJson).orElse(null));
+        return HttpResponse.json(201, response);
+    }
+
+    private HttpResponse heartbeat(SessionId id, JsonObject body) {
+        service.heartbeat(id, token(body), status(body));
+        return HttpResponse.empty(204);
+    }
+
+    private HttpResponse close(SessionId id, JsonObject body) {
+        CloseReason reason = CloseReason.fromBeacon(body.string("reason", 32).orElse("pagehide"));
+        OfflineOutcome outcome = service.close(id, token(body), reason, status(body));
+        return HttpResponse.json(202, Map.of("offline", outcome.value()));
+    }
+
+    private void checkOrigin(HttpRequest request) {
+        // A beacon from any page reaches us (text/plain needs no preflight); a browser always says where from.
+        Optional<String> origin = request.header("origin");
+        if (origin.isPresent() && !config.allowsOrigin(origin.get())) {
+            throw ApiError.forbidden("origin_not_allowed", "requests from this origin are not accepted");
+        }
+    }
+
+    private static JsonObject body(HttpRequest request) {
+        if (request.body().length > MAX_BODY_BYTES) {
+            throw new ApiError(413, "payload_too_large", "the body must be at most " + MAX_BODY_BYTES + " bytes");
+        }
+        String type = request.header("content-type").orElse("").toLowerCase(Locale.ROOT);
+        String mediaType = type.split(";", 2)[0].trim();
+        if (!mediaType.equals("text/plain") && !mediaType.equals("application/json")) {
+            throw new ApiError(415, "unsupported_media_type", "send JSON as text/plain or application/json");
+        }
+        return Json.parseObject(request.body());
+    }
+
+    private static SessionId sessionId(HttpRequest request) {
+        String raw = request.pathParameters().get("sessionId");
+        if (!SessionId.isWellFormed(raw)) {
+            throw ApiError.badRequest("the session id in the path is malformed");
+        }
+        return new SessionId(raw);
+    }
+
+    private static SessionToken token(JsonObject body) {
+        String text = body.requiredString("token", 64);
+        try {
+            return SessionToken.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.forbidden("bad_token", "the token does not belong to this session");
+        }
+    }
+
+    private static Optional<AgentStatus> status(JsonObject body) {
+        return body.object("status").map(status -> {
+            try {
+                return new AgentStatus(status.requiredString("name", AgentStatus.MAX_NAME),
+                        status.string("arn", AgentStatus.MAX_ARN).orElse(null));
+            } catch (IllegalArgumentException e) {
+                throw ApiError.badRequest(e.getMessage());
+            }
+        });
+    }
+
+    private static Map<String, Object> statusJson(AgentStatus status) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("name", status.name());
+        json.put("arn", status.arn());
+        return json;
+    }
+}

@@ -1,0 +1,73 @@
+package backstop.beacon;
+
+import backstop.core.aws.AwsClients;
+import backstop.core.config.BackstopConfig;
+import backstop.core.http.HttpRequest;
+import backstop.core.http.HttpResponse;
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import software.amazon.lambda.powertools.logging.PowertoolsLogging;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Lambda entry point for the HTTP API (payload format 2.0): event in, one call to {@link BeaconApi}, response out.
+ */
+public final class BeaconHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
+    private final BeaconApi api;
+
+    /** Production: configuration from the environment, clients built once per container. */
+    public BeaconHandler() {
+        this(production());
+    }
+
+    public BeaconHandler(BeaconApi api) {
+        this.api = api;
+    }
+
+    private static BeaconApi production() {
+        BackstopConfig config = BackstopConfig.fromEnvironment();
+        AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()));
+        return BeaconWiring.api(config, clients, Clock.systemUTC());
+    }
+
+    @Override
+    public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
+        // Adds the request id and cold-start flag to every log line of this invocation (no AspectJ needed).
+        HttpResponse response = PowertoolsLogging.withLogging(context, () -> api.handle(toRequest(event)));
+        return APIGatewayV2HTTPResponse.builder()
+                .withStatusCode(response.status())
+                .withHeaders(response.headers())
+                .withBody(response.body())
+                .withIsBase64Encoded(false)
+                .build();
+    }
+
+    static HttpRequest toRequest(APIGatewayV2HTTPEvent event) {
+        Map<String, String> headers = new HashMap<>();
+        if (event.getHeaders() != null) {
+            event.getHeaders().forEach((name, value) -> headers.put(name.toLowerCase(Locale.ROOT), value));
+        }
+        byte[] body;
+        if (event.getBody() == null) {
+            body = new byte[0];
+        } else if (event.getIsBase64Encoded()) {
+            try {
+                body = Base64.getDecoder().decode(event.getBody());
+            } catch (IllegalArgumentException e) {
+                body = new byte[] {0}; // not base64: let the JSON check answer 400
+            }
+        } else {
+            body = event.getBody().getBytes(StandardCharsets.UTF_8);
+        }
+        Map<String, String> path = event.getPathParameters() == null ? Map.of() : event.getPathParameters();
+        return new HttpRequest(event.getRouteKey() == null ? "" : event.getRouteKey(), path, headers, body);
+    }
+}

@@ -1,0 +1,148 @@
+package backstop.beacon;
+
+import backstop.core.agent.AgentRef;
+import backstop.core.agent.AgentStatus;
+import backstop.core.config.BackstopConfig;
+import backstop.core.connect.ConnectAgentStatus;
+import backstop.core.connect.ConnectFailure;
+import backstop.core.http.ApiError;
+import backstop.core.session.AgentRecord;
+import backstop.core.session.CloseReason;
+import backstop.core.session.CloseRequest;
+import backstop.core.session.CloseResult;
+import backstop.core.session.HeartbeatResult;
+import backstop.core.session.NewSession;
+import backstop.core.session.Session;
+import backstop.core.session.SessionId;
+import backstop.core.session.SessionStore;
+import backstop.core.session.SessionToken;
+import backstop.core.transition.OfflineOutcome;
+import backstop.core.transition.OfflineTransitions;
+import backstop.core.transition.Transition;
+import backstop.core.transition.TransitionState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The rules of the three routes: who may register, what a heartbeat may touch (DynamoDB only, never Connect),
+ * and when a close sets the agent Offline (when no other session of theirs is open and they are not exempt).
+ */
+public final class BeaconService {
+    private static final Logger LOG = LoggerFactory.getLogger(BeaconService.class);
+    /** Re-read the agent's routing profile from Connect at most this often (DescribeUser has its own quota). */
+    static final Duration PROFILE_MAX_AGE = Duration.ofHours(12);
+    /** The closer works on the new transition at once; the reconciler takes over only after this lease. */
+    static final Duration CLOSE_LEASE = Duration.ofSeconds(60);
+
+    private final BackstopConfig config;
+    private final SessionStore store;
+    private final ConnectAgentStatus connect;
+    private final OfflineTransitions transitions;
+    private final Clock clock;
+    private final SecureRandom random;
+
+    public BeaconService(BackstopConfig config, SessionStore store, ConnectAgentStatus connect,
+                         OfflineTransitions transitions, Clock clock, SecureRandom random) {
+        this.config = config;
+        this.store = store;
+        this.connect = connect;
+        this.transitions = transitions;
+        this.clock = clock;
+        this.random = random;
+    }
+
+    /** What the page gets back from registering. */
+    public record Registration(SessionId sessionId, SessionToken token, int heartbeatSeconds, int staleAfterSeconds,
+                               Optional<AgentStatus> restore) {
+    }
+
+    public Registration register(String agentArn, Optional<AgentStatus> status) {
+        AgentRef agent = AgentRef.parseArn(agentArn)
+                .orElseThrow(() -> ApiError.badRequest("agentArn must be an agent ARN: arn:aws:connect:<region>:<account>:instance/<id>/agent/<userId>"));
+        if (!agent.instance().equals(config.connectInstance())) {
+            throw ApiError.forbidden("foreign_instance", "this backstop serves another Connect instance");
+        }
+        Instant now = clock.instant();
+        Optional<AgentRecord> known = store.findAgent(agent);
+        Optional<String> profile = known.flatMap(AgentRecord::routingProfileId);
+        Optional<String> freshProfile = Optional.empty();
+        boolean stale = known.flatMap(AgentRecord::profileCheckedAt)
+                .map(checked -> checked.plus(PROFILE_MAX_AGE).isBefore(now)).orElse(true);
+        if (stale) {
+            try {
+                freshProfile = Optional.of(connect.routingProfileOf(agent.userId())
+                        .orElseThrow(() -> ApiError.forbidden("unknown_agent", "no such agent in this Connect instance")));
+                profile = freshProfile;
+            } catch (ConnectFailure failure) {
+                // Registering matters more than knowing the profile: without a session there is no backstop.
+                LOG.warn("routing profile of agent {} not checked: {}", agent.userId(), failure.code());
+            }
+        }
+        boolean exempt = profile.map(config.exemptRoutingProfileIds()::contains).orElse(false);
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.createSession(new NewSession(id, agent, token.hash(), now, status, freshProfile, exempt));
+        LOG.info("session {} registered for agent {}{}", id, agent.userId(), exempt ? " (exempt)" : "");
+        return new Registration(id, token, config.heartbeatSeconds(), config.staleAfterSeconds(), Optional.empty());
+    }
+
+    public void heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status) {
+        HeartbeatResult result = store.heartbeat(id, token, status, clock.instant());
+        switch (result) {
+            case RECORDED -> { }
+            case UNKNOWN_SESSION -> throw ApiError.notFound("no such session");
+            case BAD_TOKEN -> throw ApiError.forbidden("bad_token", "the token does not belong to this session");
+            case SESSION_CLOSED -> throw new ApiError(410, "session_closed", "the session is closed; register again");
+        }
+    }
+
+    public OfflineOutcome close(SessionId id, SessionToken token, CloseReason reason, Optional<AgentStatus> status) {
+        Session session = store.findSession(id).orElseThrow(() -> ApiError.notFound("no such session"));
+        if (!token.matches(session.tokenHash())) {
+            throw ApiError.forbidden("bad_token", "the token does not belong to this session");
+        }
+        Instant now = clock.instant();
+        String claim = UUID.randomUUID().toString();
+        CloseResult result = store.close(new CloseRequest(id, reason, status, now, session.exempt(), claim,
+                now.plus(CLOSE_LEASE), Optional.empty()));
+        return switch (result) {
+            case CloseResult.Closed closed -> closed.transition()
+                    .filter(t -> t.state() == TransitionState.PENDING)
+                    .map(t -> setOfflineNow(t, claim))
+                    .orElse(closed.outcome());
+            case CloseResult.AlreadyClosed already -> outcomeOf(already.session());
+            case CloseResult.Unknown unknown -> throw ApiError.notFound("no such session");
+            case CloseResult.StillAlive alive -> throw new IllegalStateException("a beacon close has no staleness condition");
+        };
+    }
+
+    private OfflineOutcome setOfflineNow(Transition transition, String claim) {
+        return switch (transitions.attempt(transition, claim, false)) {
+            case DONE -> OfflineOutcome.DONE;
+            case FAILED -> OfflineOutcome.FAILED;
+            case RETRY_SCHEDULED, CLAIM_LOST -> OfflineOutcome.PENDING;
+        };
+    }
+
+    /** A repeated close answers what the first one decided, updated by what became of its transition. */
+    private OfflineOutcome outcomeOf(Session session) {
+        OfflineOutcome recorded = session.closeOutcome().orElse(OfflineOutcome.NOT_NEEDED);
+        if (recorded != OfflineOutcome.PENDING) {
+            return recorded;
+        }
+        return store.findTransition(session.id()).map(t -> switch (t.state()) {
+            case DONE -> OfflineOutcome.DONE;
+            case NOT_NEEDED -> OfflineOutcome.NOT_NEEDED;
+            case EXEMPT -> OfflineOutcome.EXEMPT;
+            case FAILED -> OfflineOutcome.FAILED;
+            case PENDING -> OfflineOutcome.PENDING;
+        }).orElse(recorded);
+    }
+}

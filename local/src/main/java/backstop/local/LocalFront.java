@@ -1,0 +1,228 @@
+package backstop.local;
+
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The local stand-in for API Gateway and the page's web host: real HTTP in, an HTTP API payload 2.0 event
+ * handed to the same handler class Lambda runs, its response written back; CORS answered as the template's
+ * CorsConfiguration would; {@code web/} served as static files; {@code /config.json} tells the page where
+ * things are.
+ */
+public final class LocalFront implements AutoCloseable {
+    /** API Gateway's own payload cap for HTTP APIs is 10 MB; the handler enforces the 4 KiB contract. */
+    private static final int MAX_PAYLOAD = 10 * 1024 * 1024;
+    private static final List<Route> ROUTES = List.of(
+            new Route("POST", Pattern.compile("/sessions"), "POST /sessions"),
+            new Route("POST", Pattern.compile("/sessions/([^/]+)/heartbeat"), "POST /sessions/{sessionId}/heartbeat"),
+            new Route("POST", Pattern.compile("/sessions/([^/]+)/close"), "POST /sessions/{sessionId}/close"));
+    private static final Map<String, String> CONTENT_TYPES = Map.of("html", "text/html; charset=utf-8",
+            "js", "text/javascript; charset=utf-8", "css", "text/css; charset=utf-8", "json", "application/json",
+            "svg", "image/svg+xml", "png", "image/png", "ico", "image/x-icon");
+
+    private record Route(String method, Pattern path, String routeKey) {}
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> beacon;
+    private final Path webRoot;
+    private final List<String> allowedOrigins;
+    private final Supplier<String> pageConfig;
+
+    private LocalFront(HttpServer server, ExecutorService executor,
+                       RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> beacon, Path webRoot,
+                       List<String> allowedOrigins, Supplier<String> pageConfig) {
+        this.server = server;
+        this.executor = executor;
+        this.beacon = beacon;
+        this.webRoot = webRoot.toAbsolutePath().normalize();
+        this.allowedOrigins = allowedOrigins;
+        this.pageConfig = pageConfig;
+    }
+
+    public static LocalFront start(int port, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> beacon,
+                                   Path webRoot, List<String> allowedOrigins, Supplier<String> pageConfig) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 512);
+        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+        LocalFront front = new LocalFront(server, executor, beacon, webRoot, allowedOrigins, pageConfig);
+        server.createContext("/", front::handle);
+        server.setExecutor(executor);
+        server.start();
+        return front;
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    public URI url() {
+        return URI.create("http://127.0.0.1:" + port());
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String method = exchange.getRequestMethod();
+            String path = exchange.getRequestURI().getRawPath();
+            for (Route route : ROUTES) {
+                Matcher m = route.path.matcher(path);
+                if (m.matches()) {
+                    if (method.equals("OPTIONS")) {
+                        preflight(exchange);
+                    } else if (method.equals(route.method)) {
+                        invoke(exchange, route, m.groupCount() > 0 ? m.group(1) : null);
+                    } else {
+                        send(exchange, 404, "application/json", "{\"message\":\"Not Found\"}".getBytes(StandardCharsets.UTF_8));
+                    }
+                    return;
+                }
+            }
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                send(exchange, 404, "application/json", "{\"message\":\"Not Found\"}".getBytes(StandardCharsets.UTF_8));
+                return;
+            }
+            serveStatic(exchange, path);
+        }
+    }
+
+    private void invoke(HttpExchange exchange, Route route, String sessionId) throws IOException {
+        byte[] body;
+        try (InputStream in = exchange.getRequestBody()) {
+            body = in.readNBytes(MAX_PAYLOAD + 1);
+        }
+        if (body.length > MAX_PAYLOAD) {
+            send(exchange, 413, "application/json", "{\"message\":\"Request Entity Too Large\"}".getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        APIGatewayV2HTTPEvent event = event(exchange, route, sessionId, body);
+        APIGatewayV2HTTPResponse response = beacon.handleRequest(event, new LocalLambdaContext("BeaconFunction", 15_000));
+        corsHeaders(exchange);
+        if (response.getHeaders() != null) {
+            response.getHeaders().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
+        }
+        byte[] out = response.getBody() == null ? new byte[0] : response.getBody().getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(response.getStatusCode(), out.length == 0 ? -1 : out.length);
+        if (out.length > 0) {
+            try (OutputStream stream = exchange.getResponseBody()) {
+                stream.write(out);
+            }
+        }
+    }
+
+    /** The event API Gateway would build: lower-case headers, text bodies as text, binary ones base64. */
+    static APIGatewayV2HTTPEvent event(HttpExchange exchange, Route route, String sessionId, byte[] body) {
+        Map<String, String> headers = new HashMap<>();
+        exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(Locale.ROOT), String.join(",", values)));
+        String contentType = headers.getOrDefault("content-type", "");
+        boolean text = contentType.startsWith("text/") || contentType.startsWith("application/json");
+        Instant now = Instant.now();
+        APIGatewayV2HTTPEvent.RequestContext.Http http = APIGatewayV2HTTPEvent.RequestContext.Http.builder()
+                .withMethod(route.method).withPath(exchange.getRequestURI().getRawPath()).withProtocol("HTTP/1.1")
+                .withSourceIp(exchange.getRemoteAddress().getAddress().getHostAddress())
+                .withUserAgent(headers.getOrDefault("user-agent", "")).build();
+        APIGatewayV2HTTPEvent.RequestContext context = APIGatewayV2HTTPEvent.RequestContext.builder()
+                .withAccountId("123456789012").withApiId("local").withDomainName("127.0.0.1")
+                .withDomainPrefix("local").withHttp(http).withRequestId(UUID.randomUUID().toString())
+                .withRouteKey(route.routeKey).withStage("$default")
+                .withTime(DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH).format(now.atOffset(ZoneOffset.UTC)))
+                .withTimeEpoch(now.toEpochMilli()).build();
+        return APIGatewayV2HTTPEvent.builder()
+                .withVersion("2.0")
+                .withRouteKey(route.routeKey)
+                .withRawPath(exchange.getRequestURI().getRawPath())
+                .withRawQueryString(exchange.getRequestURI().getRawQuery() == null ? "" : exchange.getRequestURI().getRawQuery())
+                .withHeaders(headers)
+                .withPathParameters(sessionId == null ? null : Map.of("sessionId", sessionId))
+                .withRequestContext(context)
+                .withBody(body.length == 0 ? null : text ? new String(body, StandardCharsets.UTF_8)
+                        : java.util.Base64.getEncoder().encodeToString(body))
+                .withIsBase64Encoded(body.length > 0 && !text)
+                .build();
+    }
+
+    private void preflight(HttpExchange exchange) throws IOException {
+        String origin = exchange.getRequestHeaders().getFirst("Origin");
+        if (origin != null && allowedOrigins.contains(origin)) {
+            exchange.getResponseHeaders().set("Access-Control-Allow-Origin", origin);
+            exchange.getResponseHeaders().set("Access-Control-Allow-Methods", "POST,OPTIONS");
+            exchange.getResponseHeaders().set("Access-Control-Allow-Headers", "content-type");
+            exchange.getResponseHeaders().set("Access-Control-Max-Age", "600");
+        }
+        exchange.sendResponseHeaders(204, -1);
+    }
+
+    private void corsHeaders(HttpExchange exchange) {
+        String origin = exchange.getRequestHeaders().getFirst("Origin");
+        if (origin != null && allowedOrigins.contains(origin)) {
+            exchange.getResponseHeaders().set("Access-Control-Allow-Origin", origin);
+            exchange.getResponseHeaders().set("Vary", "Origin");
+        }
+    }
+
+    private void serveStatic(HttpExchange exchange, String rawPath) throws IOException {
+        String path = java.net.URLDecoder.decode(rawPath, StandardCharsets.UTF_8);
+        if (path.equals("/")) {
+            exchange.getResponseHeaders().set("Location", "/ccp.html");
+            exchange.sendResponseHeaders(302, -1);
+            return;
+        }
+        if (path.equals("/config.json")) {
+            send(exchange, 200, "application/json", pageConfig.get().getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        if (path.equals("/ops")) {
+            path = "/ops.html";
+        }
+        Path file = webRoot.resolve(path.substring(1)).normalize();
+        if (!file.startsWith(webRoot) || !Files.isRegularFile(file) || file.toString().contains("/test/")) {
+            send(exchange, 404, "text/plain; charset=utf-8", "not found".getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        String name = file.getFileName().toString();
+        String extension = name.substring(name.lastIndexOf('.') + 1);
+        exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+        send(exchange, 200, CONTENT_TYPES.getOrDefault(extension, "application/octet-stream"), Files.readAllBytes(file));
+    }
+
+    private static void send(HttpExchange exchange, int status, String contentType, byte[] body) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        boolean head = exchange.getRequestMethod().equals("HEAD");
+        exchange.sendResponseHeaders(status, head || body.length == 0 ? -1 : body.length);
+        if (!head && body.length > 0) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+}

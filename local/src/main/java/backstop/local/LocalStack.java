@@ -1,0 +1,192 @@
+package backstop.local;
+
+import backstop.beacon.BeaconHandler;
+import backstop.beacon.BeaconWiring;
+import backstop.core.aws.AwsClients;
+import backstop.core.config.BackstopConfig;
+import backstop.core.json.Json;
+import backstop.local.aws.AwsEmulation;
+import backstop.local.aws.EventTap;
+import backstop.local.aws.TemplateResources;
+import backstop.local.connect.ConnectEmulator;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The whole backstop on one machine: the Connect emulator, AWS emulation with the template's table and bus,
+ * and the local HTTP front running the same handler classes as Lambda. {@link #main} is the README's run
+ * command; tests start it in-process on free ports with {@link #start(Options)}.
+ */
+public final class LocalStack implements AutoCloseable {
+    private final Options options;
+    private final AwsEmulation aws;
+    private final boolean ownsAws;
+    private final ConnectEmulator connect;
+    private final AwsClients clients;
+    private final SqsClient sqs;
+    private final BackstopConfig config;
+    private final EventTap events;
+    private final LocalFront front;
+
+    /**
+     * How to start.
+     *
+     * @param frontPort 0 for a free port (tests); the README's run uses 3000
+     * @param environment overrides of the functions' environment (e.g. a short STALE_AFTER_SECONDS)
+     */
+    public record Options(int frontPort, int connectPort, int awsPort, String instanceId, Map<String, String> environment) {
+        public static Options forTests() {
+            return new Options(0, 0, 0, DemoInstance.DEFAULT_INSTANCE_ID, Map.of());
+        }
+
+        public Options withEnvironment(Map<String, String> overrides) {
+            Map<String, String> merged = new HashMap<>(environment);
+            merged.putAll(overrides);
+            return new Options(frontPort, connectPort, awsPort, instanceId, Map.copyOf(merged));
+        }
+    }
+
+    private LocalStack(Options options, AwsEmulation aws, boolean ownsAws) throws IOException {
+        this.options = options;
+        this.aws = aws;
+        this.ownsAws = ownsAws;
+        this.connect = ConnectEmulator.start(options.connectPort());
+        DemoInstance.seed(connect, options.instanceId());
+        this.clients = AwsClients.create(aws.target(connect.endpoint()));
+        this.sqs = SqsClient.builder().endpointOverride(aws.endpoint()).region(AwsEmulation.REGION)
+                .credentialsProvider(aws.target(null).credentials()).httpClient(UrlConnectionHttpClient.create()).build();
+        // Unique names: several stacks (parallel test classes) can share one moto server.
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String table = "ccp-backstop-local-sessions-" + suffix;
+        String bus = "ccp-backstop-local-events-" + suffix;
+        TemplateResources template = TemplateResources.load(TemplateResources.findTemplate());
+        template.createSessionsTable(clients.dynamoDb(), table);
+        template.createEventBus(clients.eventBridge(), bus);
+        this.events = EventTap.attach(clients.eventBridge(), sqs, bus);
+
+        java.net.ServerSocket probe = null;
+        int frontPort = options.frontPort();
+        if (frontPort == 0) {
+            probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+            frontPort = probe.getLocalPort();
+            probe.close();
+        }
+        Map<String, String> env = new HashMap<>();
+        env.put("AWS_REGION", AwsEmulation.REGION.id());
+        env.put("CONNECT_INSTANCE_ARN", DemoInstance.instanceArn(options.instanceId()));
+        env.put("ALLOWED_ORIGINS", "http://127.0.0.1:" + frontPort + ",http://localhost:" + frontPort);
+        env.put("SESSIONS_TABLE", table);
+        env.put("EVENT_BUS_NAME", bus);
+        env.put("EXEMPT_ROUTING_PROFILE_IDS", DemoInstance.SUPERVISOR_PROFILE);
+        env.putAll(options.environment());
+        this.config = BackstopConfig.fromEnvironment(env);
+        BeaconHandler beacon = new BeaconHandler(BeaconWiring.api(config, clients, Clock.systemUTC()));
+        this.front = LocalFront.start(frontPort, beacon, webRoot(), config.allowedOrigins(), this::pageConfig);
+    }
+
+    public static LocalStack start(Options options) throws IOException {
+        return new LocalStack(options, AwsEmulation.shared(), false);
+    }
+
+    static Path webRoot() {
+        return TemplateResources.findTemplate().getParent().resolve("web");
+    }
+
+    private String pageConfig() {
+        Map<String, Object> page = new LinkedHashMap<>();
+        page.put("mode", "local");
+        page.put("apiBase", "");
+        page.put("emulatorBase", connect.endpoint().toString());
+        page.put("instanceId", options.instanceId());
+        page.put("instanceArn", config.connectInstance().arn());
+        page.put("region", config.region());
+        page.put("agents", DemoInstance.AGENTS.stream().map(a -> Map.of("userId", a.userId(),
+                "name", a.firstName() + " " + a.lastName(), "routingProfileId", a.routingProfileId())).toList());
+        return Json.write(page);
+    }
+
+    public java.net.URI frontUrl() {
+        return front.url();
+    }
+
+    public ConnectEmulator connect() {
+        return connect;
+    }
+
+    public AwsClients clients() {
+        return clients;
+    }
+
+    public BackstopConfig config() {
+        return config;
+    }
+
+    public EventTap events() {
+        return events;
+    }
+
+    public String instanceId() {
+        return options.instanceId();
+    }
+
+    @Override
+    public void close() {
+        front.close();
+        sqs.close();
+        clients.close();
+        connect.close();
+        if (ownsAws) {
+            aws.stop();
+        }
+    }
+
+    /** The README's run command: everything on 127.0.0.1:3000/3001/3002 until Ctrl-C. */
+    public static void main(String[] args) throws Exception {
+        int frontPort = port("BACKSTOP_FRONT_PORT", 3000);
+        int connectPort = port("BACKSTOP_CONNECT_PORT", 3001);
+        int awsPort = port("BACKSTOP_AWS_PORT", 3002);
+        String instanceId = System.getenv().getOrDefault("BACKSTOP_INSTANCE_ID", DemoInstance.DEFAULT_INSTANCE_ID);
+        Map<String, String> overrides = new HashMap<>();
+        for (String name : BackstopConfig.VARIABLES) {
+            String value = System.getenv("BACKSTOP_" + name);
+            if (value != null) {
+                overrides.put(name, value);
+            }
+        }
+        AwsEmulation aws = AwsEmulation.start(awsPort);
+        LocalStack stack = new LocalStack(new Options(frontPort, connectPort, awsPort, instanceId, Map.copyOf(overrides)), aws, true);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("\nccp-backstop local: stopping");
+            stack.close();
+            stopped.countDown();
+        }, "local-stack-stop"));
+        System.out.println(String.join("\n", List.of(
+                "ccp-backstop local stack is up",
+                "  CCP page         " + stack.frontUrl() + "/ccp.html?agent=demo-ada",
+                "  ops view         " + stack.frontUrl() + "/ops",
+                "  beacon API       " + stack.frontUrl() + "/sessions",
+                "  Connect emulator " + stack.connect().endpoint() + "   (aws connect ... --endpoint-url " + stack.connect().endpoint() + ")",
+                "  AWS emulation    " + aws.endpoint() + " (" + aws.backend() + ")",
+                "  demo instance    " + instanceId,
+                "  demo agents      " + String.join(", ", DemoInstance.AGENTS.stream().map(DemoInstance.DemoAgent::userId).toList()),
+                "  table / bus      " + stack.config().sessionsTable() + " / " + stack.config().eventBusName(),
+                "Ctrl-C stops everything.")));
+        stopped.await();
+    }
+
+    private static int port(String variable, int fallback) {
+        String value = System.getenv(variable);
+        return value == null || value.isBlank() ? fallback : Integer.parseInt(value.trim());
+    }
+}

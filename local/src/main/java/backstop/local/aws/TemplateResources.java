@@ -1,0 +1,134 @@
+package backstop.local.aws;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.AbstractConstruct;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.GlobalSecondaryIndex;
+import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.Projection;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Creates the table and the event bus from template.yaml's own definitions, so the local stack and the tests
+ * cannot drift from what ops deploy. CloudFormation's short tags ({@code !Ref}, {@code !Sub}, ...) are read as
+ * plain values: only literal table properties matter here.
+ */
+public final class TemplateResources {
+    private final Map<String, Object> resources;
+
+    private TemplateResources(Map<String, Object> resources) {
+        this.resources = resources;
+    }
+
+    @SuppressWarnings("unchecked")
+    public static TemplateResources load(Path template) {
+        try {
+            Map<String, Object> root = new Yaml(new CloudFormationConstructor()).load(Files.readString(template));
+            return new TemplateResources((Map<String, Object>) root.get("Resources"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + template, e);
+        }
+    }
+
+    /** template.yaml at the repository root, found from the working directory or one of its parents. */
+    public static Path findTemplate() {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null) {
+            Path candidate = dir.resolve("template.yaml");
+            if (Files.exists(candidate) && Files.exists(dir.resolve("functions"))) {
+                return candidate;
+            }
+            dir = dir.getParent();
+        }
+        throw new IllegalStateException("template.yaml not found above " + Path.of("").toAbsolutePath());
+    }
+
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> properties(String logicalId) {
+        Map<String, Object> resource = (Map<String, Object>) resources.get(logicalId);
+        if (resource == null) {
+            throw new IllegalArgumentException("template.yaml has no resource " + logicalId);
+        }
+        return (Map<String, Object>) resource.getOrDefault("Properties", Map.of());
+    }
+
+    public Map<String, Object> resources() {
+        return resources;
+    }
+
+    /** Creates the SessionsTable as the template defines it (keys, sparse indexes, TTL) under {@code tableName}. */
+    @SuppressWarnings("unchecked")
+    public void createSessionsTable(DynamoDbClient dynamoDb, String tableName) {
+        Map<String, Object> table = properties("SessionsTable");
+        List<AttributeDefinition> attributes = ((List<Map<String, Object>>) table.get("AttributeDefinitions")).stream()
+                .map(a -> AttributeDefinition.builder().attributeName((String) a.get("AttributeName"))
+                        .attributeType((String) a.get("AttributeType")).build()).toList();
+        List<GlobalSecondaryIndex> indexes = ((List<Map<String, Object>>) table.getOrDefault("GlobalSecondaryIndexes", List.of()))
+                .stream().map(i -> GlobalSecondaryIndex.builder()
+                        .indexName((String) i.get("IndexName"))
+                        .keySchema(keySchema((List<Map<String, Object>>) i.get("KeySchema")))
+                        .projection(Projection.builder()
+                                .projectionType((String) ((Map<String, Object>) i.get("Projection")).get("ProjectionType")).build())
+                        .build()).toList();
+        dynamoDb.createTable(r -> r.tableName(tableName)
+                .billingMode(BillingMode.fromValue((String) table.get("BillingMode")))
+                .attributeDefinitions(attributes)
+                .keySchema(keySchema((List<Map<String, Object>>) table.get("KeySchema")))
+                .globalSecondaryIndexes(indexes.isEmpty() ? null : indexes));
+        dynamoDb.waiter().waitUntilTableExists(r -> r.tableName(tableName));
+        Map<String, Object> ttl = (Map<String, Object>) table.get("TimeToLiveSpecification");
+        if (ttl != null && Boolean.TRUE.equals(ttl.get("Enabled"))) {
+            dynamoDb.updateTimeToLive(r -> r.tableName(tableName).timeToLiveSpecification(
+                    s -> s.attributeName((String) ttl.get("AttributeName")).enabled(true)));
+        }
+    }
+
+    /** Creates the EventBus resource of the template under {@code busName}. */
+    public void createEventBus(EventBridgeClient eventBridge, String busName) {
+        properties("EventBus"); // fails loudly if the template stops defining it
+        eventBridge.createEventBus(r -> r.name(busName));
+    }
+
+    private static List<KeySchemaElement> keySchema(List<Map<String, Object>> schema) {
+        return schema.stream().map(k -> KeySchemaElement.builder().attributeName((String) k.get("AttributeName"))
+                .keyType((String) k.get("KeyType")).build()).toList();
+    }
+
+    /** Reads {@code !Ref x} as "x", {@code !Join [...]} as its list, and so on: the tag is dropped. */
+    private static final class CloudFormationConstructor extends SafeConstructor {
+        CloudFormationConstructor() {
+            super(new LoaderOptions());
+            AbstractConstruct untag = new AbstractConstruct() {
+                @Override
+                public Object construct(Node node) {
+                    return switch (node) {
+                        case ScalarNode scalar -> constructScalar(scalar);
+                        case SequenceNode sequence -> constructSequence(sequence);
+                        case MappingNode mapping -> constructMapping(mapping);
+                        default -> null;
+                    };
+                }
+            };
+            for (String function : List.of("Ref", "Sub", "GetAtt", "Join", "If", "Equals", "Not", "And", "Or",
+                    "Select", "Split", "FindInMap", "ImportValue", "Base64", "Cidr", "GetAZs", "Condition")) {
+                this.yamlConstructors.put(new Tag("!" + function), untag);
+            }
+        }
+    }
+}

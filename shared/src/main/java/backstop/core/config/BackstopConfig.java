@@ -1,0 +1,167 @@
+package backstop.core.config;
+
+import backstop.core.agent.InstanceRef;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The configuration both functions share, read once from the environment at start-up and validated there:
+ * a wrong value stops the function with a message that names the variable, instead of failing a request later.
+ * template.yaml sets every variable named here (see {@link #VARIABLES}).
+ */
+public record BackstopConfig(
+        String region,
+        InstanceRef connectInstance,
+        List<String> allowedOrigins,
+        String sessionsTable,
+        String eventBusName,
+        int heartbeatSeconds,
+        int staleAfterSeconds,
+        int reloadWindowSeconds,
+        ReloadPolicy reloadPolicy,
+        double connectRatePerSecond,
+        int maxAttempts,
+        Set<String> exemptRoutingProfileIds,
+        int sweepIntervalSeconds) {
+
+    /** Every variable read here; the template contract test checks the template sets exactly these. */
+    public static final List<String> VARIABLES = List.of("AWS_REGION", "CONNECT_INSTANCE_ARN", "ALLOWED_ORIGINS",
+            "SESSIONS_TABLE", "EVENT_BUS_NAME", "HEARTBEAT_SECONDS", "STALE_AFTER_SECONDS", "RELOAD_WINDOW_SECONDS",
+            "RELOAD_POLICY", "CONNECT_RATE_PER_SECOND", "MAX_ATTEMPTS", "EXEMPT_ROUTING_PROFILE_IDS",
+            "SWEEP_INTERVAL_SECONDS");
+
+    public BackstopConfig {
+        allowedOrigins = List.copyOf(allowedOrigins);
+        exemptRoutingProfileIds = Set.copyOf(exemptRoutingProfileIds);
+        if (staleAfterSeconds <= heartbeatSeconds) {
+            throw new IllegalArgumentException("STALE_AFTER_SECONDS (" + staleAfterSeconds
+                    + ") must be greater than HEARTBEAT_SECONDS (" + heartbeatSeconds + "), or live tabs would look stale");
+        }
+    }
+
+    public static BackstopConfig fromEnvironment() {
+        return fromEnvironment(System.getenv());
+    }
+
+    /** Reads and validates every variable, reporting all problems at once. */
+    public static BackstopConfig fromEnvironment(Map<String, String> env) {
+        Reader reader = new Reader(env);
+        BackstopConfig config = null;
+        String region = reader.required("AWS_REGION", s -> s);
+        InstanceRef instance = reader.required("CONNECT_INSTANCE_ARN", InstanceRef::parseArn);
+        List<String> origins = reader.optional("ALLOWED_ORIGINS", "", BackstopConfig::origins);
+        String table = reader.required("SESSIONS_TABLE", s -> s);
+        String bus = reader.required("EVENT_BUS_NAME", s -> s);
+        Integer heartbeat = reader.optional("HEARTBEAT_SECONDS", "20", s -> range(s, 5, 300));
+        Integer stale = reader.optional("STALE_AFTER_SECONDS", "75", s -> range(s, 10, 3600));
+        Integer reload = reader.optional("RELOAD_WINDOW_SECONDS", "30", s -> range(s, 0, 600));
+        ReloadPolicy policy = reader.optional("RELOAD_POLICY", "restore", ReloadPolicy::parse);
+        Double rate = reader.optional("CONNECT_RATE_PER_SECOND", "1.5", BackstopConfig::rate);
+        Integer attempts = reader.optional("MAX_ATTEMPTS", "8", s -> range(s, 1, 50));
+        Set<String> exempt = reader.optional("EXEMPT_ROUTING_PROFILE_IDS", "", BackstopConfig::ids);
+        Integer sweep = reader.optional("SWEEP_INTERVAL_SECONDS", "15", s -> range(s, 1, 60));
+        if (reader.problems.isEmpty()) {
+            try {
+                config = new BackstopConfig(region, instance, origins, table, bus, heartbeat, stale, reload, policy,
+                        rate, attempts, exempt, sweep);
+            } catch (IllegalArgumentException e) {
+                reader.problems.add(e.getMessage());
+            }
+        }
+        if (!reader.problems.isEmpty()) {
+            throw new IllegalStateException("Invalid configuration: " + String.join("; ", reader.problems));
+        }
+        return config;
+    }
+
+    /** Whether a browser {@code Origin} may call the API (no Origin header at all is judged by the token alone). */
+    public boolean allowsOrigin(String origin) {
+        return allowedOrigins.contains(origin);
+    }
+
+    private static List<String> origins(String text) {
+        List<String> origins = new ArrayList<>();
+        for (String origin : text.split(",")) {
+            String trimmed = origin.trim();
+            if (trimmed.isEmpty()) {
+                continue;
+            }
+            URI uri = URI.create(trimmed);
+            if (uri.getScheme() == null || uri.getHost() == null || (uri.getPath() != null && !uri.getPath().isEmpty())
+                    || !(uri.getScheme().equals("https") || uri.getScheme().equals("http"))) {
+                throw new IllegalArgumentException("'" + trimmed + "' is not an origin like https://ccp.example.com");
+            }
+            origins.add(trimmed);
+        }
+        return origins;
+    }
+
+    private static Set<String> ids(String text) {
+        return Arrays.stream(text.split(",")).map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toSet());
+    }
+
+    private static int range(String text, int min, int max) {
+        int value;
+        try {
+            value = Integer.parseInt(text.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a whole number");
+        }
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(value + " is outside " + min + ".." + max);
+        }
+        return value;
+    }
+
+    private static double rate(String text) {
+        double value;
+        try {
+            value = Double.parseDouble(text.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a number");
+        }
+        if (!(value > 0 && value <= 100)) {
+            throw new IllegalArgumentException(value + " is outside (0, 100]");
+        }
+        return value;
+    }
+
+    private static final class Reader {
+        final Map<String, String> env;
+        final List<String> problems = new ArrayList<>();
+
+        Reader(Map<String, String> env) {
+            this.env = env;
+        }
+
+        <T> T required(String name, Function<String, T> parse) {
+            String value = env.get(name);
+            if (value == null || value.isBlank()) {
+                problems.add(name + " is required");
+                return null;
+            }
+            return parse(name, value, parse);
+        }
+
+        <T> T optional(String name, String fallback, Function<String, T> parse) {
+            String value = env.get(name);
+            return parse(name, value == null || value.isBlank() ? fallback : value, parse);
+        }
+
+        private <T> T parse(String name, String value, Function<String, T> parse) {
+            try {
+                return parse.apply(value);
+            } catch (IllegalArgumentException e) {
+                problems.add(name + ": " + e.getMessage());
+                return null;
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package backstop.core.connect;
+
+/**
+ * A Connect call that did not succeed, classified: {@code retryable} failures (throttling, 5xx, network) are
+ * retried later; the others (unknown user, access denied, bad parameter) will not get better by waiting.
+ * {@link #code()} is what is stored and reported (e.g. {@code ThrottlingException (429)}); never the SDK's message.
+ */
+public final class ConnectFailure extends Exception {
+    private final String code;
+    private final boolean retryable;
+    private final boolean throttled;
+
+    public ConnectFailure(String code, boolean retryable, boolean throttled, Throwable cause) {
+        super(code, cause, false, false);
+        this.code = code;
+        this.retryable = retryable;
+        this.throttled = throttled;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    public boolean retryable() {
+        return retryable;
+    }
+
+    public boolean throttled() {
+        return throttled;
+    }
+}

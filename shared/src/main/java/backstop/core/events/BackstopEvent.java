@@ -1,0 +1,75 @@
+package backstop.core.events;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The audit events on the custom bus (source {@code ccp-backstop}); docs/events.md has their schemas. */
+public sealed interface BackstopEvent {
+    String SOURCE = "ccp-backstop";
+
+    String detailType();
+
+    Map<String, Object> detail();
+
+    /** The agent was set Offline (or Offline was queued as next status during a live contact: deferred). */
+    record AgentSetOffline(String agentArn, String userId, String sessionId, String reason, int attempts,
+                           boolean deferred, Instant at) implements BackstopEvent {
+        @Override
+        public String detailType() {
+            return "Agent Set Offline";
+        }
+
+        @Override
+        public Map<String, Object> detail() {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("agentArn", agentArn);
+            d.put("userId", userId);
+            d.put("sessionId", sessionId);
+            d.put("reason", reason);
+            d.put("attempts", attempts);
+            d.put("deferred", deferred);
+            d.put("at", at.toString());
+            return d;
+        }
+    }
+
+    /** Every attempt failed, or Connect refused in a way waiting cannot fix: a person has to look. */
+    record AgentOfflineFailed(String agentArn, String userId, String sessionId, int attempts, String lastError,
+                              Instant at) implements BackstopEvent {
+        @Override
+        public String detailType() {
+            return "Agent Offline Failed";
+        }
+
+        @Override
+        public Map<String, Object> detail() {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("agentArn", agentArn);
+            d.put("userId", userId);
+            d.put("sessionId", sessionId);
+            d.put("attempts", attempts);
+            d.put("lastError", lastError);
+            d.put("at", at.toString());
+            return d;
+        }
+    }
+
+    /** After a reload, the page restored the status the agent had before it. */
+    record AgentStatusRestored(String agentArn, String statusName, String sessionId, Instant at) implements BackstopEvent {
+        @Override
+        public String detailType() {
+            return "Agent Status Restored";
+        }
+
+        @Override
+        public Map<String, Object> detail() {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("agentArn", agentArn);
+            d.put("statusName", statusName);
+            d.put("sessionId", sessionId);
+            d.put("at", at.toString());
+            return d;
+        }
+    }
+}

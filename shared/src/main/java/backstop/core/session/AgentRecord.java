@@ -1,0 +1,21 @@
+package backstop.core.session;
+
+import backstop.core.agent.AgentRef;
+import backstop.core.agent.AgentStatus;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What the table knows of an agent: the sessions open now (the one place "is another tab open?" is decided,
+ * atomically), the routing profile last seen in Connect, and the last close (for reload restore).
+ */
+public record AgentRecord(AgentRef agent, Set<String> openSessions, Optional<String> routingProfileId,
+                          Optional<Instant> profileCheckedAt, Optional<LastClose> lastClose) {
+
+    /** The last close of one of the agent's sessions. */
+    public record LastClose(SessionId sessionId, Instant at, CloseReason reason, Optional<AgentStatus> status,
+                            boolean setOffline) {
+    }
+}

@@ -1,0 +1,40 @@
+package backstop.core.session;
+
+/** Why a session closed. */
+public enum CloseReason {
+    /** The page's close beacon (pagehide): the tab was closed, reloaded or navigated away. */
+    TAB_CLOSED("tab-closed"),
+    /** The agent signed out in the page. */
+    LOGOUT("logout"),
+    /** No heartbeat for STALE_AFTER_SECONDS: crash, sleep, network loss. */
+    STALE("stale"),
+    /** The page registered a new session in its place. */
+    REPLACED("replaced");
+
+    private final String value;
+
+    CloseReason(String value) {
+        this.value = value;
+    }
+
+    public String value() {
+        return value;
+    }
+
+    public static CloseReason parse(String value) {
+        for (CloseReason reason : values()) {
+            if (reason.value.equals(value)) {
+                return reason;
+            }
+        }
+        throw new IllegalArgumentException("unknown close reason " + value);
+    }
+
+    /**
+     * The reason a page may send with its close beacon: {@code logout} is a logout, anything else a closed tab
+     * (pagehide, unload, navigation...). Unknown words are not an error: beacons from older pages still count.
+     */
+    public static CloseReason fromBeacon(String reason) {
+        return "logout".equals(reason) ? LOGOUT : TAB_CLOSED;
+    }
+}

@@ -1,0 +1,314 @@
+package backstop.core.session;
+
+import backstop.core.agent.AgentRef;
+import backstop.core.agent.AgentStatus;
+import backstop.core.transition.OfflineOutcome;
+import backstop.core.transition.Transition;
+import backstop.core.transition.TransitionReason;
+import backstop.core.transition.TransitionState;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.Put;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+import software.amazon.awssdk.services.dynamodb.model.Update;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static backstop.core.session.ItemMapper.*;
+import static backstop.core.session.TableLayout.*;
+
+/** {@link SessionStore} on one DynamoDB table ({@link TableLayout}). */
+public final class DynamoSessionStore implements SessionStore {
+    /** How long closed sessions, ended transitions and idle agents stay for audit before TTL removes them. */
+    static final Duration SESSION_RETENTION = Duration.ofDays(7);
+    static final Duration TRANSITION_RETENTION = Duration.ofDays(30);
+    static final Duration AGENT_RETENTION = Duration.ofDays(90);
+    private static final int MAX_TRANSACTION_TRIES = 6;
+    private static final String CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed";
+
+    private final DynamoDbClient dynamoDb;
+    private final String table;
+
+    public DynamoSessionStore(DynamoDbClient dynamoDb, String table) {
+        this.dynamoDb = dynamoDb;
+        this.table = table;
+    }
+
+    @Override
+    public void createSession(NewSession session) {
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":sid", stringSet(session.id().value()));
+        values.put(":now", millis(session.created()));
+        values.put(":exp", seconds(session.created().plus(AGENT_RETENTION)));
+        StringBuilder set = new StringBuilder("SET " + UPDATED_AT + " = :now, " + EXPIRES_AT + " = :exp");
+        session.routingProfileId().ifPresent(profile -> {
+            set.append(", ").append(ROUTING_PROFILE_ID).append(" = :rp, ").append(PROFILE_CHECKED_AT).append(" = :now");
+            values.put(":rp", s(profile));
+        });
+        List<TransactWriteItem> items = List.of(
+                TransactWriteItem.builder().put(Put.builder().tableName(table)
+                        .item(newSessionItem(session, session.created().plus(SESSION_RETENTION)))
+                        .conditionExpression("attribute_not_exists(" + PK + ")").build()).build(),
+                TransactWriteItem.builder().update(Update.builder().tableName(table).key(agentKey(session.agent()))
+                        .updateExpression(set + " ADD " + OPEN_SESSIONS + " :sid")
+                        .expressionAttributeValues(values).build()).build());
+        transact(items);
+    }
+
+    @Override
+    public Optional<Session> findSession(SessionId id) {
+        Map<String, AttributeValue> item = dynamoDb.getItem(r -> r.tableName(table).key(sessionKey(id)).consistentRead(true)).item();
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(session(item));
+    }
+
+    @Override
+    public Optional<AgentRecord> findAgent(AgentRef agent) {
+        Map<String, AttributeValue> item = dynamoDb.getItem(r -> r.tableName(table).key(agentKey(agent)).consistentRead(true)).item();
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(ItemMapper.agent(agent, item));
+    }
+
+    @Override
+    public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now) {
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":now", millis(now));
+        values.put(":exp", seconds(now.plus(SESSION_RETENTION)));
+        values.put(":one", n(1));
+        values.put(":open", s(SessionState.OPEN.name()));
+        values.put(":hash", AttributeValue.fromB(SdkBytes.fromByteArray(token.hash())));
+        List<String> sets = new ArrayList<>(List.of(LAST_SEEN + " = :now", EXPIRES_AT + " = :exp"));
+        status.ifPresent(st -> setStatus(st, sets, values));
+        String update = "SET " + String.join(", ", sets) + " ADD " + HEARTBEATS + " :one";
+        try {
+            // The hash comparison happens in DynamoDB; comparing hashes leaks nothing about the token.
+            dynamoDb.updateItem(r -> r.tableName(table).key(sessionKey(id)).updateExpression(update)
+                    .conditionExpression(SESSION_STATE + " = :open AND " + TOKEN_HASH + " = :hash")
+                    .expressionAttributeValues(values)
+                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
+            return HeartbeatResult.RECORDED;
+        } catch (ConditionalCheckFailedException e) {
+            Map<String, AttributeValue> old = e.item();
+            if (old == null || old.isEmpty()) {
+                return HeartbeatResult.UNKNOWN_SESSION;
+            }
+            if (!token.matches(old.get(TOKEN_HASH).b().asByteArray())) {
+                return HeartbeatResult.BAD_TOKEN;
+            }
+            return HeartbeatResult.SESSION_CLOSED;
+        }
+    }
+
+    @Override
+    public CloseResult close(CloseRequest request) {
+        Optional<Session> found = findSession(request.sessionId());
+        if (found.isEmpty()) {
+            return new CloseResult.Unknown();
+        }
+        Session session = found.get();
+        boolean assumeLast = true;
+        for (int tryNo = 0; tryNo < MAX_TRANSACTION_TRIES; tryNo++) {
+            if (!session.isOpen()) {
+                return new CloseResult.AlreadyClosed(session);
+            }
+            Instant lastSeen = session.lastSeen();
+            if (request.onlyIfLastSeenBefore().filter(before -> !lastSeen.isBefore(before)).isPresent()) {
+                return new CloseResult.StillAlive();
+            }
+            OfflineOutcome outcome = assumeLast ? (request.exempt() ? OfflineOutcome.EXEMPT : OfflineOutcome.PENDING)
+                    : OfflineOutcome.NOT_NEEDED;
+            Optional<Transition> transition = assumeLast ? Optional.of(newTransition(session, request)) : Optional.empty();
+            List<TransactWriteItem> items = new ArrayList<>();
+            items.add(closeSession(request, outcome));
+            items.add(assumeLast ? releaseLastSession(session, request) : releaseOneOfSessions(session, request));
+            transition.ifPresent(t -> items.add(TransactWriteItem.builder().put(Put.builder().tableName(table)
+                    .item(transitionItem(t, request.now().plus(TRANSITION_RETENTION)))
+                    .conditionExpression("attribute_not_exists(" + PK + ")").build()).build()));
+            try {
+                dynamoDb.transactWriteItems(r -> r.transactItems(items));
+                return new CloseResult.Closed(outcome, transition);
+            } catch (TransactionCanceledException e) {
+                List<CancellationReason> reasons = e.cancellationReasons();
+                if (failed(reasons, 0)) {
+                    // Closed meanwhile, or a heartbeat moved lastSeen: read again and decide above.
+                    session = findSession(request.sessionId()).orElseThrow();
+                } else if (failed(reasons, 1)) {
+                    assumeLast = !assumeLast; // the other tab closed or opened meanwhile: take the other path
+                } else if (!conflict(reasons)) {
+                    throw e;
+                }
+                pause(tryNo);
+            }
+        }
+        throw new IllegalStateException("close of session " + request.sessionId() + " kept conflicting");
+    }
+
+    private TransactWriteItem closeSession(CloseRequest request, OfflineOutcome outcome) {
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":closed", s(SessionState.CLOSED.name()));
+        values.put(":open", s(SessionState.OPEN.name()));
+        values.put(":now", millis(request.now()));
+        values.put(":reason", s(request.reason().value()));
+        values.put(":outcome", s(outcome.value()));
+        values.put(":exp", seconds(request.now().plus(SESSION_RETENTION)));
+        List<String> sets = new ArrayList<>(List.of(SESSION_STATE + " = :closed", CLOSED_AT + " = :now",
+                CLOSE_REASON + " = :reason", CLOSE_OUTCOME + " = :outcome", EXPIRES_AT + " = :exp"));
+        request.status().ifPresent(st -> setStatus(st, sets, values));
+        String condition = SESSION_STATE + " = :open";
+        if (request.onlyIfLastSeenBefore().isPresent()) {
+            condition += " AND " + LAST_SEEN + " < :before";
+            values.put(":before", millis(request.onlyIfLastSeenBefore().get()));
+        }
+        String finalCondition = condition;
+        return TransactWriteItem.builder().update(Update.builder().tableName(table).key(sessionKey(request.sessionId()))
+                .updateExpression("SET " + String.join(", ", sets) + " REMOVE " + OPEN_SHARD)
+                .conditionExpression(finalCondition)
+                .expressionAttributeValues(values).build()).build();
+    }
+
+    private static void setStatus(AgentStatus status, List<String> sets, Map<String, AttributeValue> values) {
+        sets.add(STATUS_NAME + " = :sn");
+        values.put(":sn", s(status.name()));
+        if (status.arn() != null) {
+            sets.add(STATUS_ARN + " = :sa");
+            values.put(":sa", s(status.arn()));
+        }
+    }
+
+    /** This was the agent's last open session (or the agent item lost track of it): empty the set. */
+    private TransactWriteItem releaseLastSession(Session session, CloseRequest request) {
+        Map<String, AttributeValue> values = agentValues(session, request, true);
+        values.put(":sidv", s(session.id().value()));
+        values.put(":one", n(1));
+        return TransactWriteItem.builder().update(Update.builder().tableName(table).key(agentKey(session.agent()))
+                .updateExpression("SET " + LAST_CLOSE + " = :lc, " + UPDATED_AT + " = :now REMOVE " + OPEN_SESSIONS)
+                .conditionExpression("attribute_not_exists(" + OPEN_SESSIONS + ") OR (contains(" + OPEN_SESSIONS
+                        + ", :sidv) AND size(" + OPEN_SESSIONS + ") = :one)")
+                .expressionAttributeValues(values).build()).build();
+    }
+
+    /** Another session of the agent stays open: remove only this one. */
+    private TransactWriteItem releaseOneOfSessions(Session session, CloseRequest request) {
+        Map<String, AttributeValue> values = agentValues(session, request, false);
+        values.put(":sid", stringSet(session.id().value()));
+        values.put(":sidv", s(session.id().value()));
+        values.put(":one", n(1));
+        return TransactWriteItem.builder().update(Update.builder().tableName(table).key(agentKey(session.agent()))
+                .updateExpression("SET " + LAST_CLOSE + " = :lc, " + UPDATED_AT + " = :now DELETE " + OPEN_SESSIONS + " :sid")
+                .conditionExpression("attribute_exists(" + OPEN_SESSIONS + ") AND (size(" + OPEN_SESSIONS
+                        + ") > :one OR NOT contains(" + OPEN_SESSIONS + ", :sidv))")
+                .expressionAttributeValues(values).build()).build();
+    }
+
+    private static Map<String, AttributeValue> agentValues(Session session, CloseRequest request, boolean setOffline) {
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":now", millis(request.now()));
+        values.put(":lc", AttributeValue.fromM(lastClose(session.id(), request.now(), request.reason(),
+                request.status().or(session::status), setOffline && !request.exempt())));
+        return values;
+    }
+
+    private static Transition newTransition(Session session, CloseRequest request) {
+        TransitionReason reason = request.reason() == CloseReason.STALE ? TransitionReason.STALE_SESSION
+                : TransitionReason.TAB_CLOSED;
+        if (request.exempt()) {
+            return new Transition(session.id(), session.agent(), reason, TransitionState.EXEMPT, 0, request.now(),
+                    request.now(), Optional.empty(), Optional.empty(), Optional.of(request.now()), false);
+        }
+        return new Transition(session.id(), session.agent(), reason, TransitionState.PENDING, 0, request.now(),
+                request.leaseUntil(), Optional.of(request.claim()), Optional.empty(), Optional.empty(), false);
+    }
+
+    @Override
+    public Optional<Transition> findTransition(SessionId id) {
+        Map<String, AttributeValue> item = dynamoDb.getItem(r -> r.tableName(table).key(transitionKey(id)).consistentRead(true)).item();
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(transition(item));
+    }
+
+    @Override
+    public boolean completeTransition(SessionId id, String claim, TransitionState state, boolean deferred,
+                                      Optional<String> error, Instant now) {
+        if (!state.isFinal()) {
+            throw new IllegalArgumentException("complete with a final state, not " + state);
+        }
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":state", s(state.name()));
+        values.put(":pending", s(TransitionState.PENDING.name()));
+        values.put(":claim", s(claim));
+        values.put(":now", millis(now));
+        values.put(":deferred", AttributeValue.fromBool(deferred));
+        values.put(":exp", seconds(now.plus(TRANSITION_RETENTION)));
+        String set = "SET " + TRANSITION_STATE + " = :state, " + COMPLETED_AT + " = :now, " + DEFERRED + " = :deferred, "
+                + EXPIRES_AT + " = :exp";
+        if (error.isPresent()) {
+            set += ", " + LAST_ERROR + " = :error";
+            values.put(":error", s(error.get()));
+        }
+        String update = set + " REMOVE " + DUE_SHARD + ", " + CLAIM;
+        return conditionalUpdate(transitionKey(id), update, TRANSITION_STATE + " = :pending AND " + CLAIM + " = :claim", values);
+    }
+
+    @Override
+    public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt) {
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":pending", s(TransitionState.PENDING.name()));
+        values.put(":claim", s(claim));
+        values.put(":attempts", n(attempts));
+        values.put(":error", s(error));
+        values.put(":next", millis(nextAttemptAt));
+        return conditionalUpdate(transitionKey(id),
+                "SET " + ATTEMPTS + " = :attempts, " + LAST_ERROR + " = :error, " + NEXT_ATTEMPT_AT + " = :next REMOVE " + CLAIM,
+                TRANSITION_STATE + " = :pending AND " + CLAIM + " = :claim", values);
+    }
+
+    private boolean conditionalUpdate(Map<String, AttributeValue> key, String update, String condition,
+                                      Map<String, AttributeValue> values) {
+        try {
+            dynamoDb.updateItem(r -> r.tableName(table).key(key).updateExpression(update)
+                    .conditionExpression(condition).expressionAttributeValues(values));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
+    private void transact(List<TransactWriteItem> items) {
+        for (int tryNo = 0; ; tryNo++) {
+            try {
+                dynamoDb.transactWriteItems(r -> r.transactItems(items));
+                return;
+            } catch (TransactionCanceledException e) {
+                if (!conflict(e.cancellationReasons()) || tryNo >= MAX_TRANSACTION_TRIES) {
+                    throw e;
+                }
+                pause(tryNo);
+            }
+        }
+    }
+
+    private static boolean failed(List<CancellationReason> reasons, int index) {
+        return reasons.size() > index && CONDITIONAL_CHECK_FAILED.equals(reasons.get(index).code());
+    }
+
+    private static boolean conflict(List<CancellationReason> reasons) {
+        return reasons.stream().anyMatch(r -> "TransactionConflict".equals(r.code()));
+    }
+
+    private static void pause(int tryNo) {
+        try {
+            Thread.sleep((long) (Math.random() * (10L << Math.min(tryNo, 5))));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package backstop.core.transition;
+
+/** What closing a session did about the agent's status, as the close route reports it. */
+public enum OfflineOutcome {
+    /** Connect set the agent Offline (or queued it as their next status during a contact). */
+    DONE("done"),
+    /** Connect failed or was not reached yet: the reconciler retries. */
+    PENDING("pending"),
+    /** Another tab of the agent is still open, or the agent was already Offline. */
+    NOT_NEEDED("not-needed"),
+    /** The agent's routing profile is exempt (supervisors, other desktops). */
+    EXEMPT("exempt"),
+    /** Connect refused in a way retrying cannot fix (or every retry failed): on-call is alerted. */
+    FAILED("failed");
+
+    private final String value;
+
+    OfflineOutcome(String value) {
+        this.value = value;
+    }
+
+    public String value() {
+        return value;
+    }
+
+    public static OfflineOutcome parse(String value) {
+        for (OfflineOutcome outcome : values()) {
+            if (outcome.value.equals(value)) {
+                return outcome;
+            }
+        }
+        throw new IllegalArgumentException("unknown outcome " + value);
+    }
+}

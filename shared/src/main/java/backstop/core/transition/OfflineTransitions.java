@@ -1,0 +1,100 @@
+package backstop.core.transition;
+
+import backstop.core.connect.ConnectAgentStatus;
+import backstop.core.connect.ConnectFailure;
+import backstop.core.events.BackstopEvent;
+import backstop.core.events.EventPublisher;
+import backstop.core.session.SessionStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+
+/**
+ * Carries out one claimed Offline transition: PutUserStatus, then the outcome written under the claim
+ * (so two workers never both complete it), then the audit event. A failure that waiting can fix is scheduled
+ * again with backoff; one that cannot, or the last allowed attempt, ends FAILED with an event for on-call.
+ */
+public final class OfflineTransitions {
+    private static final Logger LOG = LoggerFactory.getLogger(OfflineTransitions.class);
+
+    private final SessionStore store;
+    private final ConnectAgentStatus connect;
+    private final EventPublisher events;
+    private final Clock clock;
+    private final Backoff backoff;
+    private final int maxAttempts;
+    private final RandomGenerator random;
+
+    public OfflineTransitions(SessionStore store, ConnectAgentStatus connect, EventPublisher events, Clock clock,
+                              Backoff backoff, int maxAttempts, RandomGenerator random) {
+        this.store = store;
+        this.connect = connect;
+        this.events = events;
+        this.clock = clock;
+        this.backoff = backoff;
+        this.maxAttempts = maxAttempts;
+        this.random = random;
+    }
+
+    /** What one attempt ended in. */
+    public enum Result { DONE, RETRY_SCHEDULED, FAILED, CLAIM_LOST }
+
+    /**
+     * Sets the agent Offline for a transition held under {@code claim}.
+     *
+     * @param deferred the agent is on a live contact, so Connect queues Offline as their next status
+     */
+    public Result attempt(Transition transition, String claim, boolean deferred) {
+        int attempts = transition.attempts() + 1;
+        try {
+            connect.setOffline(transition.agent().userId());
+        } catch (ConnectFailure failure) {
+            return failed(transition, claim, attempts, failure);
+        }
+        Instant now = clock.instant();
+        if (!store.completeTransition(transition.sessionId(), claim, TransitionState.DONE, deferred, Optional.empty(), now)) {
+            LOG.warn("transition {} was completed by another worker", transition.sessionId());
+            return Result.CLAIM_LOST;
+        }
+        String reason = attempts == 1 ? transition.reason().value() : TransitionReason.RETRY.value();
+        publish(new BackstopEvent.AgentSetOffline(transition.agent().arn(), transition.agent().userId(),
+                transition.sessionId().value(), reason, attempts, deferred, now));
+        LOG.info("agent {} set Offline (session {}, {}, attempt {})", transition.agent().userId(),
+                transition.sessionId(), reason, attempts);
+        return Result.DONE;
+    }
+
+    private Result failed(Transition transition, String claim, int attempts, ConnectFailure failure) {
+        Instant now = clock.instant();
+        if (failure.retryable() && attempts < maxAttempts) {
+            Instant next = now.plus(backoff.after(attempts, random));
+            boolean recorded = store.recordFailedAttempt(transition.sessionId(), claim, attempts, failure.code(), next);
+            LOG.warn("agent {} not set Offline yet (session {}, attempt {}/{}): {}; next try at {}",
+                    transition.agent().userId(), transition.sessionId(), attempts, maxAttempts, failure.code(), next);
+            return recorded ? Result.RETRY_SCHEDULED : Result.CLAIM_LOST;
+        }
+        if (!store.completeTransition(transition.sessionId(), claim, TransitionState.FAILED, false,
+                Optional.of(failure.code()), now)) {
+            return Result.CLAIM_LOST;
+        }
+        LOG.error("agent {} could not be set Offline (session {}, {} attempts): {}", transition.agent().userId(),
+                transition.sessionId(), attempts, failure.code());
+        publish(new BackstopEvent.AgentOfflineFailed(transition.agent().arn(), transition.agent().userId(),
+                transition.sessionId().value(), attempts, failure.code(), now));
+        return Result.FAILED;
+    }
+
+    private void publish(BackstopEvent event) {
+        try {
+            events.publish(event);
+        } catch (RuntimeException e) {
+            // The outcome is already in the table (the source of truth); a lost audit event must not undo it.
+            LOG.error("event {} for session {} not published: {}", event.detailType(), event.detail().get("sessionId"),
+                    e.toString());
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package backstop.core.transition;
+
+import backstop.core.agent.AgentRef;
+import backstop.core.session.SessionId;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Setting one agent Offline, once, for one closed session (its id is the session's: one close, one transition).
+ *
+ * @param nextAttemptAt when a PENDING transition is due (also the end of the lease of whoever claimed it)
+ * @param claim the lease token of the invocation working on it, if any
+ */
+public record Transition(SessionId sessionId, AgentRef agent, TransitionReason reason, TransitionState state,
+                         int attempts, Instant created, Instant nextAttemptAt, Optional<String> claim,
+                         Optional<String> lastError, Optional<Instant> completedAt, boolean deferred) {
+}

@@ -1,0 +1,188 @@
+// The browser half of ccp-backstop: registers a session when Streams reports the agent, keeps it alive with
+// heartbeats from a Web Worker, and on pagehide posts the close beacon so the server sets the agent Offline.
+// Everything the page touches (Streams, fetch, sendBeacon, timers, the worker) comes in through `deps`,
+// so this module runs unchanged on real Streams, on the local simulated Streams, and under node's tests.
+
+export const STATE = Object.freeze({
+  IDLE: 'idle',
+  REGISTERING: 'registering',
+  OPEN: 'open',
+  CLOSED: 'closed',
+  ERROR: 'error',
+});
+
+const JSON_AS_TEXT = 'text/plain;charset=UTF-8'; // a "simple" request: no CORS preflight, and what sendBeacon sends
+const RETRY_DELAYS_MS = [1000, 2000, 5000, 10000, 30000];
+
+/**
+ * @param {object} deps
+ * @param {object} deps.adapter       Streams adapter: onAgent(cb), agentArn(), currentStatus()
+ * @param {string} deps.apiBase       beacon API base URL ('' = same origin)
+ * @param {Function} deps.fetch       window.fetch
+ * @param {Function} deps.sendBeacon  (url, body) => boolean
+ * @param {Function} deps.startHeartbeat ({url, body, intervalMs, onResult}) => {update(body), stop()}
+ * @param {Function} [deps.setTimeout]
+ * @param {Function} [deps.onChange]  (state, detail) => void
+ */
+export function createBackstop(deps) {
+  const {
+    adapter,
+    apiBase = '',
+    fetch,
+    sendBeacon,
+    startHeartbeat,
+    setTimeout: schedule = globalThis.setTimeout.bind(globalThis),
+    onChange = () => {},
+  } = deps;
+
+  let state = STATE.IDLE;
+  let session = null; // { id, token, heartbeatSeconds }
+  let heartbeat = null;
+  let registering = null;
+  let attempt = 0;
+  let stopped = false;
+
+  function setState(next, detail = {}) {
+    state = next;
+    onChange(next, detail);
+  }
+
+  function statusBody() {
+    const status = adapter.currentStatus();
+    return status ? { name: status.name, arn: status.arn ?? null } : undefined;
+  }
+
+  async function post(path, body) {
+    return fetch(`${apiBase}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': JSON_AS_TEXT },
+      body: JSON.stringify(body),
+      credentials: 'omit',
+    });
+  }
+
+  async function register(reason = 'agent') {
+    if (registering) return registering;
+    registering = (async () => {
+      stopHeartbeat();
+      session = null;
+      setState(STATE.REGISTERING, { reason });
+      while (!stopped) {
+        try {
+          const response = await post('/sessions', { agentArn: adapter.agentArn(), status: statusBody() });
+          if (response.status === 201) {
+            const body = await response.json();
+            session = { id: body.sessionId, token: body.token, heartbeatSeconds: body.heartbeatSeconds };
+            attempt = 0;
+            startHeartbeatFor(session);
+            setState(STATE.OPEN, { sessionId: session.id, restore: body.restore ?? null, reason });
+            return session;
+          }
+          if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+            // The server refused this agent or page (foreign instance, origin): retrying will not help.
+            const problem = await response.json().catch(() => ({}));
+            setState(STATE.ERROR, { status: response.status, error: problem.error, message: problem.message });
+            return null;
+          }
+          setState(STATE.ERROR, { status: response.status, retrying: true });
+        } catch (error) {
+          setState(STATE.ERROR, { error: 'network', message: String(error), retrying: true });
+        }
+        await new Promise((resolve) => schedule(resolve, RETRY_DELAYS_MS[Math.min(attempt++, RETRY_DELAYS_MS.length - 1)]));
+      }
+      return null;
+    })();
+    try {
+      return await registering;
+    } finally {
+      registering = null;
+    }
+  }
+
+  function startHeartbeatFor(current) {
+    heartbeat = startHeartbeat({
+      url: `${apiBase}/sessions/${encodeURIComponent(current.id)}/heartbeat`,
+      body: { token: current.token, status: statusBody() },
+      intervalMs: current.heartbeatSeconds * 1000,
+      onResult: (status) => onHeartbeatResult(current, status),
+    });
+  }
+
+  function onHeartbeatResult(current, status) {
+    if (session !== current || status === 204) return;
+    if (status === 410 || status === 404 || status === 403) {
+      // The server closed this session (e.g. the laptop slept past the stale limit and the agent was set
+      // Offline) or no longer knows it: this tab is alive, so it registers anew and says what happened.
+      setState(STATE.CLOSED, { byServer: true, status });
+      register(status === 410 ? 'server-closed' : 'session-lost');
+    }
+  }
+
+  function stopHeartbeat() {
+    if (heartbeat) {
+      heartbeat.stop();
+      heartbeat = null;
+    }
+  }
+
+  /** pagehide: the tab is closing, reloading or navigating away; the beacon outlives the page. */
+  function onPageHide(event = {}) {
+    if (!session) return false;
+    const current = session;
+    session = null;
+    stopHeartbeat();
+    const body = JSON.stringify({ token: current.token, reason: 'pagehide', status: statusBody() });
+    const queued = sendBeacon(`${apiBase}/sessions/${encodeURIComponent(current.id)}/close`, body);
+    setState(STATE.CLOSED, { sessionId: current.id, beaconQueued: queued, persisted: Boolean(event.persisted) });
+    return queued;
+  }
+
+  /** pageshow from the back/forward cache: the page lives again, with a closed session. */
+  function onPageShow(event = {}) {
+    if (event.persisted && !session && !stopped) register('bfcache');
+  }
+
+  function statusChanged() {
+    if (heartbeat && session) heartbeat.update({ token: session.token, status: statusBody() });
+  }
+
+  return {
+    start() {
+      adapter.onAgent(() => register('agent'));
+      if (adapter.onStatusChange) adapter.onStatusChange(statusChanged);
+    },
+    stop() {
+      stopped = true;
+      stopHeartbeat();
+    },
+    register,
+    onPageHide,
+    onPageShow,
+    get state() { return state; },
+    get sessionId() { return session?.id ?? null; },
+  };
+}
+
+/**
+ * Heartbeats from a dedicated Web Worker: Chrome throttles a hidden window's timers to once a minute after
+ * five minutes, which would starve a 20 s heartbeat; a worker's timers keep their cadence.
+ */
+export function workerHeartbeat(workerUrl) {
+  return ({ url, body, intervalMs, onResult }) => {
+    const worker = new Worker(workerUrl, { type: 'module' });
+    worker.onmessage = (event) => {
+      if (event.data?.type === 'result') onResult(event.data.status);
+    };
+    worker.postMessage({ type: 'start', url, body, intervalMs });
+    return {
+      update(next) { worker.postMessage({ type: 'update', body: next }); },
+      stop() { worker.postMessage({ type: 'stop' }); worker.terminate(); },
+    };
+  };
+}
+
+/** Wires the backstop to the page's lifecycle events. */
+export function attachToPage(backstop, win = window) {
+  win.addEventListener('pagehide', (event) => backstop.onPageHide(event));
+  win.addEventListener('pageshow', (event) => backstop.onPageShow(event));
+}

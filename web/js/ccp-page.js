@@ -1,0 +1,90 @@
+// Boots the CCP page: reads its configuration, picks Streams (production) or the simulated Streams (local),
+// attaches the backstop, and renders the agent's status and the backstop's session state.
+import { createBackstop, attachToPage, workerHeartbeat, STATE } from './backstop.js';
+import { createSimulatedStreams } from './simulated-streams.js';
+import { createStreamsAdapter } from './streams-adapter.js';
+
+const $ = (selector) => document.querySelector(selector);
+
+function setBackstopState(state, detail) {
+  document.body.dataset.backstop = state;
+  const labels = {
+    [STATE.IDLE]: 'Waiting for the agent…',
+    [STATE.REGISTERING]: 'Connecting the backstop…',
+    [STATE.OPEN]: 'Protected: closing this tab sets you Offline.',
+    [STATE.CLOSED]: 'Session closed.',
+    [STATE.ERROR]: detail?.message ? `Backstop problem: ${detail.message}` : 'Backstop unreachable, retrying…',
+  };
+  $('#backstop-state').textContent = labels[state] ?? state;
+}
+
+function renderStatus(adapter) {
+  const status = adapter.currentStatus();
+  const next = adapter.nextStatus?.();
+  $('#agent-name').textContent = adapter.agentName?.() ?? '';
+  $('#status-name').textContent = status ? status.name : '—';
+  $('#status-name').dataset.type = status?.type ?? '';
+  $('#next-status').textContent = next ? `Next: ${next}` : '';
+  const list = $('#status-buttons');
+  list.replaceChildren(...adapter.statuses().map((s) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = s.name;
+    button.dataset.statusType = s.type ?? '';
+    button.setAttribute('aria-pressed', String(status?.arn === s.arn));
+    button.addEventListener('click', () => adapter.setStatus(s).then(() => renderStatus(adapter)));
+    return button;
+  }));
+}
+
+function showAgentPicker(config) {
+  const section = $('#picker');
+  section.hidden = false;
+  const list = section.querySelector('ul');
+  list.replaceChildren(...config.agents.map((a) => {
+    const item = document.createElement('li');
+    const link = document.createElement('a');
+    link.href = `?agent=${encodeURIComponent(a.userId)}`;
+    link.textContent = `${a.name} (${a.userId})`;
+    item.append(link);
+    return item;
+  }));
+}
+
+async function main() {
+  const config = await fetch('config.json', { cache: 'no-store' }).then((r) => r.json());
+  let adapter;
+  if (config.mode === 'local') {
+    const userId = new URLSearchParams(location.search).get('agent');
+    if (!userId) {
+      showAgentPicker(config);
+      return;
+    }
+    adapter = createSimulatedStreams({ emulatorBase: config.emulatorBase, instanceId: config.instanceId,
+      instanceArn: config.instanceArn, userId });
+  } else {
+    // Production: the real CCP in an iframe, Streams from npm (see README "Hosting the page").
+    globalThis.connect.core.initCCP($('#ccp-frame'), { ccpUrl: config.ccpUrl, region: config.region, softphone: { allowFramedSoftphone: true } });
+    adapter = createStreamsAdapter(globalThis.connect);
+  }
+  $('#console').hidden = false;
+  const backstop = createBackstop({
+    adapter,
+    apiBase: config.apiBase,
+    fetch: globalThis.fetch.bind(globalThis),
+    sendBeacon: (url, body) => navigator.sendBeacon(url, body),
+    startHeartbeat: workerHeartbeat(new URL('./heartbeat-worker.js', import.meta.url)),
+    onChange: setBackstopState,
+  });
+  setBackstopState(STATE.IDLE);
+  attachToPage(backstop);
+  backstop.start();
+  adapter.onAgent(() => renderStatus(adapter));
+  adapter.onStatusChange?.(() => renderStatus(adapter));
+  if (adapter.connect) await adapter.connect();
+}
+
+main().catch((error) => {
+  document.body.dataset.backstop = STATE.ERROR;
+  $('#backstop-state').textContent = `The page could not start: ${error.message}`;
+});

@@ -1,0 +1,180 @@
+// Unit tests of the backstop client with a fake agent, fake fetch, fake sendBeacon and a fake heartbeat.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createBackstop, STATE } from '../js/backstop.js';
+
+const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
+
+function fakeAgent(status = { name: 'Available', arn: 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent-state/avail' }) {
+  const agentListeners = [];
+  const statusListeners = [];
+  return {
+    status,
+    onAgent(listener) { agentListeners.push(listener); },
+    onStatusChange(listener) { statusListeners.push(listener); },
+    agentArn: () => AGENT_ARN,
+    currentStatus() { return this.status; },
+    signIn() { agentListeners.forEach((l) => l()); },
+    change(next) { this.status = next; statusListeners.forEach((l) => l()); },
+  };
+}
+
+function fakeFetch(responses) {
+  const calls = [];
+  const fn = async (url, init) => {
+    calls.push({ url, init, body: JSON.parse(init.body) });
+    const next = responses.shift();
+    if (next === undefined) throw new Error('fake fetch: no more responses scripted');
+    if (next instanceof Error) throw next;
+    return { status: next.status, json: async () => next.body ?? {} };
+  };
+  fn.calls = calls;
+  return fn;
+}
+
+function fakeHeartbeat() {
+  const started = [];
+  const fn = (options) => {
+    const handle = { options, updates: [], stopped: false,
+      update(body) { this.updates.push(body); }, stop() { this.stopped = true; } };
+    started.push(handle);
+    return handle;
+  };
+  fn.started = started;
+  return fn;
+}
+
+const registered = { status: 201, body: { sessionId: 'S'.repeat(22), token: 'T'.repeat(43), heartbeatSeconds: 20, staleAfterSeconds: 75, restore: null } };
+const immediately = (fn) => { fn(); return 0; };
+
+/** Lets pending promise chains run until the condition holds (bounded: a broken client fails, not hangs). */
+async function until(condition) {
+  for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(condition(), 'condition not reached');
+}
+
+function setup(responses = [registered]) {
+  const agent = fakeAgent();
+  const fetch = fakeFetch(responses);
+  const beacons = [];
+  const heartbeat = fakeHeartbeat();
+  const states = [];
+  const backstop = createBackstop({
+    adapter: agent, apiBase: 'https://api.example.com', fetch,
+    sendBeacon: (url, body) => { beacons.push({ url, body: JSON.parse(body) }); return true; },
+    startHeartbeat: heartbeat, setTimeout: immediately, onChange: (state, detail) => states.push({ state, detail }),
+  });
+  return { agent, fetch, beacons, heartbeat, states, backstop };
+}
+
+test('register_should_postAgentArnAsTextPlain_when_streamsReportsTheAgent', async () => {
+  const { agent, fetch, backstop, states } = setup();
+  backstop.start();
+  agent.signIn();
+  await backstop.register();
+
+  assert.equal(fetch.calls.length, 1);
+  assert.equal(fetch.calls[0].url, 'https://api.example.com/sessions');
+  assert.equal(fetch.calls[0].init.headers['Content-Type'], 'text/plain;charset=UTF-8');
+  assert.equal(fetch.calls[0].body.agentArn, AGENT_ARN);
+  assert.equal(fetch.calls[0].body.status.name, 'Available');
+  assert.equal(backstop.state, STATE.OPEN);
+  assert.deepEqual(states.map((s) => s.state), [STATE.REGISTERING, STATE.OPEN]);
+});
+
+test('heartbeat_should_startWithTokenAndInterval_when_registered', async () => {
+  const { backstop, heartbeat } = setup();
+  await backstop.register();
+
+  assert.equal(heartbeat.started.length, 1);
+  const { options } = heartbeat.started[0];
+  assert.equal(options.url, `https://api.example.com/sessions/${'S'.repeat(22)}/heartbeat`);
+  assert.equal(options.intervalMs, 20000);
+  assert.equal(options.body.token, 'T'.repeat(43));
+});
+
+test('pagehide_should_sendCloseBeaconWithTokenAndStatus_when_sessionOpen', async () => {
+  const { backstop, beacons, heartbeat, agent } = setup();
+  await backstop.register();
+  agent.status = { name: 'Break', arn: 'arn:x/agent-state/break' };
+
+  const queued = backstop.onPageHide({ persisted: false });
+
+  assert.equal(queued, true);
+  assert.equal(beacons.length, 1);
+  assert.equal(beacons[0].url, `https://api.example.com/sessions/${'S'.repeat(22)}/close`);
+  assert.deepEqual(beacons[0].body, { token: 'T'.repeat(43), reason: 'pagehide', status: { name: 'Break', arn: 'arn:x/agent-state/break' } });
+  assert.equal(heartbeat.started[0].stopped, true);
+  assert.equal(backstop.state, STATE.CLOSED);
+});
+
+test('pagehide_should_sendNothing_when_noSessionYet', () => {
+  const { backstop, beacons } = setup();
+  assert.equal(backstop.onPageHide({}), false);
+  assert.equal(beacons.length, 0);
+});
+
+test('pagehide_should_sendOneBeacon_when_firedTwice', async () => {
+  const { backstop, beacons } = setup();
+  await backstop.register();
+  backstop.onPageHide({});
+  backstop.onPageHide({});
+  assert.equal(beacons.length, 1);
+});
+
+test('heartbeat410_should_registerAgain_when_serverClosedTheSession', async () => {
+  const second = { status: 201, body: { ...registered.body, sessionId: 'R'.repeat(22) } };
+  const { backstop, heartbeat, fetch, states } = setup([registered, second]);
+  await backstop.register();
+
+  heartbeat.started[0].options.onResult(410);
+  await until(() => backstop.sessionId === 'R'.repeat(22));
+
+  assert.equal(fetch.calls.length, 2);
+  assert.equal(backstop.sessionId, 'R'.repeat(22));
+  assert.ok(states.some((s) => s.state === STATE.CLOSED && s.detail.byServer && s.detail.status === 410));
+  assert.equal(heartbeat.started[0].stopped, true);
+  assert.equal(heartbeat.started.length, 2);
+});
+
+test('heartbeat204_should_changeNothing_when_sessionAlive', async () => {
+  const { backstop, heartbeat, fetch } = setup();
+  await backstop.register();
+  heartbeat.started[0].options.onResult(204);
+  assert.equal(fetch.calls.length, 1);
+  assert.equal(backstop.state, STATE.OPEN);
+});
+
+test('register_should_retry_when_networkFailsOrServerErrs', async () => {
+  const { backstop, fetch } = setup([new Error('offline'), { status: 503 }, registered]);
+  await backstop.register();
+  assert.equal(fetch.calls.length, 3);
+  assert.equal(backstop.state, STATE.OPEN);
+});
+
+test('register_should_stopWithError_when_serverRefusesTheAgent', async () => {
+  const { backstop, fetch, states } = setup([{ status: 403, body: { error: 'foreign_instance', message: 'this backstop serves another Connect instance' } }]);
+  const result = await backstop.register();
+  assert.equal(result, null);
+  assert.equal(fetch.calls.length, 1);
+  assert.equal(backstop.state, STATE.ERROR);
+  assert.equal(states.at(-1).detail.error, 'foreign_instance');
+});
+
+test('statusChange_should_updateHeartbeatBody_when_agentChangesStatus', async () => {
+  const { backstop, agent, heartbeat } = setup();
+  backstop.start();
+  await backstop.register();
+  agent.change({ name: 'Break', arn: 'arn:x/agent-state/break' });
+  assert.deepEqual(heartbeat.started[0].updates.at(-1).status, { name: 'Break', arn: 'arn:x/agent-state/break' });
+});
+
+test('pageshow_should_registerAgain_when_restoredFromBackForwardCache', async () => {
+  const second = { status: 201, body: { ...registered.body, sessionId: 'B'.repeat(22) } };
+  const { backstop, fetch } = setup([registered, second]);
+  await backstop.register();
+  backstop.onPageHide({ persisted: true });
+  backstop.onPageShow({ persisted: true });
+  await until(() => backstop.sessionId === 'B'.repeat(22));
+  assert.equal(fetch.calls.length, 2);
+});
