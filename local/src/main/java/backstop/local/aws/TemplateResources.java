@@ -31,16 +31,19 @@ import java.util.Map;
  */
 public final class TemplateResources {
     private final Map<String, Object> resources;
+    private final Map<String, Object> globals;
 
-    private TemplateResources(Map<String, Object> resources) {
+    private TemplateResources(Map<String, Object> resources, Map<String, Object> globals) {
         this.resources = resources;
+        this.globals = globals;
     }
 
     @SuppressWarnings("unchecked")
     public static TemplateResources load(Path template) {
         try {
             Map<String, Object> root = new Yaml(new CloudFormationConstructor()).load(Files.readString(template));
-            return new TemplateResources((Map<String, Object>) root.get("Resources"));
+            return new TemplateResources((Map<String, Object>) root.get("Resources"),
+                    (Map<String, Object>) root.getOrDefault("Globals", Map.of()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + template, e);
         }
@@ -70,6 +73,11 @@ public final class TemplateResources {
 
     public Map<String, Object> resources() {
         return resources;
+    }
+
+    /** The template's Globals section. */
+    public Map<String, Object> globals() {
+        return globals;
     }
 
     /** Creates the SessionsTable as the template defines it (keys, sparse indexes, TTL) under {@code tableName}. */

@@ -1,0 +1,174 @@
+package backstop.beacon;
+
+import backstop.core.agent.AgentRef;
+import backstop.core.config.BackstopConfig;
+import backstop.core.connect.ConnectAgentStatus;
+import backstop.core.session.CloseResult;
+import backstop.core.session.Session;
+import backstop.core.session.SessionId;
+import backstop.core.session.SessionState;
+import backstop.core.session.SessionToken;
+import backstop.core.transition.Backoff;
+import backstop.core.transition.OfflineOutcome;
+import backstop.core.transition.OfflineTransitions;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
+import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import com.amazonaws.services.lambda.runtime.tests.annotations.Event;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The handler on the raw events of events/ (the ones `sam local invoke -e` takes), positive and negative. */
+class BeaconHandlerTest {
+    static final String INSTANCE = "arn:aws:connect:us-east-1:123456789012:instance/00000000-0000-4000-8000-000000000001";
+    static final SessionId SESSION = new SessionId("qYsLsluUVmvAj6xM1jdaNg");
+    static final SessionToken TOKEN = SessionToken.parse("smQMhqlx5IHqHEocx6WLcEWco_ycQ9eT9rNLFUCsUDg");
+    static final Instant NOW = Instant.parse("2026-11-25T09:00:00Z");
+
+    FakeStore store;
+    FakeConnect connect;
+    BeaconHandler handler;
+
+    @BeforeEach
+    void wire() {
+        BackstopConfig config = BackstopConfig.fromEnvironment(Map.of("AWS_REGION", "us-east-1",
+                "CONNECT_INSTANCE_ARN", INSTANCE, "SESSIONS_TABLE", "t", "EVENT_BUS_NAME", "b",
+                "ALLOWED_ORIGINS", "https://ccp.example.com"));
+        store = new FakeStore();
+        connect = new FakeConnect();
+        connect.routingProfiles.put("demo-ada", "rp-sales");
+        Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+        SecureRandom random = new SecureRandom();
+        ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
+        OfflineTransitions transitions = new OfflineTransitions(store, gateway, e -> { }, clock, Backoff.DEFAULT, 8, random);
+        handler = new BeaconHandler(new BeaconApi(config, new BeaconService(config, store, gateway, transitions, clock, random)));
+        AgentRef ada = AgentRef.parseArn(INSTANCE + "/agent/demo-ada").orElseThrow();
+        store.sessions.put(SESSION, new Session(SESSION, ada, TOKEN.hash(), NOW, NOW, SessionState.OPEN, Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.empty(), 0, false));
+        store.closeResult = new CloseResult.Closed(OfflineOutcome.NOT_NEEDED, Optional.empty());
+    }
+
+    APIGatewayV2HTTPResponse handle(APIGatewayV2HTTPEvent event) {
+        return handler.handleRequest(event, null);
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/register.json", type = APIGatewayV2HTTPEvent.class)
+    void register_should_answer201WithSessionAndToken(APIGatewayV2HTTPEvent event) {
+        APIGatewayV2HTTPResponse response = handle(event);
+
+        assertThat(response.getStatusCode()).isEqualTo(201);
+        assertThat(response.getHeaders()).containsEntry("Content-Type", "application/json");
+        assertThat(response.getBody()).contains("\"sessionId\"", "\"token\"", "\"heartbeatSeconds\":20", "\"restore\":null");
+        assertThat(store.created).singleElement().satisfies(s -> {
+            assertThat(s.agent().userId()).isEqualTo("demo-ada");
+            assertThat(s.status().orElseThrow().name()).isEqualTo("Available");
+        });
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/heartbeat.json", type = APIGatewayV2HTTPEvent.class)
+    void heartbeat_should_answer204WithNoBody(APIGatewayV2HTTPEvent event) {
+        APIGatewayV2HTTPResponse response = handle(event);
+
+        assertThat(response.getStatusCode()).isEqualTo(204);
+        assertThat(response.getBody()).isEmpty();
+        assertThat(connect.puts).isEmpty();
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/close-beacon.json", type = APIGatewayV2HTTPEvent.class)
+    void close_should_answer202_when_beaconIsTextPlain(APIGatewayV2HTTPEvent event) {
+        APIGatewayV2HTTPResponse response = handle(event);
+
+        assertThat(response.getStatusCode()).isEqualTo(202);
+        assertThat(response.getBody()).isEqualTo("{\"offline\":\"not-needed\"}");
+        assertThat(store.closes).singleElement().satisfies(c -> {
+            assertThat(c.sessionId()).isEqualTo(SESSION);
+            assertThat(c.status().orElseThrow().name()).isEqualTo("Available");
+        });
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/close-beacon-base64.json", type = APIGatewayV2HTTPEvent.class)
+    void close_should_decodeTheBody_when_apiGatewayBase64EncodedIt(APIGatewayV2HTTPEvent event) {
+        assertThat(event.getIsBase64Encoded()).isTrue();
+
+        assertThat(handle(event).getStatusCode()).isEqualTo(202);
+        assertThat(store.closes).hasSize(1);
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/negative/register-wrong-content-type.json", type = APIGatewayV2HTTPEvent.class)
+    void register_should_answer415_when_contentTypeIsNotJsonOrText(APIGatewayV2HTTPEvent event) {
+        assertRefused(event, 415, "unsupported_media_type");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/negative/register-no-content-type.json", type = APIGatewayV2HTTPEvent.class)
+    void register_should_answer415_when_contentTypeIsMissing(APIGatewayV2HTTPEvent event) {
+        assertRefused(event, 415, "unsupported_media_type");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/negative/register-oversized.json", type = APIGatewayV2HTTPEvent.class)
+    void register_should_answer413_when_bodyExceeds4KiB(APIGatewayV2HTTPEvent event) {
+        assertRefused(event, 413, "payload_too_large");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/negative/register-foreign-origin.json", type = APIGatewayV2HTTPEvent.class)
+    void register_should_answer403_when_originIsNotAllowed(APIGatewayV2HTTPEvent event) {
+        assertRefused(event, 403, "origin_not_allowed");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/negative/register-not-json.json", type = APIGatewayV2HTTPEvent.class)
+    void register_should_answer400_when_bodyIsNotJson(APIGatewayV2HTTPEvent event) {
+        assertRefused(event, 400, "bad_request");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/negative/register-foreign-instance.json", type = APIGatewayV2HTTPEvent.class)
+    void register_should_answer403_when_agentIsOfAnotherInstance(APIGatewayV2HTTPEvent event) {
+        assertRefused(event, 403, "foreign_instance");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/negative/close-malformed-session-id.json", type = APIGatewayV2HTTPEvent.class)
+    void close_should_answer400_when_sessionIdIsMalformed(APIGatewayV2HTTPEvent event) {
+        assertRefused(event, 400, "bad_request");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/negative/close-forged-token.json", type = APIGatewayV2HTTPEvent.class)
+    void close_should_answer403_when_tokenIsForged(APIGatewayV2HTTPEvent event) {
+        assertRefused(event, 403, "bad_token");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/negative/heartbeat-token-wrong-type.json", type = APIGatewayV2HTTPEvent.class)
+    void heartbeat_should_answer400_when_tokenIsNotAString(APIGatewayV2HTTPEvent event) {
+        assertRefused(event, 400, "bad_request");
+    }
+
+    private void assertRefused(APIGatewayV2HTTPEvent event, int status, String code) {
+        APIGatewayV2HTTPResponse response = handle(event);
+
+        assertThat(response.getStatusCode()).isEqualTo(status);
+        assertThat(response.getBody()).contains("\"error\":\"" + code + "\"", "\"message\":");
+        assertThat(store.created).isEmpty();
+        assertThat(store.closes).isEmpty();
+        assertThat(connect.puts).isEmpty();
+        assertThat(connect.describes).isEmpty();
+    }
+}

@@ -1,0 +1,179 @@
+package backstop.beacon;
+
+import backstop.core.agent.AgentRef;
+import backstop.core.config.BackstopConfig;
+import backstop.core.connect.ConnectAgentStatus;
+import backstop.core.events.BackstopEvent;
+import backstop.core.http.ApiError;
+import backstop.core.session.AgentRecord;
+import backstop.core.session.CloseReason;
+import backstop.core.session.CloseResult;
+import backstop.core.session.Session;
+import backstop.core.session.SessionId;
+import backstop.core.session.SessionState;
+import backstop.core.session.SessionToken;
+import backstop.core.transition.Backoff;
+import backstop.core.transition.OfflineOutcome;
+import backstop.core.transition.OfflineTransitions;
+import backstop.core.transition.Transition;
+import backstop.core.transition.TransitionReason;
+import backstop.core.transition.TransitionState;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The beacon's rules, with a fixed clock and in-memory fakes: no network, no sleeping. */
+class BeaconServiceTest {
+    static final String INSTANCE = "arn:aws:connect:eu-west-2:123456789012:instance/inst-1";
+    static final String AGENT_ARN = INSTANCE + "/agent/user-1";
+    static final Instant NOW = Instant.parse("2026-11-25T09:00:00Z");
+
+    FakeStore store;
+    FakeConnect connect;
+    List<BackstopEvent> events;
+    BeaconService service;
+    SecureRandom random = new SecureRandom();
+
+    @BeforeEach
+    void wire() {
+        BackstopConfig config = BackstopConfig.fromEnvironment(Map.of("AWS_REGION", "eu-west-2",
+                "CONNECT_INSTANCE_ARN", INSTANCE, "SESSIONS_TABLE", "t", "EVENT_BUS_NAME", "b",
+                "EXEMPT_ROUTING_PROFILE_IDS", "rp-supervisors"));
+        store = new FakeStore();
+        connect = new FakeConnect();
+        connect.routingProfiles.put("user-1", "rp-sales");
+        events = new ArrayList<>();
+        Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+        ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
+        OfflineTransitions transitions = new OfflineTransitions(store, gateway, events::addAll, clock, Backoff.DEFAULT, 8, random);
+        service = new BeaconService(config, store, gateway, transitions, clock, random);
+    }
+
+    AgentRef agent() {
+        return AgentRef.parseArn(AGENT_ARN).orElseThrow();
+    }
+
+    @Test
+    void register_should_refuseWithoutWriting_when_agentBelongsToAnotherInstance() {
+        assertThatThrownBy(() -> service.register("arn:aws:connect:eu-west-2:123456789012:instance/other/agent/user-1", Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(403));
+        assertThat(store.created).isEmpty();
+        assertThat(connect.describes).isEmpty();
+    }
+
+    @Test
+    void register_should_askConnectForTheProfile_when_neverCheckedOrOlderThan12Hours() {
+        store.agents.put(agent(), new AgentRecord(agent(), Set.of(), Optional.of("rp-sales"),
+                Optional.of(NOW.minus(Duration.ofHours(13))), Optional.empty()));
+
+        service.register(AGENT_ARN, Optional.empty());
+
+        assertThat(connect.describes).singleElement().satisfies(r -> assertThat(r.userId()).isEqualTo("user-1"));
+        assertThat(store.created.getFirst().routingProfileId()).contains("rp-sales");
+    }
+
+    @Test
+    void register_should_notSpendConnectQuota_when_profileWasCheckedRecently() {
+        store.agents.put(agent(), new AgentRecord(agent(), Set.of(), Optional.of("rp-supervisors"),
+                Optional.of(NOW.minus(Duration.ofHours(1))), Optional.empty()));
+
+        BeaconService.Registration registration = service.register(AGENT_ARN, Optional.empty());
+
+        assertThat(connect.describes).isEmpty();
+        assertThat(store.created.getFirst().exempt()).isTrue();
+        assertThat(store.created.getFirst().routingProfileId()).isEmpty();
+        assertThat(store.created.getFirst().created()).isEqualTo(NOW);
+        assertThat(store.created.getFirst().tokenHash()).isEqualTo(registration.token().hash());
+    }
+
+    @Test
+    void register_should_refuse_when_connectDoesNotKnowTheUser() {
+        connect.routingProfiles.clear();
+
+        assertThatThrownBy(() -> service.register(AGENT_ARN, Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("unknown_agent"));
+        assertThat(store.created).isEmpty();
+    }
+
+    @Test
+    void close_should_refuseWithoutClosing_when_tokenIsNotTheSessions() {
+        SessionId id = SessionId.random(random);
+        store.sessions.put(id, openSession(id, SessionToken.random(random)));
+
+        assertThatThrownBy(() -> service.close(id, SessionToken.random(random), CloseReason.TAB_CLOSED, Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(403));
+        assertThat(store.closes).isEmpty();
+    }
+
+    @Test
+    void close_should_putTheOfflineTypeStatusAndPublish_when_lastSessionCloses() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, openSession(id, token));
+        store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(pending(id)));
+
+        OfflineOutcome outcome = service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty());
+
+        assertThat(outcome).isEqualTo(OfflineOutcome.DONE);
+        assertThat(connect.puts).singleElement().satisfies(r -> {
+            assertThat(r.userId()).isEqualTo("user-1");
+            assertThat(r.instanceId()).isEqualTo("inst-1");
+            assertThat(r.agentStatusId()).isEqualTo("offline-id");
+        });
+        assertThat(store.closes.getFirst().now()).isEqualTo(NOW);
+        assertThat(store.closes.getFirst().leaseUntil()).isEqualTo(NOW.plus(BeaconService.CLOSE_LEASE));
+        assertThat(store.completed).containsExactly("DONE:" + store.closes.getFirst().claim());
+        assertThat(events).singleElement().isInstanceOfSatisfying(BackstopEvent.AgentSetOffline.class, e -> {
+            assertThat(e.reason()).isEqualTo("tab-closed");
+            assertThat(e.attempts()).isEqualTo(1);
+            assertThat(e.at()).isEqualTo(NOW);
+        });
+    }
+
+    @Test
+    void close_should_answerPendingAndScheduleRetry_when_connectFails() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, openSession(id, token));
+        store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(pending(id)));
+        connect.failPuts = true;
+
+        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(OfflineOutcome.PENDING);
+        assertThat(store.completed).containsExactly("RETRY:1:InternalServiceException (500)");
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void close_should_notCallConnect_when_anotherTabIsOpen() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, openSession(id, token));
+        store.closeResult = new CloseResult.Closed(OfflineOutcome.NOT_NEEDED, Optional.empty());
+
+        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(OfflineOutcome.NOT_NEEDED);
+        assertThat(connect.puts).isEmpty();
+    }
+
+    Session openSession(SessionId id, SessionToken token) {
+        return new Session(id, agent(), token.hash(), NOW.minusSeconds(60), NOW.minusSeconds(5), SessionState.OPEN,
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), 3, false);
+    }
+
+    Transition pending(SessionId id) {
+        return new Transition(id, agent(), TransitionReason.TAB_CLOSED, TransitionState.PENDING, 0, NOW,
+                NOW.plus(BeaconService.CLOSE_LEASE), Optional.of("claim"), Optional.empty(), Optional.empty(), false);
+    }
+}

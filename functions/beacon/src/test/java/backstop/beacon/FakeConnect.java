@@ -1,0 +1,60 @@
+package backstop.beacon;
+
+import software.amazon.awssdk.services.connect.ConnectClient;
+import software.amazon.awssdk.services.connect.model.AgentStatusSummary;
+import software.amazon.awssdk.services.connect.model.AgentStatusType;
+import software.amazon.awssdk.services.connect.model.DescribeUserRequest;
+import software.amazon.awssdk.services.connect.model.DescribeUserResponse;
+import software.amazon.awssdk.services.connect.model.InternalServiceException;
+import software.amazon.awssdk.services.connect.model.ListAgentStatusesRequest;
+import software.amazon.awssdk.services.connect.model.ListAgentStatusesResponse;
+import software.amazon.awssdk.services.connect.model.PutUserStatusRequest;
+import software.amazon.awssdk.services.connect.model.PutUserStatusResponse;
+import software.amazon.awssdk.services.connect.model.ResourceNotFoundException;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** An in-memory ConnectClient for unit tests: records requests, answers from a map of users. */
+final class FakeConnect implements ConnectClient {
+    final Map<String, String> routingProfiles = new HashMap<>();
+    final List<DescribeUserRequest> describes = new ArrayList<>();
+    final List<PutUserStatusRequest> puts = new ArrayList<>();
+    boolean failPuts;
+
+    @Override
+    public DescribeUserResponse describeUser(DescribeUserRequest request) {
+        describes.add(request);
+        String profile = routingProfiles.get(request.userId());
+        if (profile == null) {
+            throw ResourceNotFoundException.builder().message("User not found").statusCode(404).build();
+        }
+        return DescribeUserResponse.builder().user(u -> u.id(request.userId()).routingProfileId(profile)).build();
+    }
+
+    @Override
+    public ListAgentStatusesResponse listAgentStatuses(ListAgentStatusesRequest request) {
+        return ListAgentStatusesResponse.builder().agentStatusSummaryList(
+                AgentStatusSummary.builder().id("offline-id").name("Gone").type(AgentStatusType.OFFLINE).build()).build();
+    }
+
+    @Override
+    public PutUserStatusResponse putUserStatus(PutUserStatusRequest request) {
+        puts.add(request);
+        if (failPuts) {
+            throw InternalServiceException.builder().message("boom").statusCode(500).build();
+        }
+        return PutUserStatusResponse.builder().build();
+    }
+
+    @Override
+    public String serviceName() {
+        return "connect";
+    }
+
+    @Override
+    public void close() {
+    }
+}

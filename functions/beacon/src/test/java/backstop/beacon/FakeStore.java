@@ -1,0 +1,63 @@
+package backstop.beacon;
+
+import backstop.core.agent.AgentRef;
+import backstop.core.agent.AgentStatus;
+import backstop.core.session.AgentRecord;
+import backstop.core.session.CloseRequest;
+import backstop.core.session.CloseResult;
+import backstop.core.session.HeartbeatResult;
+import backstop.core.session.NewSession;
+import backstop.core.session.Session;
+import backstop.core.session.SessionId;
+import backstop.core.session.SessionStore;
+import backstop.core.session.SessionToken;
+import backstop.core.transition.Transition;
+import backstop.core.transition.TransitionState;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** A scripted SessionStore for the service's unit tests (the DynamoDB store has its own integration tests). */
+final class FakeStore implements SessionStore {
+    final List<NewSession> created = new ArrayList<>();
+    final List<CloseRequest> closes = new ArrayList<>();
+    final List<String> completed = new ArrayList<>();
+    final Map<AgentRef, AgentRecord> agents = new HashMap<>();
+    final Map<SessionId, Session> sessions = new HashMap<>();
+    CloseResult closeResult;
+    HeartbeatResult heartbeatResult = HeartbeatResult.RECORDED;
+
+    @Override public void createSession(NewSession session) { created.add(session); }
+    @Override public Optional<Session> findSession(SessionId id) { return Optional.ofNullable(sessions.get(id)); }
+    @Override public Optional<AgentRecord> findAgent(AgentRef agent) { return Optional.ofNullable(agents.get(agent)); }
+
+    @Override
+    public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now) {
+        return heartbeatResult;
+    }
+
+    @Override
+    public CloseResult close(CloseRequest request) {
+        closes.add(request);
+        return closeResult;
+    }
+
+    @Override public Optional<Transition> findTransition(SessionId id) { return Optional.empty(); }
+
+    @Override
+    public boolean completeTransition(SessionId id, String claim, TransitionState state, boolean deferred,
+                                      Optional<String> error, Instant now) {
+        completed.add(state + ":" + claim);
+        return true;
+    }
+
+    @Override
+    public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt) {
+        completed.add("RETRY:" + attempts + ":" + error);
+        return true;
+    }
+}

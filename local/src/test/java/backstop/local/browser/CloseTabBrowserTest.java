@@ -1,0 +1,118 @@
+package backstop.local.browser;
+
+import backstop.local.DemoInstance;
+import backstop.local.LocalStack;
+import backstop.local.connect.ConnectEmulator;
+import backstop.local.connect.Quota;
+import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.options.AriaRole;
+import com.microsoft.playwright.options.WaitForSelectorState;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.connect.ConnectClient;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Real Chromium against the local stack: the agent closes the CCP tab and Connect reports them Offline. */
+class CloseTabBrowserTest {
+    static LocalStack stack;
+    static Chromium chromium;
+    static Browser browser;
+    static ConnectClient connect;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = LocalStack.start(LocalStack.Options.forTests());
+        stack.connect().setQuota(Quota.OFF);
+        chromium = new Chromium();
+        browser = chromium.launch();
+        connect = ConnectClient.builder().endpointOverride(stack.connect().endpoint()).region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
+                .httpClient(UrlConnectionHttpClient.create()).build();
+    }
+
+    @AfterAll
+    static void stop() {
+        connect.close();
+        browser.close();
+        chromium.close();
+        stack.close();
+    }
+
+    static String newAgent() {
+        String userId = "browser-" + UUID.randomUUID();
+        stack.connect().addAgent(stack.instanceId(), userId, userId, "Chromium", "Agent", "rp-sales", "Offline");
+        return userId;
+    }
+
+    /** What Connect's GetCurrentUserData reports as the agent's status name, through the real SDK. */
+    static String connectStatus(String userId) {
+        return connect.getCurrentUserData(r -> r.instanceId(stack.instanceId()).filters(f -> f.agents(userId)))
+                .userDataList().getFirst().status().statusName();
+    }
+
+    static Page openCcp(BrowserContext context, String userId, List<String> consoleErrors) {
+        Page page = context.newPage();
+        page.onConsoleMessage(m -> {
+            if (m.type().equals("error")) {
+                consoleErrors.add(m.text());
+            }
+        });
+        page.onPageError(consoleErrors::add);
+        page.navigate(stack.frontUrl() + "/ccp.html?agent=" + userId);
+        page.waitForSelector("body[data-backstop='open']", new Page.WaitForSelectorOptions().setTimeout(10_000));
+        return page;
+    }
+
+    @Test
+    void closingTheTab_should_setAgentOfflineInConnect_within2Seconds() throws Exception {
+        String userId = newAgent();
+        List<String> consoleErrors = new ArrayList<>();
+        BrowserContext context = browser.newContext();
+        Page page = openCcp(context, userId, consoleErrors);
+
+        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Available")).click();
+        await().atMost(Duration.ofSeconds(5)).until(() -> connectStatus(userId).equals("Available"));
+        page.waitForSelector("#status-name[data-type='routable']",
+                new Page.WaitForSelectorOptions().setState(WaitForSelectorState.VISIBLE));
+        Path screenshots = Path.of("target", "screenshots");
+        Files.createDirectories(screenshots);
+        page.screenshot(new Page.ScreenshotOptions().setPath(screenshots.resolve("ccp-available.png")).setFullPage(true));
+
+        page.close(); // pagehide: the beacon goes out as the tab dies
+
+        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))
+                .until(() -> connectStatus(userId).equals("Offline"));
+        assertThat(stack.connect().calls(ConnectEmulator.PUT_USER_STATUS)).filteredOn(c -> userId.equals(c.userId()))
+                .hasSize(1);
+        assertThat(consoleErrors).isEmpty();
+        context.close();
+    }
+
+    @Test
+    void page_should_listDemoAgents_when_noAgentIsGiven() {
+        BrowserContext context = browser.newContext();
+        Page page = context.newPage();
+        page.navigate(stack.frontUrl() + "/ccp.html");
+
+        page.waitForSelector("#picker:not([hidden]) li");
+        assertThat(page.locator("#picker li").count()).isEqualTo(DemoInstance.AGENTS.size());
+        assertThat(page.locator("#picker a").first().getAttribute("href")).isEqualTo("?agent=demo-ada");
+        context.close();
+    }
+}

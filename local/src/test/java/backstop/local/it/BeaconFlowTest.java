@@ -1,0 +1,288 @@
+package backstop.local.it;
+
+import backstop.core.session.SessionId;
+import backstop.core.session.TableLayout;
+import backstop.local.DemoInstance;
+import backstop.local.LocalStack;
+import backstop.local.connect.AgentStatusType;
+import backstop.local.connect.ConnectCall;
+import backstop.local.connect.ConnectEmulator;
+import backstop.local.connect.OperationFault;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The three routes end to end: real HTTP into the local front, the beacon handler, the real AWS SDK against
+ * moto (DynamoDB, EventBridge) and the Connect emulator.
+ */
+class BeaconFlowTest {
+    static LocalStack stack;
+    static ApiClient api;
+    static ConnectEmulator connect;
+    static String instanceId;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = LocalStack.start(LocalStack.Options.forTests());
+        api = new ApiClient(stack.frontUrl());
+        connect = stack.connect();
+        instanceId = stack.instanceId();
+        connect.setQuota(backstop.local.connect.Quota.OFF);
+    }
+
+    @AfterAll
+    static void stop() {
+        stack.close();
+    }
+
+    @AfterEach
+    void clearFaults() {
+        connect.clearFaults();
+        connect.setQuota(backstop.local.connect.Quota.OFF);
+    }
+
+    /** A fresh Available agent, so tests never share state. */
+    static String newAgent(String routingProfile) {
+        String userId = "it-" + UUID.randomUUID();
+        connect.addAgent(instanceId, userId, userId, "Test", "Agent", routingProfile, "Available");
+        return userId;
+    }
+
+    static String arn(String userId) {
+        return DemoInstance.instanceArn(instanceId) + "/agent/" + userId;
+    }
+
+    static List<ConnectCall> putUserStatusCalls(String userId) {
+        return connect.calls(ConnectEmulator.PUT_USER_STATUS).stream().filter(c -> userId.equals(c.userId())).toList();
+    }
+
+    static Map<String, AttributeValue> item(String pk, String sk) {
+        return stack.clients().dynamoDb().getItem(r -> r.tableName(stack.config().sessionsTable())
+                .key(Map.of("pk", AttributeValue.fromS(pk), "sk", AttributeValue.fromS(sk))).consistentRead(true)).item();
+    }
+
+    @Test
+    void close_should_setAgentOfflineWithTheOfflineTypeStatus_when_lastTabCloses() {
+        String user = newAgent("rp-sales");
+        ApiClient.Response registered = api.register(arn(user));
+        assertThat(registered.status()).isEqualTo(201);
+        assertThat(registered.text("sessionId")).matches("[A-Za-z0-9_-]{22}");
+        assertThat(registered.text("token")).matches("[A-Za-z0-9_-]{43}");
+        assertThat(registered.body().path("heartbeatSeconds").asInt()).isEqualTo(20);
+        assertThat(registered.body().path("staleAfterSeconds").asInt()).isEqualTo(75);
+        assertThat(registered.body().has("restore")).isTrue();
+        ApiClient.Session session = new ApiClient.Session(registered.text("sessionId"), registered.text("token"));
+
+        assertThat(api.heartbeat(session).status()).isEqualTo(204);
+        assertThat(putUserStatusCalls(user)).as("heartbeats never call Connect").isEmpty();
+
+        ApiClient.Response closed = api.close(session);
+
+        assertThat(closed.status()).isEqualTo(202);
+        assertThat(closed.text("offline")).isEqualTo("done");
+        assertThat(connect.agentView(instanceId, user).statusType()).isEqualTo(AgentStatusType.OFFLINE);
+        assertThat(putUserStatusCalls(user)).singleElement()
+                .satisfies(c -> assertThat(c.statusId()).isEqualTo(connect.statusId(instanceId, AgentStatusType.OFFLINE)));
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(stack.events().events("Agent Set Offline", "userId", user)).singleElement().satisfies(e -> {
+                    JsonNode detail = e.path("detail");
+                    assertThat(e.path("source").asText()).isEqualTo("ccp-backstop");
+                    assertThat(detail.path("agentArn").asText()).isEqualTo(arn(user));
+                    assertThat(detail.path("sessionId").asText()).isEqualTo(session.id());
+                    assertThat(detail.path("reason").asText()).isEqualTo("tab-closed");
+                    assertThat(detail.path("attempts").asInt()).isEqualTo(1);
+                    assertThat(detail.path("deferred").asBoolean()).isFalse();
+                    assertThat(detail.path("at").asText()).isNotBlank();
+                }));
+        Map<String, AttributeValue> transition = item("TRANSITION#" + session.id(), "TRANSITION");
+        assertThat(transition.get("transitionState").s()).isEqualTo("DONE");
+        assertThat(transition).doesNotContainKey(TableLayout.DUE_SHARD);
+        Map<String, AttributeValue> stored = item("SESSION#" + session.id(), "SESSION");
+        assertThat(stored.get("sessionState").s()).isEqualTo("CLOSED");
+        assertThat(stored).doesNotContainKey(TableLayout.OPEN_SHARD).doesNotContainKey("token");
+        assertThat(stored.get("tokenHash").b().asByteArray()).hasSize(32);
+    }
+
+    @Test
+    void close_should_useTheOfflineTypeStatusId_when_offlineIsRenamed() {
+        String user = newAgent("rp-sales");
+        String offlineId = connect.statusId(instanceId, AgentStatusType.OFFLINE);
+        connect.renameStatus(instanceId, offlineId, "Signed out (renamed)");
+        try {
+            ApiClient.Session session = api.open(arn(user));
+
+            assertThat(api.close(session).text("offline")).isEqualTo("done");
+
+            assertThat(putUserStatusCalls(user)).singleElement().satisfies(c -> assertThat(c.statusId()).isEqualTo(offlineId));
+            assertThat(connect.agentView(instanceId, user).statusName()).isEqualTo("Signed out (renamed)");
+        } finally {
+            connect.renameStatus(instanceId, offlineId, "Offline");
+        }
+    }
+
+    @Test
+    void close_should_keepAgentOnline_when_anotherTabIsStillOpen() {
+        String user = newAgent("rp-sales");
+        ApiClient.Session first = api.open(arn(user));
+        ApiClient.Session second = api.open(arn(user));
+
+        ApiClient.Response closedFirst = api.close(first);
+
+        assertThat(closedFirst.text("offline")).isEqualTo("not-needed");
+        assertThat(putUserStatusCalls(user)).isEmpty();
+        assertThat(connect.agentView(instanceId, user).statusName()).isEqualTo("Available");
+        assertThat(api.heartbeat(second).status()).isEqualTo(204);
+
+        assertThat(api.close(second).text("offline")).isEqualTo("done");
+        assertThat(putUserStatusCalls(user)).hasSize(1);
+        assertThat(connect.agentView(instanceId, user).statusName()).isEqualTo("Offline");
+    }
+
+    @Test
+    void close_should_recordPendingTransitionAndAnswer202_when_connectFails() {
+        String user = newAgent("rp-sales");
+        ApiClient.Session session = api.open(arn(user));
+        connect.setFault(ConnectEmulator.PUT_USER_STATUS, OperationFault.errors(1.0));
+
+        ApiClient.Response closed = api.close(session);
+
+        assertThat(closed.status()).isEqualTo(202);
+        assertThat(closed.text("offline")).isEqualTo("pending");
+        assertThat(connect.agentView(instanceId, user).statusName()).isEqualTo("Available");
+        Map<String, AttributeValue> transition = item("TRANSITION#" + session.id(), "TRANSITION");
+        assertThat(transition.get("transitionState").s()).isEqualTo("PENDING");
+        assertThat(transition.get("attempts").n()).isEqualTo("1");
+        assertThat(transition.get("lastError").s()).isEqualTo("InternalServiceException (500)");
+        assertThat(transition).doesNotContainKey("claim");
+        assertThat(transition.get(TableLayout.DUE_SHARD).s())
+                .isEqualTo(TableLayout.dueShard(TableLayout.shard(new SessionId(session.id()))));
+        assertThat(Long.parseLong(transition.get(TableLayout.NEXT_ATTEMPT_AT).n())).isGreaterThan(System.currentTimeMillis());
+        assertThat(item("SESSION#" + session.id(), "SESSION").get("sessionState").s()).isEqualTo("CLOSED");
+    }
+
+    @Test
+    void close_should_callConnectOnceAndPublishOneEvent_when_beaconArrivesTwice() {
+        String user = newAgent("rp-sales");
+        ApiClient.Session session = api.open(arn(user));
+
+        ApiClient.Response first = api.close(session);
+        ApiClient.Response second = api.close(session);
+
+        assertThat(first.status()).isEqualTo(202);
+        assertThat(second.status()).isEqualTo(202);
+        assertThat(second.text("offline")).isEqualTo("done");
+        assertThat(putUserStatusCalls(user)).hasSize(1);
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(stack.events().events("Agent Set Offline", "userId", user)).hasSize(1));
+    }
+
+    @RepeatedTest(5)
+    void close_should_setOfflineExactlyOnce_when_twoTabsCloseAtTheSameMoment() throws Exception {
+        String user = newAgent("rp-sales");
+        ApiClient.Session first = api.open(arn(user));
+        ApiClient.Session second = api.open(arn(user));
+        CyclicBarrier barrier = new CyclicBarrier(2);
+
+        CompletableFuture<ApiClient.Response> a = CompletableFuture.supplyAsync(() -> { meet(barrier); return api.close(first); });
+        CompletableFuture<ApiClient.Response> b = CompletableFuture.supplyAsync(() -> { meet(barrier); return api.close(second); });
+
+        assertThat(List.of(a.get().text("offline"), b.get().text("offline"))).containsExactlyInAnyOrder("done", "not-needed");
+        assertThat(putUserStatusCalls(user)).hasSize(1);
+        assertThat(connect.agentView(instanceId, user).statusName()).isEqualTo("Offline");
+    }
+
+    @Test
+    void close_should_neverSetOffline_when_routingProfileIsExempt() {
+        String user = newAgent(DemoInstance.SUPERVISOR_PROFILE);
+        ApiClient.Session session = api.open(arn(user));
+
+        ApiClient.Response closed = api.close(session);
+
+        assertThat(closed.text("offline")).isEqualTo("exempt");
+        assertThat(putUserStatusCalls(user)).isEmpty();
+        assertThat(connect.agentView(instanceId, user).statusName()).isEqualTo("Available");
+        assertThat(item("TRANSITION#" + session.id(), "TRANSITION").get("transitionState").s()).isEqualTo("EXEMPT");
+    }
+
+    @Test
+    void heartbeat_should_answer410AndNeverReopen_when_sessionClosed() {
+        String user = newAgent("rp-sales");
+        ApiClient.Session session = api.open(arn(user));
+        api.close(session);
+
+        ApiClient.Response beat = api.heartbeat(session);
+
+        assertThat(beat.status()).isEqualTo(410);
+        assertThat(beat.text("error")).isEqualTo("session_closed");
+        assertThat(item("SESSION#" + session.id(), "SESSION").get("sessionState").s()).isEqualTo("CLOSED");
+    }
+
+    @Test
+    void heartbeatAndClose_should_refuse_when_tokenIsWrongOrSessionUnknown() {
+        String user = newAgent("rp-sales");
+        ApiClient.Session session = api.open(arn(user));
+        ApiClient.Session forged = new ApiClient.Session(session.id(), "A".repeat(43));
+        ApiClient.Session unknown = new ApiClient.Session("Z".repeat(22), session.token());
+
+        assertThat(api.heartbeat(forged).status()).isEqualTo(403);
+        assertThat(api.close(forged).status()).isEqualTo(403);
+        assertThat(api.heartbeat(unknown).status()).isEqualTo(404);
+        assertThat(api.close(unknown).status()).isEqualTo(404);
+        assertThat(api.post("/sessions/not-a-session/close", Map.of("token", session.token())).status()).isEqualTo(400);
+
+        assertThat(putUserStatusCalls(user)).isEmpty();
+        assertThat(item("SESSION#" + session.id(), "SESSION").get("sessionState").s()).isEqualTo("OPEN");
+        assertThat(api.heartbeat(session).status()).isEqualTo(204);
+    }
+
+    @Test
+    void register_should_refuse_when_agentIsForeignUnknownOrMalformed() {
+        String foreign = "arn:aws:connect:us-east-1:123456789012:instance/99999999-0000-4000-8000-000000000000/agent/x";
+        String otherAccount = "arn:aws:connect:us-east-1:999999999999:instance/" + instanceId + "/agent/demo-ada";
+        String otherRegion = "arn:aws:connect:eu-west-1:123456789012:instance/" + instanceId + "/agent/demo-ada";
+
+        assertThat(api.register(foreign).status()).isEqualTo(403);
+        assertThat(api.register(foreign).text("error")).isEqualTo("foreign_instance");
+        assertThat(api.register(otherAccount).status()).isEqualTo(403);
+        assertThat(api.register(otherRegion).status()).isEqualTo(403);
+        assertThat(api.register(arn("nobody-" + UUID.randomUUID())).text("error")).isEqualTo("unknown_agent");
+        assertThat(api.register("not an arn").status()).isEqualTo(400);
+        assertThat(api.post("/sessions", "application/xml", "<a/>", Map.of()).status()).isEqualTo(415);
+        assertThat(api.post("/sessions", "text/plain", "{\"agentArn\":\"" + "x".repeat(5000) + "\"}", Map.of()).status()).isEqualTo(413);
+        assertThat(api.post("/sessions", "text/plain", "{\"agentArn\": 42}", Map.of()).status()).isEqualTo(400);
+        assertThat(api.post("/sessions", "text/plain", "{\"agentArn\":\"" + arn("demo-ada") + "\"}",
+                Map.of("Origin", "https://attacker.example")).status()).isEqualTo(403);
+    }
+
+    @Test
+    void errors_should_beJsonWithCodeAndMessage_when_requestIsBad() {
+        ApiClient.Response response = api.post("/sessions", "text/plain", "{not json", Map.of());
+
+        assertThat(response.status()).isEqualTo(400);
+        assertThat(response.text("error")).isEqualTo("bad_request");
+        assertThat(response.text("message")).isEqualTo("the body is not valid JSON");
+    }
+
+    private static void meet(CyclicBarrier barrier) {
+        try {
+            barrier.await();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

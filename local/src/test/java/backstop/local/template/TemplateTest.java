@@ -1,0 +1,101 @@
+package backstop.local.template;
+
+import backstop.core.config.BackstopConfig;
+import backstop.local.aws.TemplateResources;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** template.yaml: cfn-lint (with the SAM translator) finds nothing, and the template agrees with the code. */
+class TemplateTest {
+    static final Path TEMPLATE = TemplateResources.findTemplate();
+    /** Lambda sets these itself; the template must not. */
+    static final Set<String> RESERVED = Set.of("AWS_REGION");
+
+    @Test
+    void cfnLint_should_reportNothing() throws Exception {
+        Process lint = new ProcessBuilder("cfn-lint", TEMPLATE.toString()).redirectErrorStream(true).start();
+        String output = new String(lint.getInputStream().readAllBytes());
+        assertThat(lint.waitFor(120, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(output).as("cfn-lint output").isEmpty();
+        assertThat(lint.exitValue()).isZero();
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void handlers_should_existAndBeLambdaHandlers_forEveryFunction() throws Exception {
+        TemplateResources template = TemplateResources.load(TEMPLATE);
+        int functions = 0;
+        for (Map.Entry<String, Object> entry : template.resources().entrySet()) {
+            Map<String, Object> resource = (Map<String, Object>) entry.getValue();
+            if (!"AWS::Serverless::Function".equals(resource.get("Type"))) {
+                continue;
+            }
+            functions++;
+            String handler = (String) template.properties(entry.getKey()).get("Handler");
+            String className = handler.substring(0, handler.indexOf("::"));
+            Class<?> type = Class.forName(className);
+            assertThat(RequestHandler.class.isAssignableFrom(type)).as(handler).isTrue();
+            assertThat(type.getConstructor()).as("%s needs a public no-arg constructor", className).isNotNull();
+            assertThat(handler).endsWith("::handleRequest");
+        }
+        assertThat(functions).isPositive();
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void environment_should_beExactlyWhatTheCodeReads() {
+        Map<String, Object> root = loadRoot();
+        Map<String, Object> globals = (Map<String, Object>) ((Map<String, Object>) root.get("Globals")).get("Function");
+        Set<String> set = new HashSet<>(((Map<String, Object>) ((Map<String, Object>) globals.get("Environment")).get("Variables")).keySet());
+        Set<String> read = new HashSet<>(BackstopConfig.VARIABLES);
+        read.removeAll(RESERVED);
+
+        assertThat(set).isEqualTo(read);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void sessionsTable_should_haveTheSparseIndexesTheCodeQueries() {
+        Map<String, Object> table = TemplateResources.load(TEMPLATE).properties("SessionsTable");
+        List<Map<String, Object>> indexes = (List<Map<String, Object>>) table.get("GlobalSecondaryIndexes");
+
+        assertThat(indexes).extracting(i -> i.get("IndexName"))
+                .contains(backstop.core.session.TableLayout.OPEN_SESSIONS_INDEX, backstop.core.session.TableLayout.DUE_TRANSITIONS_INDEX);
+        assertThat(((Map<String, Object>) table.get("TimeToLiveSpecification")).get("AttributeName"))
+                .isEqualTo(backstop.core.session.TableLayout.EXPIRES_AT);
+        assertThat(table.get("BillingMode")).isEqualTo("PAY_PER_REQUEST");
+    }
+
+    @Test
+    void localTable_should_matchTheTemplate_when_builtFromIt() {
+        backstop.local.aws.AwsEmulation aws = backstop.local.aws.AwsEmulation.shared();
+        try (backstop.core.aws.AwsClients clients = backstop.core.aws.AwsClients.create(aws.target(null))) {
+            String name = "template-check-" + java.util.UUID.randomUUID();
+            TemplateResources.load(TEMPLATE).createSessionsTable(clients.dynamoDb(), name);
+
+            var table = clients.dynamoDb().describeTable(r -> r.tableName(name)).table();
+            assertThat(table.keySchema()).extracting(k -> k.attributeName() + ":" + k.keyTypeAsString())
+                    .containsExactly("pk:HASH", "sk:RANGE");
+            assertThat(table.globalSecondaryIndexes()).extracting(i -> i.indexName() + "=" + i.keySchema().stream()
+                            .map(k -> k.attributeName()).toList())
+                    .containsExactlyInAnyOrder("OpenSessionsByLastSeen=[openShard, lastSeen]",
+                            "PendingTransitionsByDue=[dueShard, nextAttemptAt]");
+            assertThat(clients.dynamoDb().describeTimeToLive(r -> r.tableName(name)).timeToLiveDescription().attributeName())
+                    .isEqualTo("expiresAt");
+        }
+    }
+
+    static Map<String, Object> loadRoot() {
+        return Map.of("Globals", TemplateResources.load(TEMPLATE).globals());
+    }
+}

@@ -1,0 +1,80 @@
+package backstop.core.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class BackstopConfigTest {
+    static Map<String, String> minimal() {
+        Map<String, String> env = new HashMap<>();
+        env.put("AWS_REGION", "eu-west-2");
+        env.put("CONNECT_INSTANCE_ARN", "arn:aws:connect:eu-west-2:123456789012:instance/abc-123");
+        env.put("SESSIONS_TABLE", "sessions");
+        env.put("EVENT_BUS_NAME", "bus");
+        return env;
+    }
+
+    @Test
+    void fromEnvironment_should_applyTheDesignDefaults_when_onlyRequiredVariablesAreSet() {
+        BackstopConfig config = BackstopConfig.fromEnvironment(minimal());
+
+        assertThat(config.connectInstance().instanceId()).isEqualTo("abc-123");
+        assertThat(config.connectInstance().region()).isEqualTo("eu-west-2");
+        assertThat(config.heartbeatSeconds()).isEqualTo(20);
+        assertThat(config.staleAfterSeconds()).isEqualTo(75);
+        assertThat(config.reloadWindowSeconds()).isEqualTo(30);
+        assertThat(config.reloadPolicy()).isEqualTo(ReloadPolicy.RESTORE);
+        assertThat(config.connectRatePerSecond()).isEqualTo(1.5);
+        assertThat(config.maxAttempts()).isEqualTo(8);
+        assertThat(config.exemptRoutingProfileIds()).isEmpty();
+        assertThat(config.sweepIntervalSeconds()).isEqualTo(15);
+        assertThat(config.allowedOrigins()).isEmpty();
+    }
+
+    @Test
+    void fromEnvironment_should_parseListsAndPolicy_when_set() {
+        Map<String, String> env = minimal();
+        env.put("ALLOWED_ORIGINS", "https://ccp.example.com, http://localhost:3000");
+        env.put("EXEMPT_ROUTING_PROFILE_IDS", "rp-1,rp-2 ,");
+        env.put("RELOAD_POLICY", "stay-offline");
+
+        BackstopConfig config = BackstopConfig.fromEnvironment(env);
+
+        assertThat(config.allowedOrigins()).containsExactly("https://ccp.example.com", "http://localhost:3000");
+        assertThat(config.allowsOrigin("https://ccp.example.com")).isTrue();
+        assertThat(config.allowsOrigin("https://evil.example.com")).isFalse();
+        assertThat(config.exemptRoutingProfileIds()).containsExactlyInAnyOrder("rp-1", "rp-2");
+        assertThat(config.reloadPolicy()).isEqualTo(ReloadPolicy.STAY_OFFLINE);
+    }
+
+    @Test
+    void fromEnvironment_should_nameEveryBadVariable_when_configurationIsWrong() {
+        Map<String, String> env = minimal();
+        env.remove("SESSIONS_TABLE");
+        env.put("CONNECT_INSTANCE_ARN", "arn:aws:s3:::bucket");
+        env.put("HEARTBEAT_SECONDS", "often");
+        env.put("RELOAD_POLICY", "maybe");
+        env.put("ALLOWED_ORIGINS", "https://ccp.example.com/path");
+
+        assertThatThrownBy(() -> BackstopConfig.fromEnvironment(env))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("SESSIONS_TABLE is required")
+                .hasMessageContaining("CONNECT_INSTANCE_ARN")
+                .hasMessageContaining("HEARTBEAT_SECONDS")
+                .hasMessageContaining("RELOAD_POLICY")
+                .hasMessageContaining("ALLOWED_ORIGINS");
+    }
+
+    @Test
+    void fromEnvironment_should_refuse_when_staleLimitIsNotAboveHeartbeat() {
+        Map<String, String> env = minimal();
+        env.put("HEARTBEAT_SECONDS", "30");
+        env.put("STALE_AFTER_SECONDS", "30");
+
+        assertThatThrownBy(() -> BackstopConfig.fromEnvironment(env)).hasMessageContaining("STALE_AFTER_SECONDS");
+    }
+}
