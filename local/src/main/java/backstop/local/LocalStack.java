@@ -6,15 +6,20 @@ import backstop.core.aws.AwsClients;
 import backstop.core.config.BackstopConfig;
 import backstop.core.json.Json;
 import backstop.local.aws.AwsEmulation;
-import backstop.local.aws.EventTap;
+import backstop.local.aws.RecordingEventBridge;
 import backstop.local.aws.TemplateResources;
 import backstop.local.connect.ConnectEmulator;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.services.sqs.SqsClient;
+import backstop.reconciler.ReconcilerHandler;
+import backstop.reconciler.ReconcilerMetrics;
+import backstop.reconciler.ReconcilerWiring;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,26 +38,35 @@ public final class LocalStack implements AutoCloseable {
     private final boolean ownsAws;
     private final ConnectEmulator connect;
     private final AwsClients clients;
-    private final SqsClient sqs;
     private final BackstopConfig config;
-    private final EventTap events;
+    private final Map<String, String> environment;
+    private final RecordingEventBridge events;
+    private final software.amazon.awssdk.services.eventbridge.EventBridgeClient busAdmin;
     private final LocalFront front;
+    private final ScheduledExecutorService scheduler;
 
     /**
      * How to start.
      *
      * @param frontPort 0 for a free port (tests); the README's run uses 3000
      * @param environment overrides of the functions' environment (e.g. a short STALE_AFTER_SECONDS)
+     * @param schedule how often the reconciler is invoked (production: rate(1 minute)); null runs none
      */
-    public record Options(int frontPort, int connectPort, int awsPort, String instanceId, Map<String, String> environment) {
+    public record Options(int frontPort, int connectPort, int awsPort, String instanceId, Map<String, String> environment,
+                          Duration schedule) {
+        /** Free ports, no scheduled reconciler (tests drive their own, on their own clock). */
         public static Options forTests() {
-            return new Options(0, 0, 0, DemoInstance.DEFAULT_INSTANCE_ID, Map.of());
+            return new Options(0, 0, 0, DemoInstance.DEFAULT_INSTANCE_ID, Map.of(), null);
         }
 
         public Options withEnvironment(Map<String, String> overrides) {
             Map<String, String> merged = new HashMap<>(environment);
             merged.putAll(overrides);
-            return new Options(frontPort, connectPort, awsPort, instanceId, Map.copyOf(merged));
+            return new Options(frontPort, connectPort, awsPort, instanceId, Map.copyOf(merged), schedule);
+        }
+
+        public Options withSchedule(Duration every) {
+            return new Options(frontPort, connectPort, awsPort, instanceId, environment, every);
         }
     }
 
@@ -62,17 +76,17 @@ public final class LocalStack implements AutoCloseable {
         this.ownsAws = ownsAws;
         this.connect = ConnectEmulator.start(options.connectPort());
         DemoInstance.seed(connect, options.instanceId());
-        this.clients = AwsClients.create(aws.target(connect.endpoint()));
-        this.sqs = SqsClient.builder().endpointOverride(aws.endpoint()).region(AwsEmulation.REGION)
-                .credentialsProvider(aws.target(null).credentials()).httpClient(UrlConnectionHttpClient.create()).build();
+        AwsClients created = AwsClients.create(aws.target(connect.endpoint()));
+        this.busAdmin = created.eventBridge();
+        this.events = new RecordingEventBridge(created.eventBridge(), AwsEmulation.REGION.id(), DemoInstance.ACCOUNT_ID);
+        this.clients = new AwsClients(created.dynamoDb(), events, created.connect(), created.httpClient());
         // Unique names: several stacks (parallel test classes) can share one moto server.
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         String table = "ccp-backstop-local-sessions-" + suffix;
         String bus = "ccp-backstop-local-events-" + suffix;
         TemplateResources template = TemplateResources.load(TemplateResources.findTemplate());
         template.createSessionsTable(clients.dynamoDb(), table);
-        template.createEventBus(clients.eventBridge(), bus);
-        this.events = EventTap.attach(clients.eventBridge(), sqs, bus);
+        template.createEventBus(created.eventBridge(), bus);
 
         java.net.ServerSocket probe = null;
         int frontPort = options.frontPort();
@@ -89,9 +103,36 @@ public final class LocalStack implements AutoCloseable {
         env.put("EVENT_BUS_NAME", bus);
         env.put("EXEMPT_ROUTING_PROFILE_IDS", DemoInstance.SUPERVISOR_PROFILE);
         env.putAll(options.environment());
+        this.environment = Map.copyOf(env);
         this.config = BackstopConfig.fromEnvironment(env);
         BeaconHandler beacon = new BeaconHandler(BeaconWiring.api(config, clients, Clock.systemUTC()));
         this.front = LocalFront.start(frontPort, beacon, webRoot(), config.allowedOrigins(), this::pageConfig);
+        this.scheduler = options.schedule() == null ? null : startReconciler(options.schedule());
+    }
+
+    /**
+     * The same handler class Lambda runs, on the same kind of schedule; one invocation at a time, as reserved
+     * concurrency 1 makes it in AWS. Each invocation's budget spans its period, so sweeps never pause.
+     */
+    private ScheduledExecutorService startReconciler(Duration every) {
+        Clock clock = Clock.systemUTC();
+        ReconcilerHandler handler = new ReconcilerHandler(ReconcilerWiring.reconciler(config, clients, clock,
+                ReconcilerWiring.wallClockSleeper(clock), ReconcilerMetrics.NONE), clock);
+        ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "local-reconciler-schedule");
+            thread.setDaemon(true);
+            return thread;
+        });
+        int timeoutMillis = (int) every.plus(Duration.ofSeconds(12)).toMillis();
+        executor.scheduleAtFixedRate(() -> {
+            try {
+                handler.handleRequest(Map.of("source", "local-schedule"), new LocalLambdaContext("ReconcilerFunction", timeoutMillis));
+            } catch (RuntimeException e) {
+                // A scheduled invocation that fails is retried by the next one, as the Scheduler would.
+                org.slf4j.LoggerFactory.getLogger(LocalStack.class).error("reconciler invocation failed", e);
+            }
+        }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+        return executor;
     }
 
     public static LocalStack start(Options options) throws IOException {
@@ -131,7 +172,13 @@ public final class LocalStack implements AutoCloseable {
         return config;
     }
 
-    public EventTap events() {
+    /** The functions' environment as this stack set it (tests derive variants of it). */
+    public Map<String, String> environment() {
+        return environment;
+    }
+
+    /** The events the functions published and EventBridge accepted. */
+    public RecordingEventBridge events() {
         return events;
     }
 
@@ -141,8 +188,24 @@ public final class LocalStack implements AutoCloseable {
 
     @Override
     public void close() {
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+            try {
+                scheduler.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         front.close();
-        sqs.close();
+        if (!ownsAws) {
+            // On the JVM-wide emulation, drop what this stack created: moto slows down as it holds more.
+            try {
+                clients.dynamoDb().deleteTable(r -> r.tableName(config.sessionsTable()));
+                busAdmin.deleteEventBus(r -> r.name(config.eventBusName()));
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(LocalStack.class).warn("cleanup of the emulation failed: {}", e.toString());
+            }
+        }
         clients.close();
         connect.close();
         if (ownsAws) {
@@ -163,8 +226,10 @@ public final class LocalStack implements AutoCloseable {
                 overrides.put(name, value);
             }
         }
+        Duration schedule = Duration.ofSeconds(port("BACKSTOP_SCHEDULE_SECONDS", 60));
         AwsEmulation aws = AwsEmulation.start(awsPort);
-        LocalStack stack = new LocalStack(new Options(frontPort, connectPort, awsPort, instanceId, Map.copyOf(overrides)), aws, true);
+        LocalStack stack = new LocalStack(new Options(frontPort, connectPort, awsPort, instanceId, Map.copyOf(overrides),
+                schedule), aws, true);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("\nccp-backstop local: stopping");
@@ -181,6 +246,8 @@ public final class LocalStack implements AutoCloseable {
                 "  demo instance    " + instanceId,
                 "  demo agents      " + String.join(", ", DemoInstance.AGENTS.stream().map(DemoInstance.DemoAgent::userId).toList()),
                 "  table / bus      " + stack.config().sessionsTable() + " / " + stack.config().eventBusName(),
+                "  reconciler       every " + schedule.toSeconds() + " s, sweeping every " + stack.config().sweepIntervalSeconds()
+                        + " s (stale after " + stack.config().staleAfterSeconds() + " s)",
                 "Ctrl-C stops everything.")));
         stopped.await();
     }

@@ -124,9 +124,10 @@ public final class BeaconService {
     }
 
     private OfflineOutcome setOfflineNow(Transition transition, String claim) {
-        return switch (transitions.attempt(transition, claim, false)) {
+        return switch (transitions.attempt(transition, claim, false).result()) {
             case DONE -> OfflineOutcome.DONE;
             case FAILED -> OfflineOutcome.FAILED;
+            case NOT_NEEDED -> OfflineOutcome.NOT_NEEDED;
             case RETRY_SCHEDULED, CLAIM_LOST -> OfflineOutcome.PENDING;
         };
     }

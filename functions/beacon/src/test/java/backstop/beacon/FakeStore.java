@@ -47,6 +47,11 @@ final class FakeStore implements SessionStore {
     }
 
     @Override public Optional<Transition> findTransition(SessionId id) { return Optional.empty(); }
+    @Override public Map<AgentRef, AgentRecord> findAgents(java.util.Collection<AgentRef> refs) { return Map.of(); }
+    @Override public List<Session> findStaleSessions(int shard, Instant cutoff, int limit) { return List.of(); }
+    @Override public List<Transition> findDueTransitions(int shard, Instant now, int limit) { return List.of(); }
+    @Override public long countDueTransitions(Instant now) { return 0; }
+    @Override public Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil) { return Optional.empty(); }
 
     @Override
     public boolean completeTransition(SessionId id, String claim, TransitionState state, boolean deferred,

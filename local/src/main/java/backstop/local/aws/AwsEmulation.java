@@ -170,11 +170,15 @@ public final class AwsEmulation {
         return endpoint;
     }
 
-    /** Client target for this emulation; {@code connectEndpoint} is the Connect emulator's. */
+    /**
+     * Client target for this emulation; {@code connectEndpoint} is the Connect emulator's. Timeouts are longer
+     * than in AWS: moto serves one request at a time and copies a whole table for every transaction item, so
+     * under a burst of tests its answers queue up for seconds.
+     */
     public AwsClients.Target target(URI connectEndpoint) {
         return new AwsClients.Target(REGION,
                 StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")),
-                Optional.of(endpoint), Optional.ofNullable(connectEndpoint));
+                Optional.of(endpoint), Optional.ofNullable(connectEndpoint), Duration.ofSeconds(60), Duration.ofSeconds(120));
     }
 
     public synchronized void stop() {

@@ -27,23 +27,31 @@ import java.util.Optional;
 public record AwsClients(DynamoDbClient dynamoDb, EventBridgeClient eventBridge, ConnectClient connect,
                          SdkHttpClient httpClient) implements AutoCloseable {
 
-    /** Where the clients point and who they are. */
+    /**
+     * Where the clients point and who they are.
+     *
+     * @param socketTimeout how long one answer may take; {@code apiCallTimeout} bounds a call with its retries
+     */
     public record Target(Region region, AwsCredentialsProvider credentials, Optional<URI> awsEndpoint,
-                         Optional<URI> connectEndpoint) {
+                         Optional<URI> connectEndpoint, Duration socketTimeout, Duration apiCallTimeout) {
+        /** AWS answers in milliseconds; these bounds keep a stuck call from eating the Lambda's budget. */
+        public static final Duration AWS_SOCKET_TIMEOUT = Duration.ofSeconds(5);
+        public static final Duration AWS_API_CALL_TIMEOUT = Duration.ofSeconds(8);
+
         /** Production: region from {@code AWS_REGION}, credentials from the Lambda environment. */
         public static Target fromLambdaEnvironment(String region) {
             return new Target(Region.of(region), EnvironmentVariableCredentialsProvider.create(),
-                    Optional.empty(), Optional.empty());
+                    Optional.empty(), Optional.empty(), AWS_SOCKET_TIMEOUT, AWS_API_CALL_TIMEOUT);
         }
     }
 
     public static AwsClients create(Target target) {
         SdkHttpClient http = UrlConnectionHttpClient.builder()
                 .connectionTimeout(Duration.ofSeconds(2))
-                .socketTimeout(Duration.ofSeconds(5))
+                .socketTimeout(target.socketTimeout())
                 .build();
         ClientOverrideConfiguration overrides = ClientOverrideConfiguration.builder()
-                .apiCallTimeout(Duration.ofSeconds(8))
+                .apiCallTimeout(target.apiCallTimeout())
                 .build();
         DynamoDbClient dynamoDb = configure(DynamoDbClient.builder(), target, target.awsEndpoint())
                 .httpClient(http).overrideConfiguration(overrides).build();

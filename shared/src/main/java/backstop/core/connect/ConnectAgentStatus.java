@@ -7,9 +7,14 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.connect.ConnectClient;
 import software.amazon.awssdk.services.connect.model.AgentStatusSummary;
 import software.amazon.awssdk.services.connect.model.AgentStatusType;
+import software.amazon.awssdk.services.connect.model.GetCurrentUserDataResponse;
 import software.amazon.awssdk.services.connect.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.connect.model.User;
+import software.amazon.awssdk.services.connect.model.UserData;
 
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -18,33 +23,82 @@ import java.util.function.Supplier;
  * renamed) once per container and cached; PutUserStatus is called once per transition.
  */
 public final class ConnectAgentStatus {
+    /** GetCurrentUserData's Agents filter takes at most 100 users. */
+    public static final int MAX_AGENTS_PER_LOOKUP = 100;
+
     private final ConnectClient connect;
     private final InstanceRef instance;
-    private volatile String offlineStatusId;
+    private final ConnectPacer pacer;
+    private volatile AgentStatusSummary offlineStatus;
 
     public ConnectAgentStatus(ConnectClient connect, InstanceRef instance) {
+        this(connect, instance, ConnectPacer.NONE);
+    }
+
+    public ConnectAgentStatus(ConnectClient connect, InstanceRef instance, ConnectPacer pacer) {
         this.connect = connect;
         this.instance = instance;
+        this.pacer = pacer;
     }
 
     /** The id of the instance's OFFLINE-type status (cached after the first successful lookup). */
     public String offlineStatusId() throws ConnectFailure {
-        String cached = offlineStatusId;
+        return offlineStatus().id();
+    }
+
+    private AgentStatusSummary offlineStatus() throws ConnectFailure {
+        AgentStatusSummary cached = offlineStatus;
         if (cached != null) {
             return cached;
         }
-        String found = call(() -> connect.listAgentStatusesPaginator(r -> r.instanceId(instance.instanceId())
+        pace("ListAgentStatuses");
+        AgentStatusSummary found = call(() -> connect.listAgentStatusesPaginator(r -> r.instanceId(instance.instanceId())
                         .agentStatusTypes(AgentStatusType.OFFLINE))
                 .agentStatusSummaryList().stream()
                 .filter(s -> s.type() == AgentStatusType.OFFLINE)
-                .map(AgentStatusSummary::id)
                 .findFirst()
                 .orElse(null));
         if (found == null) {
             throw new ConnectFailure("NoOfflineStatus", false, false, null);
         }
-        offlineStatusId = found;
+        offlineStatus = found;
         return found;
+    }
+
+    /** Whether this snapshot shows the agent Offline now, or with Offline already queued as next status. */
+    public boolean isOfflineOrQueued(AgentSnapshot snapshot) throws ConnectFailure {
+        AgentStatusSummary offline = offlineStatus();
+        return (offline.id().equals(snapshot.statusId()) && snapshot.nextStatusName().isEmpty())
+                || snapshot.nextStatusName().filter(offline.name()::equals).isPresent();
+    }
+
+    /**
+     * The agents' current data, by user id, in one GetCurrentUserData call per 100 agents. An agent Connect
+     * does not report is absent from the map.
+     */
+    public Map<String, AgentSnapshot> currentData(List<String> userIds) throws ConnectFailure {
+        Map<String, AgentSnapshot> snapshots = new HashMap<>();
+        for (int from = 0; from < userIds.size(); from += MAX_AGENTS_PER_LOOKUP) {
+            List<String> batch = userIds.subList(from, Math.min(userIds.size(), from + MAX_AGENTS_PER_LOOKUP));
+            String token = null;
+            do {
+                String next = token;
+                pace("GetCurrentUserData");
+                GetCurrentUserDataResponse page = call(() -> connect.getCurrentUserData(r -> r
+                        .instanceId(instance.instanceId()).filters(f -> f.agents(batch)).maxResults(100).nextToken(next)));
+                for (UserData data : page.userDataList()) {
+                    if (data.user() == null || data.status() == null) {
+                        continue;
+                    }
+                    String arn = data.status().statusArn();
+                    snapshots.put(data.user().id(), new AgentSnapshot(data.user().id(),
+                            arn == null ? "" : arn.substring(arn.lastIndexOf('/') + 1), data.status().statusName(),
+                            Optional.ofNullable(data.nextStatus()), !data.contacts().isEmpty()));
+                }
+                token = page.nextToken();
+            } while (token != null);
+        }
+        return snapshots;
     }
 
     /**
@@ -52,11 +106,12 @@ public final class ConnectAgentStatus {
      */
     public void setOffline(String userId) throws ConnectFailure {
         String statusId = offlineStatusId();
+        pace("PutUserStatus");
         try {
             call(() -> connect.putUserStatus(r -> r.instanceId(instance.instanceId()).userId(userId).agentStatusId(statusId)));
         } catch (ConnectFailure failure) {
             if (failure.getCause() instanceof ResourceNotFoundException) {
-                offlineStatusId = null; // the next attempt looks the status up again, in case that was what vanished
+                offlineStatus = null; // the next attempt looks the status up again, in case that was what vanished
             }
             throw failure;
         }
@@ -64,6 +119,7 @@ public final class ConnectAgentStatus {
 
     /** The user's routing profile id, or empty when the user does not exist in the instance. */
     public Optional<String> routingProfileOf(String userId) throws ConnectFailure {
+        pace("DescribeUser");
         try {
             User user = call(() -> connect.describeUser(r -> r.instanceId(instance.instanceId()).userId(userId)).user());
             return Optional.ofNullable(user.routingProfileId());
@@ -72,6 +128,15 @@ public final class ConnectAgentStatus {
                 return Optional.empty();
             }
             throw failure;
+        }
+    }
+
+    private void pace(String operation) throws ConnectFailure {
+        try {
+            pacer.acquire(operation);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectFailure("Interrupted", true, false, e);
         }
     }
 

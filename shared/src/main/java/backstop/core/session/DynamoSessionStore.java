@@ -11,6 +11,9 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
@@ -20,7 +23,9 @@ import software.amazon.awssdk.services.dynamodb.model.Update;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -63,7 +68,17 @@ public final class DynamoSessionStore implements SessionStore {
                 TransactWriteItem.builder().update(Update.builder().tableName(table).key(agentKey(session.agent()))
                         .updateExpression(set + " ADD " + OPEN_SESSIONS + " :sid")
                         .expressionAttributeValues(values).build()).build());
-        transact(items);
+        try {
+            transact(items);
+        } catch (TransactionCanceledException e) {
+            // The SDK retries a transaction whose answer was lost; if the first try landed, the session exists
+            // with our token hash and this is success, not a conflict.
+            boolean ours = failed(e.cancellationReasons(), 0) && findSession(session.id())
+                    .map(existing -> java.security.MessageDigest.isEqual(existing.tokenHash(), session.tokenHash())).orElse(false);
+            if (!ours) {
+                throw e;
+            }
+        }
     }
 
     @Override
@@ -76,6 +91,100 @@ public final class DynamoSessionStore implements SessionStore {
     public Optional<AgentRecord> findAgent(AgentRef agent) {
         Map<String, AttributeValue> item = dynamoDb.getItem(r -> r.tableName(table).key(agentKey(agent)).consistentRead(true)).item();
         return item == null || item.isEmpty() ? Optional.empty() : Optional.of(ItemMapper.agent(agent, item));
+    }
+
+    @Override
+    public Map<AgentRef, AgentRecord> findAgents(Collection<AgentRef> agents) {
+        Map<String, AgentRef> byPk = new LinkedHashMap<>();
+        agents.forEach(agent -> byPk.put(agentPk(agent), agent));
+        List<String> pks = List.copyOf(byPk.keySet());
+        Map<AgentRef, AgentRecord> found = new HashMap<>();
+        for (int from = 0; from < pks.size(); from += 100) { // BatchGetItem takes at most 100 keys
+            List<Map<String, AttributeValue>> keys = pks.subList(from, Math.min(pks.size(), from + 100)).stream()
+                    .map(pk -> key(pk, AGENT_SK)).toList();
+            Map<String, KeysAndAttributes> request = Map.of(table, KeysAndAttributes.builder().keys(keys).consistentRead(true).build());
+            while (!request.isEmpty()) {
+                Map<String, KeysAndAttributes> current = request;
+                var response = dynamoDb.batchGetItem(r -> r.requestItems(current));
+                for (Map<String, AttributeValue> item : response.responses().getOrDefault(table, List.of())) {
+                    AgentRef agent = byPk.get(item.get(PK).s());
+                    found.put(agent, ItemMapper.agent(agent, item));
+                }
+                request = response.unprocessedKeys() == null ? Map.of() : response.unprocessedKeys();
+            }
+        }
+        return found;
+    }
+
+    @Override
+    public List<Session> findStaleSessions(int shard, Instant cutoff, int limit) {
+        List<Session> stale = new ArrayList<>();
+        Map<String, AttributeValue> start = null;
+        do {
+            Map<String, AttributeValue> exclusiveStart = start;
+            QueryResponse page = dynamoDb.query(r -> r.tableName(table).indexName(OPEN_SESSIONS_INDEX)
+                    .keyConditionExpression(OPEN_SHARD + " = :shard AND " + LAST_SEEN + " < :cutoff")
+                    .expressionAttributeValues(Map.of(":shard", s(openShard(shard)), ":cutoff", millis(cutoff)))
+                    .limit(Math.min(limit, 500)).exclusiveStartKey(exclusiveStart));
+            page.items().forEach(item -> stale.add(session(item)));
+            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+        } while (start != null && stale.size() < limit);
+        return stale.size() > limit ? stale.subList(0, limit) : stale;
+    }
+
+    @Override
+    public List<Transition> findDueTransitions(int shard, Instant now, int limit) {
+        List<Transition> due = new ArrayList<>();
+        Map<String, AttributeValue> start = null;
+        do {
+            Map<String, AttributeValue> exclusiveStart = start;
+            QueryResponse page = dynamoDb.query(r -> r.tableName(table).indexName(DUE_TRANSITIONS_INDEX)
+                    .keyConditionExpression(DUE_SHARD + " = :shard AND " + NEXT_ATTEMPT_AT + " <= :now")
+                    .expressionAttributeValues(Map.of(":shard", s(dueShard(shard)), ":now", millis(now)))
+                    .limit(Math.min(limit, 500)).exclusiveStartKey(exclusiveStart));
+            page.items().forEach(item -> due.add(transition(item)));
+            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+        } while (start != null && due.size() < limit);
+        return due.size() > limit ? due.subList(0, limit) : due;
+    }
+
+    @Override
+    public long countDueTransitions(Instant now) {
+        long count = 0;
+        for (int shard = 0; shard < SHARDS; shard++) {
+            int current = shard;
+            Map<String, AttributeValue> start = null;
+            do {
+                Map<String, AttributeValue> exclusiveStart = start;
+                QueryResponse page = dynamoDb.query(r -> r.tableName(table).indexName(DUE_TRANSITIONS_INDEX)
+                        .keyConditionExpression(DUE_SHARD + " = :shard AND " + NEXT_ATTEMPT_AT + " <= :now")
+                        .expressionAttributeValues(Map.of(":shard", s(dueShard(current)), ":now", millis(now)))
+                        .select(software.amazon.awssdk.services.dynamodb.model.Select.COUNT).exclusiveStartKey(exclusiveStart));
+                count += page.count();
+                start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+            } while (start != null);
+        }
+        return count;
+    }
+
+    @Override
+    public Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil) {
+        try {
+            Map<String, AttributeValue> item = dynamoDb.updateItem(r -> r.tableName(table).key(transitionKey(id))
+                    .updateExpression("SET " + CLAIM + " = :claim, " + NEXT_ATTEMPT_AT + " = :lease")
+                    .conditionExpression(TRANSITION_STATE + " = :pending AND " + NEXT_ATTEMPT_AT + " <= :now")
+                    .expressionAttributeValues(Map.of(":claim", s(claim), ":lease", millis(leaseUntil),
+                            ":pending", s(TransitionState.PENDING.name()), ":now", millis(now)))
+                    .returnValues(ReturnValue.ALL_NEW)
+                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)).attributes();
+            return Optional.of(transition(item));
+        } catch (ConditionalCheckFailedException e) {
+            // A retried claim that had landed finds its own claim in place: it is still ours.
+            Map<String, AttributeValue> old = e.item();
+            boolean ours = old != null && old.containsKey(CLAIM) && old.get(CLAIM).s().equals(claim)
+                    && TransitionState.PENDING.name().equals(old.get(TRANSITION_STATE).s());
+            return ours ? Optional.of(transition(old)) : Optional.empty();
+        }
     }
 
     @Override
@@ -248,7 +357,7 @@ public final class DynamoSessionStore implements SessionStore {
         values.put(":deferred", AttributeValue.fromBool(deferred));
         values.put(":exp", seconds(now.plus(TRANSITION_RETENTION)));
         String set = "SET " + TRANSITION_STATE + " = :state, " + COMPLETED_AT + " = :now, " + DEFERRED + " = :deferred, "
-                + EXPIRES_AT + " = :exp";
+                + EXPIRES_AT + " = :exp, " + WRITTEN_BY + " = :claim";
         if (error.isPresent()) {
             set += ", " + LAST_ERROR + " = :error";
             values.put(":error", s(error.get()));
@@ -266,18 +375,25 @@ public final class DynamoSessionStore implements SessionStore {
         values.put(":error", s(error));
         values.put(":next", millis(nextAttemptAt));
         return conditionalUpdate(transitionKey(id),
-                "SET " + ATTEMPTS + " = :attempts, " + LAST_ERROR + " = :error, " + NEXT_ATTEMPT_AT + " = :next REMOVE " + CLAIM,
+                "SET " + ATTEMPTS + " = :attempts, " + LAST_ERROR + " = :error, " + NEXT_ATTEMPT_AT + " = :next, "
+                        + WRITTEN_BY + " = :claim REMOVE " + CLAIM,
                 TRANSITION_STATE + " = :pending AND " + CLAIM + " = :claim", values);
     }
 
+    /**
+     * An update under a claim. When the condition fails because an SDK retry re-sent a write that had already
+     * landed (the item says it was written by this claim), that is success too.
+     */
     private boolean conditionalUpdate(Map<String, AttributeValue> key, String update, String condition,
                                       Map<String, AttributeValue> values) {
         try {
             dynamoDb.updateItem(r -> r.tableName(table).key(key).updateExpression(update)
-                    .conditionExpression(condition).expressionAttributeValues(values));
+                    .conditionExpression(condition).expressionAttributeValues(values)
+                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
             return true;
         } catch (ConditionalCheckFailedException e) {
-            return false;
+            AttributeValue writtenBy = e.item() == null ? null : e.item().get(WRITTEN_BY);
+            return writtenBy != null && writtenBy.equals(values.get(":claim"));
         }
     }
 

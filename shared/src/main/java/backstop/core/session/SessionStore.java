@@ -6,6 +6,9 @@ import backstop.core.transition.Transition;
 import backstop.core.transition.TransitionState;
 
 import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -21,6 +24,24 @@ public interface SessionStore {
     Optional<Session> findSession(SessionId id);
 
     Optional<AgentRecord> findAgent(AgentRef agent);
+
+    /** Several agents at once, read strongly consistent; agents without an item are absent. */
+    Map<AgentRef, AgentRecord> findAgents(Collection<AgentRef> agents);
+
+    /** OPEN sessions of one index shard whose last heartbeat is before {@code cutoff} (sparse index, no scan). */
+    List<Session> findStaleSessions(int shard, Instant cutoff, int limit);
+
+    /** PENDING transitions of one index shard due at {@code now} (sparse index, no scan). */
+    List<Transition> findDueTransitions(int shard, Instant now, int limit);
+
+    /** How many PENDING transitions are due at {@code now}, over all shards (the backlog metric). */
+    long countDueTransitions(Instant now);
+
+    /**
+     * Takes a due transition under a lease: it is ours until {@code leaseUntil}, then anyone's again (so a
+     * crashed worker never strands it). Empty when it is not due any more (someone else claimed or ended it).
+     */
+    Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil);
 
     /** Records a heartbeat if the session is open and the token is its own. Never reopens a session. */
     HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now);

@@ -58,6 +58,8 @@ public final class TableLayout {
     static final String TRANSITION_STATE = "transitionState";
     static final String ATTEMPTS = "attempts";
     static final String CLAIM = "claim";
+    /** The claim under which the last write was made: lets a retried write recognise that it already landed. */
+    static final String WRITTEN_BY = "writtenBy";
     static final String LAST_ERROR = "lastError";
     static final String COMPLETED_AT = "completedAt";
     static final String DEFERRED = "appliedAsNextStatus"; // "deferred" is a reserved word

@@ -41,31 +41,46 @@ public final class OfflineTransitions {
     }
 
     /** What one attempt ended in. */
-    public enum Result { DONE, RETRY_SCHEDULED, FAILED, CLAIM_LOST }
+    public enum Result { DONE, RETRY_SCHEDULED, FAILED, CLAIM_LOST, NOT_NEEDED }
+
+    /** The result, and whether Connect throttled the attempt (for the throttle metric). */
+    public record Attempt(Result result, boolean throttled) {
+    }
 
     /**
      * Sets the agent Offline for a transition held under {@code claim}.
      *
      * @param deferred the agent is on a live contact, so Connect queues Offline as their next status
      */
-    public Result attempt(Transition transition, String claim, boolean deferred) {
+    public Attempt attempt(Transition transition, String claim, boolean deferred) {
         int attempts = transition.attempts() + 1;
         try {
             connect.setOffline(transition.agent().userId());
         } catch (ConnectFailure failure) {
-            return failed(transition, claim, attempts, failure);
+            return new Attempt(failed(transition, claim, attempts, failure), failure.throttled());
         }
         Instant now = clock.instant();
         if (!store.completeTransition(transition.sessionId(), claim, TransitionState.DONE, deferred, Optional.empty(), now)) {
             LOG.warn("transition {} was completed by another worker", transition.sessionId());
-            return Result.CLAIM_LOST;
+            return new Attempt(Result.CLAIM_LOST, false);
         }
         String reason = attempts == 1 ? transition.reason().value() : TransitionReason.RETRY.value();
         publish(new BackstopEvent.AgentSetOffline(transition.agent().arn(), transition.agent().userId(),
                 transition.sessionId().value(), reason, attempts, deferred, now));
-        LOG.info("agent {} set Offline (session {}, {}, attempt {})", transition.agent().userId(),
-                transition.sessionId(), reason, attempts);
-        return Result.DONE;
+        LOG.info("agent {} set Offline (session {}, {}, attempt {}{})", transition.agent().userId(),
+                transition.sessionId(), reason, attempts, deferred ? ", as next status after the live contact" : "");
+        return new Attempt(Result.DONE, false);
+    }
+
+    /**
+     * Ends a claimed transition without calling PutUserStatus: the agent is already Offline (or has Offline
+     * queued), or they are working again in a newer session.
+     */
+    public Result notNeeded(Transition transition, String claim, String why) {
+        boolean ended = store.completeTransition(transition.sessionId(), claim, TransitionState.NOT_NEEDED, false,
+                Optional.of(why), clock.instant());
+        LOG.info("agent {} needs no Offline (session {}): {}", transition.agent().userId(), transition.sessionId(), why);
+        return ended ? Result.NOT_NEEDED : Result.CLAIM_LOST;
     }
 
     private Result failed(Transition transition, String claim, int attempts, ConnectFailure failure) {

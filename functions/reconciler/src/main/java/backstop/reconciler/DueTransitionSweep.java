@@ -1,0 +1,289 @@
+package backstop.reconciler;
+
+import backstop.core.agent.AgentRef;
+import backstop.core.connect.AgentSnapshot;
+import backstop.core.connect.ConnectAgentStatus;
+import backstop.core.connect.ConnectFailure;
+import backstop.core.events.BatchingEventPublisher;
+import backstop.core.session.AgentRecord;
+import backstop.core.session.SessionStore;
+import backstop.core.session.TableLayout;
+import backstop.core.transition.OfflineTransitions;
+import backstop.core.transition.Transition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Works through due PENDING transitions a chunk at a time. A chunk is prepared (found through the sparse
+ * index, claimed under a lease, agents working again in a newer session set aside, one GetCurrentUserData per
+ * 100 agents to skip those already Offline and flag those on a live contact) and then executed: PutUserStatus
+ * paced by the token bucket and pipelined, since Connect's answer takes longer than the pacing interval.
+ * The next chunk is prepared while the last calls of the current one go out, so the quota never idles between
+ * chunks; it is prepared that late (not earlier) so its checks are fresh when its calls are made.
+ */
+public final class DueTransitionSweep {
+    private static final Logger LOG = LoggerFactory.getLogger(DueTransitionSweep.class);
+    static final int MAX_CHUNK = ConnectAgentStatus.MAX_AGENTS_PER_LOOKUP;
+    /** At least this many per chunk, so one GetCurrentUserData serves >= 50 transitions (<= 1.02 calls each). */
+    static final int MIN_CHUNK = 50;
+    static final int MAX_IN_FLIGHT = 32;
+    /** Slack on top of a chunk's paced duration before another worker may take its transitions over. */
+    static final Duration LEASE_SLACK = Duration.ofSeconds(30);
+
+    private final SessionStore store;
+    private final ConnectAgentStatus connect;
+    private final OfflineTransitions transitions;
+    private final BatchingEventPublisher events;
+    private final ReconcilerMetrics metrics;
+    private final Clock clock;
+    private final double ratePerSecond;
+    private int nextShard;
+
+    public DueTransitionSweep(SessionStore store, ConnectAgentStatus connect, OfflineTransitions transitions,
+                              BatchingEventPublisher events, ReconcilerMetrics metrics, Clock clock, double ratePerSecond) {
+        this.store = store;
+        this.connect = connect;
+        this.transitions = transitions;
+        this.events = events;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.ratePerSecond = ratePerSecond;
+    }
+
+    /** A claimed chunk, checked against Connect and ready for PutUserStatus. */
+    private record Prepared(String claim, List<Transition> toSet, Map<String, Boolean> deferredByUser) {
+        static final Prepared EMPTY = new Prepared("", List.of(), Map.of());
+
+        boolean isEmpty() {
+            return toSet.isEmpty();
+        }
+    }
+
+    /**
+     * Works chunks of at most {@code chunkLimit} transitions until nothing is due or a chunk would not fit
+     * before {@code stopBy} at the paced rate; returns how many transitions it claimed.
+     */
+    public int processDue(int chunkLimit, Instant stopBy) {
+        int total = 0;
+        Instant now = clock.instant();
+        Prepared current = prepare(chunkSize(chunkLimit, now, stopBy, 0), now);
+        while (current != null) {
+            total += current.toSet().size();
+            CompletableFuture<Prepared> next = new CompletableFuture<>();
+            int remainingBeforeNext = current.toSet().size();
+            execute(current, () -> prefetch(next, chunkLimit, stopBy, remainingBeforeNext));
+            if (!next.isDone()) {
+                prefetch(next, chunkLimit, stopBy, 0);
+            }
+            current = next.join();
+            if (current.isEmpty()) {
+                current = null;
+            }
+        }
+        return total;
+    }
+
+    /** The most transitions that fit before {@code stopBy} after {@code queuedCalls} still to go out. */
+    private int chunkSize(int chunkLimit, Instant now, Instant stopBy, int queuedCalls) {
+        double seconds = Duration.between(now, stopBy).getSeconds() - queuedCalls / ratePerSecond;
+        return (int) Math.max(0, Math.min(chunkLimit, Math.floor(seconds * ratePerSecond)));
+    }
+
+    private void prefetch(CompletableFuture<Prepared> next, int chunkLimit, Instant stopBy, int queuedCalls) {
+        if (next.isDone()) {
+            return;
+        }
+        Instant now = clock.instant();
+        Thread.ofVirtual().name("prepare-chunk").start(() -> {
+            try {
+                next.complete(prepare(chunkSize(chunkLimit, now, stopBy, queuedCalls), now));
+            } catch (RuntimeException e) {
+                LOG.error("preparing the next chunk failed; its transitions stay due", e);
+                next.complete(Prepared.EMPTY);
+            }
+        });
+    }
+
+    /** One chunk without a deadline (tests): claims and ends at most {@code maxTransitions}. */
+    public int processChunk(int maxTransitions) {
+        Prepared prepared = prepare(Math.min(MAX_CHUNK, maxTransitions), clock.instant());
+        execute(prepared, () -> { });
+        return prepared.toSet().size();
+    }
+
+    /** Waits until every event of the chunks worked so far is published (before the invocation ends). */
+    public void awaitEvents() {
+        events.awaitPublished();
+    }
+
+    private Prepared prepare(int size, Instant now) {
+        if (size <= 0) {
+            return Prepared.EMPTY;
+        }
+        List<Transition> due = findDue(now, size);
+        if (due.isEmpty()) {
+            return Prepared.EMPTY;
+        }
+        String claim = UUID.randomUUID().toString();
+        // The lease covers this chunk's calls and the ones still queued before it, at the paced rate.
+        Instant leaseUntil = now.plus(Duration.ofMillis((long) (2000 * due.size() / ratePerSecond))).plus(LEASE_SLACK);
+        List<Transition> claimed = claimAll(due, claim, now, leaseUntil);
+        Map<AgentRef, AgentRecord> agents = store.findAgents(claimed.stream().map(Transition::agent).toList());
+        List<Transition> toCheck = new ArrayList<>();
+        for (Transition transition : claimed) {
+            boolean working = Optional.ofNullable(agents.get(transition.agent()))
+                    .map(a -> !a.openSessions().isEmpty()).orElse(false);
+            if (working) {
+                count(transitions.notNeeded(transition, claim, "agent has an open session again"), false);
+            } else {
+                toCheck.add(transition);
+            }
+        }
+        Map<String, AgentSnapshot> snapshots = Map.of();
+        if (!toCheck.isEmpty()) {
+            try {
+                snapshots = connect.currentData(toCheck.stream().map(t -> t.agent().userId()).distinct().toList());
+            } catch (ConnectFailure failure) {
+                // Without the check we may spend a PutUserStatus on an agent already Offline: wasteful, never wrong.
+                if (failure.throttled()) {
+                    metrics.connectThrottled();
+                }
+                LOG.warn("GetCurrentUserData failed ({}); setting {} agents Offline unchecked", failure.code(), toCheck.size());
+            }
+        }
+        List<Transition> toSet = new ArrayList<>();
+        Map<String, Boolean> deferred = new java.util.HashMap<>();
+        for (Transition transition : toCheck) {
+            AgentSnapshot snapshot = snapshots.get(transition.agent().userId());
+            if (snapshot != null && offlineOrQueued(snapshot)) {
+                count(transitions.notNeeded(transition, claim, "agent already Offline"), false);
+            } else {
+                toSet.add(transition);
+                deferred.put(transition.agent().userId(), snapshot != null && snapshot.onContact());
+            }
+        }
+        events.flushInBackground();
+        return new Prepared(claim, toSet, deferred);
+    }
+
+    /**
+     * PutUserStatus for each, paced and pipelined; {@code nearlyDone} runs when the last calls are about to go
+     * out (about three seconds of the rate left), which is when the next chunk gets prepared.
+     */
+    private void execute(Prepared chunk, Runnable nearlyDone) {
+        int prefetchAt = (int) Math.max(1, Math.ceil(ratePerSecond * 3));
+        List<Future<?>> inFlight = new ArrayList<>();
+        Semaphore slots = new Semaphore(MAX_IN_FLIGHT);
+        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Transition> toSet = chunk.toSet();
+            for (int i = 0; i < toSet.size(); i++) {
+                if (toSet.size() - i == prefetchAt) {
+                    nearlyDone.run();
+                }
+                Transition transition = toSet.get(i);
+                boolean deferred = chunk.deferredByUser().getOrDefault(transition.agent().userId(), false);
+                slots.acquireUninterruptibly();
+                inFlight.add(executor.submit(() -> {
+                    try {
+                        OfflineTransitions.Attempt attempt = transitions.attempt(transition, chunk.claim(), deferred);
+                        if (attempt.throttled()) {
+                            metrics.connectThrottled();
+                        }
+                        count(attempt.result(), deferred);
+                    } finally {
+                        slots.release();
+                    }
+                }));
+            }
+            if (toSet.size() < prefetchAt) {
+                nearlyDone.run();
+            }
+        }
+        for (Future<?> task : inFlight) {
+            try {
+                task.get();
+            } catch (ExecutionException e) {
+                // The transition keeps its claim until the lease ends, then a later sweep takes it again.
+                LOG.error("a transition attempt failed unexpectedly; it is retried after its lease", e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        events.flushInBackground(); // the next chunk's Connect calls need not wait for EventBridge
+    }
+
+    /** A chunk from the shards in turn, so one busy shard cannot starve the others. */
+    private List<Transition> findDue(Instant now, int size) {
+        List<Transition> due = new ArrayList<>();
+        for (int i = 0; i < TableLayout.SHARDS && due.size() < size; i++) {
+            int shard = (nextShard + i) % TableLayout.SHARDS;
+            due.addAll(store.findDueTransitions(shard, now, size - due.size()));
+        }
+        nextShard = (nextShard + 1) % TableLayout.SHARDS;
+        return due;
+    }
+
+    /** Claims in parallel: one conditional write each, none depending on another. */
+    private List<Transition> claimAll(List<Transition> due, String claim, Instant now, Instant leaseUntil) {
+        List<Future<Optional<Transition>>> claims = new ArrayList<>();
+        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            Semaphore slots = new Semaphore(MAX_IN_FLIGHT);
+            for (Transition transition : due) {
+                claims.add(executor.submit(() -> {
+                    slots.acquire();
+                    try {
+                        return store.claim(transition.sessionId(), claim, now, leaseUntil);
+                    } finally {
+                        slots.release();
+                    }
+                }));
+            }
+        }
+        List<Transition> claimed = new ArrayList<>();
+        for (Future<Optional<Transition>> result : claims) {
+            try {
+                result.get().ifPresent(claimed::add);
+            } catch (ExecutionException e) {
+                LOG.warn("claim failed; the transition stays due for the next sweep: {}", e.getCause().toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return claimed;
+    }
+
+    private boolean offlineOrQueued(AgentSnapshot snapshot) {
+        try {
+            return connect.isOfflineOrQueued(snapshot);
+        } catch (ConnectFailure failure) {
+            return false;
+        }
+    }
+
+    private void count(OfflineTransitions.Result result, boolean deferred) {
+        switch (result) {
+            case DONE -> metrics.transitionDone(deferred);
+            case NOT_NEEDED -> metrics.transitionNotNeeded();
+            case FAILED -> metrics.transitionFailed();
+            case RETRY_SCHEDULED -> metrics.transitionRetryScheduled();
+            case CLAIM_LOST -> { }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package backstop.reconciler;
+
+import backstop.core.aws.AwsClients;
+import backstop.core.config.BackstopConfig;
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import software.amazon.lambda.powertools.logging.PowertoolsLogging;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * Lambda entry point for the EventBridge Scheduler rate(1 minute) schedule: sweeps until the time budget,
+ * keeping {@link #SAFETY_MARGIN} before the Lambda timeout so no work is cut off mid-flight.
+ */
+public final class ReconcilerHandler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
+    /** Longer than one Connect call with the SDK's retries plus the DynamoDB writes that follow it. */
+    static final Duration SAFETY_MARGIN = Duration.ofSeconds(12);
+
+    private final Reconciler reconciler;
+    private final Clock clock;
+
+    public ReconcilerHandler() {
+        this(production(), Clock.systemUTC());
+    }
+
+    public ReconcilerHandler(Reconciler reconciler, Clock clock) {
+        this.reconciler = reconciler;
+        this.clock = clock;
+    }
+
+    private static Reconciler production() {
+        BackstopConfig config = BackstopConfig.fromEnvironment();
+        AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()));
+        Clock clock = Clock.systemUTC();
+        return ReconcilerWiring.reconciler(config, clients, clock, ReconcilerWiring.wallClockSleeper(clock),
+                new PowertoolsReconcilerMetrics());
+    }
+
+    @Override
+    public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
+        Instant stopTakingWork = clock.instant().plusMillis(context.getRemainingTimeInMillis()).minus(SAFETY_MARGIN);
+        Reconciler.Summary summary = PowertoolsLogging.withLogging(context, () -> reconciler.run(stopTakingWork));
+        return Map.of("sweeps", summary.sweeps(), "staleSessionsClosed", summary.staleClosed(),
+                "transitionsWorked", summary.transitionsClaimed());
+    }
+}

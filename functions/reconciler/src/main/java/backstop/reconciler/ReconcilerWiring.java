@@ -1,0 +1,52 @@
+package backstop.reconciler;
+
+import backstop.core.aws.AwsClients;
+import backstop.core.config.BackstopConfig;
+import backstop.core.connect.ConnectAgentStatus;
+import backstop.core.connect.ConnectPacer;
+import backstop.core.events.BatchingEventPublisher;
+import backstop.core.events.EventBridgePublisher;
+import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.SessionStore;
+import backstop.core.transition.Backoff;
+import backstop.core.transition.OfflineTransitions;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+
+/** Builds the reconciler's object graph by hand. */
+public final class ReconcilerWiring {
+    private ReconcilerWiring() {
+    }
+
+    public static Reconciler reconciler(BackstopConfig config, AwsClients clients, Clock clock,
+                                        Reconciler.Sleeper sleeper, ReconcilerMetrics metrics) {
+        return reconciler(config, new DynamoSessionStore(clients.dynamoDb(), config.sessionsTable()), clients, clock,
+                sleeper, metrics);
+    }
+
+    public static Reconciler reconciler(BackstopConfig config, SessionStore store, AwsClients clients, Clock clock,
+                                        Reconciler.Sleeper sleeper, ReconcilerMetrics metrics) {
+        ConnectAgentStatus connect = new ConnectAgentStatus(clients.connect(), config.connectInstance(),
+                new ConnectPacer(config.connectRatePerSecond()));
+        BatchingEventPublisher events = new BatchingEventPublisher(
+                new EventBridgePublisher(clients.eventBridge(), config.eventBusName(), clock));
+        OfflineTransitions transitions = new OfflineTransitions(store, connect, events, clock, Backoff.DEFAULT,
+                config.maxAttempts(), new SecureRandom());
+        return new Reconciler(store,
+                new StaleSessionSweep(store, Duration.ofSeconds(config.staleAfterSeconds())),
+                new DueTransitionSweep(store, connect, transitions, events, metrics, clock, config.connectRatePerSecond()),
+                metrics, clock, sleeper, Duration.ofSeconds(config.sweepIntervalSeconds()), config.connectRatePerSecond());
+    }
+
+    /** Sleeps on the wall clock. */
+    public static Reconciler.Sleeper wallClockSleeper(Clock clock) {
+        return wake -> {
+            long millis = Duration.between(clock.instant(), wake).toMillis();
+            if (millis > 0) {
+                Thread.sleep(millis);
+            }
+        };
+    }
+}

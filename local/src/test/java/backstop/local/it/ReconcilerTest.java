@@ -1,0 +1,400 @@
+package backstop.local.it;
+
+import backstop.core.agent.AgentRef;
+import backstop.core.config.BackstopConfig;
+import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.NewSession;
+import backstop.core.session.SessionId;
+import backstop.core.session.SessionStore;
+import backstop.core.session.SessionToken;
+import backstop.core.session.TableLayout;
+import backstop.core.transition.Transition;
+import backstop.local.DemoInstance;
+import backstop.local.LocalStack;
+import backstop.local.connect.AgentStatusType;
+import backstop.local.connect.ConnectCall;
+import backstop.local.connect.ConnectEmulator;
+import backstop.local.connect.OperationFault;
+import backstop.local.connect.Quota;
+import backstop.reconciler.Reconciler;
+import backstop.reconciler.ReconcilerMetrics;
+import backstop.reconciler.ReconcilerWiring;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+import java.lang.reflect.Proxy;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The reconciler against moto and the Connect emulator, on a clock the test moves: stale sessions, races,
+ * faults, crashes, concurrency and the quota.
+ */
+class ReconcilerTest {
+    static LocalStack stack;
+    static ApiClient api;
+    static ConnectEmulator connect;
+    static DynamoSessionStore store;
+    MutableClock clock;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = LocalStack.start(LocalStack.Options.forTests());
+        api = new ApiClient(stack.frontUrl());
+        connect = stack.connect();
+        store = new DynamoSessionStore(stack.clients().dynamoDb(), stack.config().sessionsTable());
+    }
+
+    @AfterAll
+    static void stop() {
+        stack.close();
+    }
+
+    @BeforeEach
+    void clockAtNow() {
+        clock = new MutableClock(Instant.now());
+        connect.setQuota(Quota.OFF);
+    }
+
+    @AfterEach
+    void clearFaults() {
+        connect.clearFaults();
+        connect.setQuota(Quota.OFF);
+    }
+
+    Reconciler reconciler(Map<String, String> overrides) {
+        return reconciler(overrides, store);
+    }
+
+    Reconciler reconciler(Map<String, String> overrides, SessionStore sessions) {
+        Map<String, String> env = new HashMap<>(stack.environment());
+        env.put("CONNECT_RATE_PER_SECOND", "100");
+        env.putAll(overrides);
+        return ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), sessions, stack.clients(), clock,
+                wake -> { }, ReconcilerMetrics.NONE);
+    }
+
+    static String newAgent(String status) {
+        String userId = "rec-" + UUID.randomUUID();
+        connect.addAgent(stack.instanceId(), userId, userId, "Stale", "Agent", "rp-support", status);
+        return userId;
+    }
+
+    static String arn(String userId) {
+        return DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + userId;
+    }
+
+    static List<ConnectCall> puts(String userId) {
+        return connect.calls(ConnectEmulator.PUT_USER_STATUS).stream().filter(c -> userId.equals(c.userId())).toList();
+    }
+
+    static String status(String userId) {
+        return connect.agentView(stack.instanceId(), userId).statusName();
+    }
+
+    static Map<String, AttributeValue> item(String pk, String sk) {
+        return stack.clients().dynamoDb().getItem(r -> r.tableName(stack.config().sessionsTable())
+                .key(Map.of("pk", AttributeValue.fromS(pk), "sk", AttributeValue.fromS(sk))).consistentRead(true)).item();
+    }
+
+    @Test
+    void staleSession_should_beClosedAndAgentSetOffline_when_heartbeatsStop() {
+        String user = newAgent("Available");
+        ApiClient.Session session = api.open(arn(user));
+        Reconciler reconciler = reconciler(Map.of());
+
+        clock.advance(Duration.ofSeconds(60));
+        assertThat(reconciler.sweepOnce().staleClosed()).isZero();
+        assertThat(status(user)).isEqualTo("Available");
+
+        clock.advance(Duration.ofSeconds(16)); // 76 s without a heartbeat: past STALE_AFTER_SECONDS=75
+        assertThat(reconciler.sweepOnce().staleClosed()).isGreaterThanOrEqualTo(1);
+
+        assertThat(status(user)).isEqualTo("Offline");
+        assertThat(puts(user)).singleElement().satisfies(c ->
+                assertThat(c.statusId()).isEqualTo(connect.statusId(stack.instanceId(), AgentStatusType.OFFLINE)));
+        Map<String, AttributeValue> closed = item("SESSION#" + session.id(), "SESSION");
+        assertThat(closed.get("sessionState").s()).isEqualTo("CLOSED");
+        assertThat(closed.get("closeReason").s()).isEqualTo("stale");
+        assertThat(item("TRANSITION#" + session.id(), "TRANSITION").get("transitionState").s()).isEqualTo("DONE");
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(stack.events().events("Agent Set Offline", "userId", user)).singleElement()
+                        .satisfies(e -> assertThat(e.path("detail").path("reason").asText()).isEqualTo("stale-session")));
+        assertThat(api.heartbeat(session).status()).as("the page learns it was closed").isEqualTo(410);
+    }
+
+    @Test
+    void heartbeat_should_winTheRace_when_itArrivesWhileTheStaleCloseIsUnderWay() {
+        String user = newAgent("Available");
+        ApiClient.Session session = api.open(arn(user));
+        SessionToken token = SessionToken.parse(session.token());
+        // Between finding the session stale and closing it, its heartbeat lands.
+        SessionStore racing = (SessionStore) Proxy.newProxyInstance(SessionStore.class.getClassLoader(),
+                new Class<?>[] {SessionStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("close")) {
+                        store.heartbeat(new SessionId(session.id()), token, Optional.empty(), clock.instant());
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        clock.advance(Duration.ofSeconds(90));
+
+        reconciler(Map.of(), racing).sweepOnce();
+
+        assertThat(item("SESSION#" + session.id(), "SESSION").get("sessionState").s()).isEqualTo("OPEN");
+        assertThat(item("TRANSITION#" + session.id(), "TRANSITION")).isEmpty();
+        assertThat(puts(user)).isEmpty();
+        assertThat(status(user)).isEqualTo("Available");
+    }
+
+    @Test
+    void crashedTab_should_keepAgentOnline_when_anotherTabStillHeartbeats_andGoOffline_whenThatOneCrashesToo() {
+        String user = newAgent("Available");
+        ApiClient.Session first = api.open(arn(user));
+        ApiClient.Session second = api.open(arn(user));
+        Reconciler reconciler = reconciler(Map.of());
+
+        clock.advance(Duration.ofSeconds(70));
+        store.heartbeat(new SessionId(second.id()), SessionToken.parse(second.token()), Optional.empty(), clock.instant());
+        clock.advance(Duration.ofSeconds(10)); // first: 80 s silent; second: 10 s
+        reconciler.sweepOnce();
+
+        assertThat(item("SESSION#" + first.id(), "SESSION").get("sessionState").s()).isEqualTo("CLOSED");
+        assertThat(item("SESSION#" + first.id(), "SESSION").get("closeOutcome").s()).isEqualTo("not-needed");
+        assertThat(puts(user)).isEmpty();
+        assertThat(status(user)).isEqualTo("Available");
+
+        clock.advance(Duration.ofSeconds(80));
+        reconciler.sweepOnce();
+
+        assertThat(status(user)).isEqualTo("Offline");
+        assertThat(puts(user)).hasSize(1);
+    }
+
+    @Test
+    void retry_should_setOfflineWithReasonRetry_when_theBeaconsAttemptFailed() {
+        String user = newAgent("Available");
+        ApiClient.Session session = api.open(arn(user));
+        connect.setFault(ConnectEmulator.PUT_USER_STATUS, OperationFault.errors(1.0));
+        assertThat(api.close(session).text("offline")).isEqualTo("pending");
+        connect.clearFaults();
+        connect.setQuota(Quota.OFF);
+        Reconciler reconciler = reconciler(Map.of());
+
+        reconciler.sweepOnce();
+        assertThat(status(user)).as("not due yet: backoff").isEqualTo("Available");
+
+        clock.advance(Duration.ofSeconds(10));
+        reconciler.sweepOnce();
+
+        assertThat(status(user)).isEqualTo("Offline");
+        Map<String, AttributeValue> transition = item("TRANSITION#" + session.id(), "TRANSITION");
+        assertThat(transition.get("transitionState").s()).isEqualTo("DONE");
+        assertThat(transition).doesNotContainKey(TableLayout.DUE_SHARD);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(stack.events().events("Agent Set Offline", "userId", user)).singleElement().satisfies(e -> {
+                    assertThat(e.path("detail").path("reason").asText()).isEqualTo("retry");
+                    assertThat(e.path("detail").path("attempts").asInt()).isEqualTo(2);
+                }));
+    }
+
+    @Test
+    void transition_should_endNotNeeded_when_agentIsAlreadyOfflineOrWorkingAgain() {
+        String offline = newAgent("Available");
+        String back = newAgent("Available");
+        ApiClient.Session offlineSession = api.open(arn(offline));
+        ApiClient.Session backSession = api.open(arn(back));
+        connect.setFault(ConnectEmulator.PUT_USER_STATUS, OperationFault.errors(1.0));
+        api.close(offlineSession);
+        api.close(backSession);
+        connect.clearFaults();
+        connect.setQuota(Quota.OFF);
+        connect.setStatusFromCcp(stack.instanceId(), offline, connect.statusId(stack.instanceId(), AgentStatusType.OFFLINE));
+        api.open(arn(back)); // reopened the CCP: working again
+        clock.advance(Duration.ofSeconds(10));
+
+        reconciler(Map.of()).sweepOnce();
+
+        assertThat(puts(offline)).filteredOn(ConnectCall::ok).isEmpty();
+        assertThat(puts(back)).filteredOn(ConnectCall::ok).isEmpty();
+        assertThat(status(back)).isEqualTo("Available");
+        assertThat(item("TRANSITION#" + offlineSession.id(), "TRANSITION").get("transitionState").s()).isEqualTo("NOT_NEEDED");
+        assertThat(item("TRANSITION#" + backSession.id(), "TRANSITION").get("transitionState").s()).isEqualTo("NOT_NEEDED");
+    }
+
+    @Test
+    void liveContact_should_setOfflineAsNextStatus_andReportDeferred() {
+        String user = newAgent("Available");
+        ApiClient.Session session = api.open(arn(user));
+        connect.startContact(stack.instanceId(), user);
+        clock.advance(Duration.ofSeconds(80));
+
+        reconciler(Map.of()).sweepOnce();
+
+        ConnectEmulator.AgentView view = connect.agentView(stack.instanceId(), user);
+        assertThat(view.statusName()).as("the call is not cut").isEqualTo("Available");
+        assertThat(view.nextStatusName()).isEqualTo("Offline");
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(stack.events().events("Agent Set Offline", "userId", user)).singleElement()
+                        .satisfies(e -> assertThat(e.path("detail").path("deferred").asBoolean()).isTrue()));
+        connect.endContact(stack.instanceId(), user);
+        assertThat(status(user)).isEqualTo("Offline");
+        assertThat(item("TRANSITION#" + session.id(), "TRANSITION").get("appliedAsNextStatus").bool()).isTrue();
+    }
+
+    @Test
+    void crashedReconciler_should_leaveItsClaimToTheNextRun_when_killedAfterClaiming() {
+        String user = newAgent("Available");
+        ApiClient.Session session = api.open(arn(user));
+        clock.advance(Duration.ofSeconds(80));
+        Reconciler reconciler = reconciler(Map.of());
+        // A run closes the stale session (creating the transition), claims it, and dies before Connect.
+        SessionStore dying = (SessionStore) Proxy.newProxyInstance(SessionStore.class.getClassLoader(),
+                new Class<?>[] {SessionStore.class}, (proxy, method, args) -> {
+                    Object result;
+                    try {
+                        result = method.invoke(store, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (method.getName().equals("claim") && ((Optional<?>) result).isPresent()) {
+                        throw new IllegalStateException("reconciler killed after claiming");
+                    }
+                    return result;
+                });
+        try {
+            reconciler(Map.of(), dying).sweepOnce();
+        } catch (IllegalStateException expected) {
+            assertThat(expected).hasMessageContaining("killed");
+        }
+        Transition claimed = store.findTransition(new SessionId(session.id())).orElseThrow();
+        assertThat(claimed.claim()).isPresent();
+        assertThat(puts(user)).isEmpty();
+
+        reconciler.sweepOnce();
+        assertThat(puts(user)).as("the lease still holds").isEmpty();
+
+        clock.advance(Duration.ofMinutes(2)); // past the lease
+        reconciler.sweepOnce();
+
+        assertThat(puts(user)).hasSize(1);
+        assertThat(status(user)).isEqualTo("Offline");
+    }
+
+    @Test
+    void connectFaults_should_leaveEveryAgentOfflineOrFailed_withOneEventEach_over200Agents() {
+        List<String> users = new ArrayList<>();
+        Map<String, ApiClient.Session> sessions = new HashMap<>();
+        for (int i = 0; i < 200; i++) {
+            String user = newAgent("Available");
+            users.add(user);
+            sessions.put(user, api.open(arn(user)));
+        }
+        // 30% of PutUserStatus fail with 500 and answer after 2 s; GetCurrentUserData is throttled 20% of the time.
+        connect.setFault(ConnectEmulator.PUT_USER_STATUS, new OperationFault(0.3, 500, "InternalServiceException", 2000));
+        connect.setFault(ConnectEmulator.GET_CURRENT_USER_DATA, new OperationFault(0.2, 429, "ThrottlingException", 0));
+        Reconciler reconciler = reconciler(Map.of("MAX_ATTEMPTS", "4"));
+
+        clock.advance(Duration.ofSeconds(80));
+        for (int round = 0; round < 12 && store.countDueTransitions(clock.instant().plus(Duration.ofDays(1))) + (round == 0 ? 1 : 0) > 0; round++) {
+            reconciler.sweepOnce();
+            clock.advance(Duration.ofMinutes(10));
+        }
+
+        assertThat(store.countDueTransitions(clock.instant().plus(Duration.ofDays(1)))).as("nothing left pending").isZero();
+        Map<String, Integer> terminal = new HashMap<>();
+        for (String user : users) {
+            String state = item("TRANSITION#" + sessions.get(user).id(), "TRANSITION").get("transitionState").s();
+            long okPuts = puts(user).stream().filter(ConnectCall::ok).count();
+            switch (state) {
+                case "DONE" -> {
+                    assertThat(okPuts).as("one effective PutUserStatus for %s", user).isEqualTo(1);
+                    assertThat(status(user)).isEqualTo("Offline");
+                }
+                case "FAILED" -> assertThat(okPuts).isZero();
+                // A call that landed in Connect but whose answer timed out: the next check finds the agent
+                // Offline and spends no second PutUserStatus.
+                case "NOT_NEEDED" -> {
+                    assertThat(okPuts).isEqualTo(1);
+                    assertThat(status(user)).isEqualTo("Offline");
+                }
+                default -> throw new AssertionError(user + " ended " + state);
+            }
+            terminal.merge(state, 1, Integer::sum);
+        }
+        int withEvents = terminal.getOrDefault("DONE", 0) + terminal.getOrDefault("FAILED", 0);
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            Map<String, List<JsonNode>> events = stack.events().events().stream()
+                    .filter(e -> users.contains(e.path("detail").path("userId").asText()))
+                    .collect(Collectors.groupingBy(e -> e.path("detail").path("userId").asText()));
+            assertThat(events).hasSize(withEvents);
+            events.forEach((user, list) -> assertThat(list).as("events of %s", user).hasSize(1));
+        });
+    }
+
+    @Test
+    void twoReconcilers_should_setEachAgentOfflineExactlyOnce_when_racingOver500StaleSessions() throws Exception {
+        List<String> users = staleSessions(500, Duration.ofMinutes(5));
+        Reconciler a = reconciler(Map.of("CONNECT_RATE_PER_SECOND", "100"));
+        Reconciler b = reconciler(Map.of("CONNECT_RATE_PER_SECOND", "100"));
+        CyclicBarrier start = new CyclicBarrier(2);
+
+        CompletableFuture<Reconciler.Summary> first = CompletableFuture.supplyAsync(() -> { meet(start); return a.sweepOnce(); });
+        CompletableFuture<Reconciler.Summary> second = CompletableFuture.supplyAsync(() -> { meet(start); return b.sweepOnce(); });
+        int closed = first.get().staleClosed() + second.get().staleClosed();
+
+        assertThat(closed).as("each stale session closed by exactly one of them").isEqualTo(500);
+        Map<String, Long> putsByUser = connect.calls(ConnectEmulator.PUT_USER_STATUS).stream()
+                .filter(c -> users.contains(c.userId()))
+                .collect(Collectors.groupingBy(ConnectCall::userId, Collectors.counting()));
+        assertThat(putsByUser).hasSize(500);
+        assertThat(putsByUser.values()).allMatch(n -> n == 1);
+    }
+
+    /** Sessions created straight in the table, silent since {@code silentFor}: what a wave of crashes leaves. */
+    List<String> staleSessions(int count, Duration silentFor) {
+        SecureRandom random = new SecureRandom();
+        List<String> users = new ArrayList<>();
+        Instant created = clock.instant().minus(silentFor);
+        for (int i = 0; i < count; i++) {
+            users.add(newAgent("Available"));
+        }
+        try (var executor = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+            for (String user : users) {
+                AgentRef agent = AgentRef.parseArn(arn(user)).orElseThrow();
+                executor.submit(() -> store.createSession(new NewSession(SessionId.random(random), agent,
+                        SessionToken.random(random).hash(), created, Optional.empty(), Optional.of("rp-support"), false)));
+            }
+        }
+        return users;
+    }
+
+    private static void meet(CyclicBarrier barrier) {
+        try {
+            barrier.await();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

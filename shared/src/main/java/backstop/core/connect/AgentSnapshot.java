@@ -1,0 +1,13 @@
+package backstop.core.connect;
+
+import java.util.Optional;
+
+/**
+ * What GetCurrentUserData says of one agent right now.
+ *
+ * @param statusId the current status's id (last segment of its ARN)
+ * @param nextStatusName the status queued for after the live contact, if any (Connect gives only its name)
+ */
+public record AgentSnapshot(String userId, String statusId, String statusName, Optional<String> nextStatusName,
+                            boolean onContact) {
+}
