@@ -44,6 +44,7 @@ public final class LocalStack implements AutoCloseable {
     private final software.amazon.awssdk.services.eventbridge.EventBridgeClient busAdmin;
     private final LocalFront front;
     private final ScheduledExecutorService scheduler;
+    private volatile boolean executorStopping;
 
     /**
      * How to start.
@@ -128,8 +129,11 @@ public final class LocalStack implements AutoCloseable {
             try {
                 handler.handleRequest(Map.of("source", "local-schedule"), new LocalLambdaContext("ReconcilerFunction", timeoutMillis));
             } catch (RuntimeException e) {
-                // A scheduled invocation that fails is retried by the next one, as the Scheduler would.
-                org.slf4j.LoggerFactory.getLogger(LocalStack.class).error("reconciler invocation failed", e);
+                // A scheduled invocation that fails is retried by the next one, as the Scheduler would; one cut
+                // short by the stack stopping is no failure.
+                if (!executorStopping) {
+                    org.slf4j.LoggerFactory.getLogger(LocalStack.class).error("reconciler invocation failed", e);
+                }
             }
         }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
         return executor;
@@ -188,6 +192,7 @@ public final class LocalStack implements AutoCloseable {
 
     @Override
     public void close() {
+        executorStopping = true;
         if (scheduler != null) {
             scheduler.shutdownNow();
             try {

@@ -1,0 +1,89 @@
+package backstop.local.bench;
+
+import backstop.core.agent.AgentRef;
+import backstop.core.config.BackstopConfig;
+import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.NewSession;
+import backstop.core.session.SessionId;
+import backstop.core.session.SessionToken;
+import backstop.local.DemoInstance;
+import backstop.local.LocalStack;
+import backstop.local.connect.ConnectCall;
+import backstop.local.connect.ConnectEmulator;
+import backstop.local.connect.Quota;
+import backstop.reconciler.Reconciler;
+import backstop.reconciler.ReconcilerMetrics;
+import backstop.reconciler.ReconcilerWiring;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+
+/**
+ * A storm of crashed tabs against the real default quota (emulator: 2 requests/s, burst 5, per operation).
+ * Prints the storm time against the quota's minimum, throttled calls and Connect calls per transition.
+ * <pre>local/bin/test -pl local -Dtest=StormBenchmark -Dbench=true -Dsurefire.failIfNoSpecifiedTests=false -Dagents=1000 -Drate=2</pre>
+ */
+@EnabledIfSystemProperty(named = "bench", matches = "true")
+class StormBenchmark {
+
+    @Test
+    void measure() throws Exception {
+        int agents = Integer.getInteger("agents", 1000);
+        double rate = Double.parseDouble(System.getProperty("rate", "2"));
+        double quotaRate = Double.parseDouble(System.getProperty("quotaRate", "2"));
+        int quotaBurst = Integer.getInteger("quotaBurst", 5);
+        try (LocalStack stack = LocalStack.start(LocalStack.Options.forTests())) {
+            ConnectEmulator connect = stack.connect();
+            connect.setQuota(Quota.OFF);
+            DynamoSessionStore store = new DynamoSessionStore(stack.clients().dynamoDb(), stack.config().sessionsTable());
+            SecureRandom random = new SecureRandom();
+            Instant silentSince = Instant.now().minus(Duration.ofMinutes(5));
+            List<String> users = new ArrayList<>();
+            for (int i = 0; i < agents; i++) {
+                String user = "storm-" + UUID.randomUUID();
+                connect.addAgent(stack.instanceId(), user, user, "Storm", "Agent", "rp-support", "Available");
+                users.add(user);
+            }
+            try (var executor = Executors.newFixedThreadPool(8)) {
+                for (String user : users) {
+                    executor.submit(() -> store.createSession(new NewSession(SessionId.random(random),
+                            AgentRef.parseArn(DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + user).orElseThrow(),
+                            SessionToken.random(random).hash(), silentSince, Optional.empty(), Optional.of("rp-support"), false)));
+                }
+            }
+            connect.clearCalls();
+            connect.setQuota(new Quota(true, quotaRate, quotaBurst));
+            Map<String, String> env = new HashMap<>(stack.environment());
+            env.put("CONNECT_RATE_PER_SECOND", String.valueOf(rate));
+            Reconciler reconciler = ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), store, stack.clients(),
+                    Clock.systemUTC(), wake -> { }, ReconcilerMetrics.NONE);
+
+            long started = System.nanoTime();
+            reconciler.sweepOnce();
+            double wall = (System.nanoTime() - started) / 1e9;
+
+            List<ConnectCall> calls = connect.calls().stream().filter(c -> !c.operation().startsWith("ccp:")).toList();
+            List<ConnectCall> ok = calls.stream().filter(c -> c.operation().equals(ConnectEmulator.PUT_USER_STATUS) && c.ok()).toList();
+            long throttled = calls.stream().filter(c -> c.outcome().equals("ThrottlingException")).count();
+            long lost = users.stream().filter(u -> !connect.agentView(stack.instanceId(), u).statusName().equals("Offline")).count();
+            double storm = Duration.between(ok.getFirst().at(), ok.getLast().at()).toMillis() / 1000.0;
+            double minimum = (agents - quotaBurst) / quotaRate;
+            System.out.printf("storm: %d agents, quota %.1f rps burst %d, backstop rate %.1f rps%n", agents, quotaRate, quotaBurst, rate);
+            System.out.printf("storm: first to last PutUserStatus %.1f s; quota minimum %.1f s (%+.1f%%); whole sweep %.1f s%n",
+                    storm, minimum, 100 * (storm / minimum - 1), wall);
+            System.out.printf("storm: %d Connect calls (%d PutUserStatus ok), %d throttled (%.2f%%), %.3f calls per transition, %d agents not Offline%n",
+                    calls.size(), ok.size(), throttled, 100.0 * throttled / calls.size(), (double) calls.size() / agents, lost);
+        }
+    }
+}

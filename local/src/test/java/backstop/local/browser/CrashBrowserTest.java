@@ -1,0 +1,76 @@
+package backstop.local.browser;
+
+import backstop.local.LocalStack;
+import backstop.local.connect.ConnectEmulator;
+import backstop.local.connect.Quota;
+import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.options.AriaRole;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Chromium dies with the CCP open (browser.close(): no pagehide, no beacon). Only the missing heartbeats tell,
+ * and the reconciler, on its local schedule, sets the agent Offline within STALE_AFTER + SWEEP_INTERVAL + 2 s.
+ */
+class CrashBrowserTest {
+    static final int HEARTBEAT = 5;
+    static final int STALE_AFTER = 10;
+    static final int SWEEP_INTERVAL = 1;
+    static LocalStack stack;
+    static Chromium chromium;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = LocalStack.start(LocalStack.Options.forTests()
+                .withEnvironment(Map.of("HEARTBEAT_SECONDS", "" + HEARTBEAT, "STALE_AFTER_SECONDS", "" + STALE_AFTER,
+                        "SWEEP_INTERVAL_SECONDS", "" + SWEEP_INTERVAL))
+                .withSchedule(Duration.ofSeconds(5)));
+        stack.connect().setQuota(Quota.OFF);
+        chromium = new Chromium();
+    }
+
+    @AfterAll
+    static void stop() {
+        chromium.close();
+        stack.close();
+    }
+
+    @Test
+    void crashedBrowser_should_leaveAgentOffline_withinStaleLimitPlusSweepPlus2Seconds() {
+        String userId = "crash-" + UUID.randomUUID();
+        stack.connect().addAgent(stack.instanceId(), userId, userId, "Crash", "Agent", "rp-sales", "Offline");
+        Browser browser = chromium.launch();
+        Page page = browser.newContext().newPage();
+        page.navigate(stack.frontUrl() + "/ccp.html?agent=" + userId);
+        page.waitForSelector("body[data-backstop='open']");
+        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Available")).click();
+        await().atMost(Duration.ofSeconds(5)).until(() -> status(userId).equals("Available"));
+
+        Instant crash = Instant.now();
+        browser.close(); // the whole browser goes: no beacon
+
+        await().atMost(Duration.ofSeconds(STALE_AFTER + SWEEP_INTERVAL + 2)).pollInterval(Duration.ofMillis(100))
+                .until(() -> status(userId).equals("Offline"));
+        Duration detection = Duration.between(crash, Instant.now());
+        System.out.printf("crash detected and agent Offline after %d ms%n", detection.toMillis());
+        assertThat(stack.connect().calls(ConnectEmulator.PUT_USER_STATUS)).filteredOn(c -> userId.equals(c.userId()))
+                .hasSize(1);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(stack.events().events("Agent Set Offline", "userId", userId)).singleElement()
+                        .satisfies(e -> assertThat(e.path("detail").path("reason").asText()).isEqualTo("stale-session")));
+    }
+
+    static String status(String userId) {
+        return stack.connect().agentView(stack.instanceId(), userId).statusName();
+    }
+}
