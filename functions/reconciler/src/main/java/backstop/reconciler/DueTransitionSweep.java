@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Works through due PENDING transitions a chunk at a time. A chunk is prepared (found through the sparse
@@ -85,11 +86,10 @@ public final class DueTransitionSweep {
         while (current != null) {
             total += current.toSet().size();
             CompletableFuture<Prepared> next = new CompletableFuture<>();
-            int remainingBeforeNext = current.toSet().size();
-            execute(current, () -> prefetch(next, chunkLimit, stopBy, remainingBeforeNext));
-            if (!next.isDone()) {
-                prefetch(next, chunkLimit, stopBy, 0);
-            }
+            AtomicBoolean prefetching = new AtomicBoolean();
+            int queued = (int) Math.ceil(ratePerSecond * 3);
+            execute(current, () -> prefetch(next, prefetching, chunkLimit, stopBy, queued));
+            prefetch(next, prefetching, chunkLimit, stopBy, 0); // no-op when the chunk already started it
             current = next.join();
             if (current.isEmpty()) {
                 current = null;
@@ -104,8 +104,10 @@ public final class DueTransitionSweep {
         return (int) Math.max(0, Math.min(chunkLimit, Math.floor(seconds * ratePerSecond)));
     }
 
-    private void prefetch(CompletableFuture<Prepared> next, int chunkLimit, Instant stopBy, int queuedCalls) {
-        if (next.isDone()) {
+    /** Prepares the next chunk once (a second call does nothing: two would claim two chunks, one dropped). */
+    private void prefetch(CompletableFuture<Prepared> next, AtomicBoolean started, int chunkLimit, Instant stopBy,
+                          int queuedCalls) {
+        if (!started.compareAndSet(false, true)) {
             return;
         }
         Instant now = clock.instant();

@@ -314,6 +314,7 @@ class ReconcilerTest {
         // 30% of PutUserStatus fail with 500 and answer after 2 s; GetCurrentUserData is throttled 20% of the time.
         connect.setFault(ConnectEmulator.PUT_USER_STATUS, new OperationFault(0.3, 500, "InternalServiceException", 2000));
         connect.setFault(ConnectEmulator.GET_CURRENT_USER_DATA, new OperationFault(0.2, 429, "ThrottlingException", 0));
+        clock = new MutableClock(Instant.now()); // registering 200 agents took a while: count from the last one
         Reconciler reconciler = reconciler(Map.of("MAX_ATTEMPTS", "4"));
 
         clock.advance(Duration.ofSeconds(80));
