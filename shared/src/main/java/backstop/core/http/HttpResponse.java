@@ -18,6 +18,9 @@ public record HttpResponse(int status, Map<String, String> headers, String body)
     }
 
     public static HttpResponse error(ApiError error) {
-        return json(error.status(), Map.of("error", error.code(), "message", error.getMessage()));
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("error", error.code());
+        body.put("message", error.getMessage());
+        return json(error.status(), body);
     }
 }
