@@ -94,12 +94,17 @@ public final class BeaconService {
     }
 
     public void heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status) {
-        HeartbeatResult result = store.heartbeat(id, token, status, clock.instant());
+        Instant now = clock.instant();
+        // A page beats every heartbeatSeconds; a quarter of that is the closest two beats may come (a reloaded
+        // worker, a retry). Faster is a flood: refused without a write.
+        Instant notAfter = now.minusMillis(config.heartbeatSeconds() * 250L);
+        HeartbeatResult result = store.heartbeat(id, token, status, now, Optional.of(notAfter));
         switch (result) {
             case RECORDED -> { }
             case UNKNOWN_SESSION -> throw ApiError.notFound("no such session");
             case BAD_TOKEN -> throw ApiError.forbidden("bad_token", "the token does not belong to this session");
             case SESSION_CLOSED -> throw new ApiError(410, "session_closed", "the session is closed; register again");
+            case TOO_FREQUENT -> throw new ApiError(429, "too_many_heartbeats", "heartbeats come too often for this session");
         }
     }
 

@@ -36,7 +36,8 @@ final class FakeStore implements SessionStore {
     @Override public Optional<AgentRecord> findAgent(AgentRef agent) { return Optional.ofNullable(agents.get(agent)); }
 
     @Override
-    public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now) {
+    public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
+                                     Optional<Instant> notAfterLastSeen) {
         return heartbeatResult;
     }
 

@@ -61,7 +61,7 @@ class ReconcilerLoopTest {
         @Override public List<Transition> findDueTransitions(int shard, Instant now, int limit) { return List.of(); }
         @Override public long countDueTransitions(Instant now) { return 0; }
         @Override public Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil) { return Optional.empty(); }
-        @Override public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now) { return HeartbeatResult.UNKNOWN_SESSION; }
+        @Override public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now, Optional<Instant> notAfter) { return HeartbeatResult.UNKNOWN_SESSION; }
         @Override public CloseResult close(CloseRequest request) { return new CloseResult.Unknown(); }
         @Override public Optional<Transition> findTransition(SessionId id) { return Optional.empty(); }
         @Override public boolean completeTransition(SessionId id, String claim, TransitionState state, boolean deferred, Optional<String> error, Instant now) { return false; }

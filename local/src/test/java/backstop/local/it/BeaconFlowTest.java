@@ -251,6 +251,26 @@ class BeaconFlowTest {
     }
 
     @Test
+    void heartbeats_should_beRefusedWithoutAWrite_when_oneSessionFloods() {
+        String user = newAgent("rp-sales");
+        ApiClient.Session session = api.open(arn(user));
+        assertThat(api.heartbeat(session).status()).isEqualTo(204);
+        String lastSeen = item("SESSION#" + session.id(), "SESSION").get("lastSeen").n();
+
+        List<Integer> statuses = new java.util.ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            statuses.add(api.heartbeat(session).status());
+        }
+
+        assertThat(statuses).containsOnly(429);
+        Map<String, AttributeValue> stored = item("SESSION#" + session.id(), "SESSION");
+        assertThat(stored.get("lastSeen").n()).isEqualTo(lastSeen);
+        assertThat(stored.get("heartbeats").n()).isEqualTo("1");
+        assertThat(api.heartbeat(session).text("error")).isEqualTo("too_many_heartbeats");
+        assertThat(putUserStatusCalls(user)).isEmpty();
+    }
+
+    @Test
     void register_should_refuse_when_agentIsForeignUnknownOrMalformed() {
         String foreign = "arn:aws:connect:us-east-1:123456789012:instance/99999999-0000-4000-8000-000000000000/agent/x";
         String otherAccount = "arn:aws:connect:us-east-1:999999999999:instance/" + instanceId + "/agent/demo-ada";

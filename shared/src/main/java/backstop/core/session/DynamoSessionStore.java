@@ -188,20 +188,27 @@ public final class DynamoSessionStore implements SessionStore {
     }
 
     @Override
-    public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now) {
+    public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
+                                     Optional<Instant> notAfterLastSeen) {
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":now", millis(now));
         values.put(":exp", seconds(now.plus(SESSION_RETENTION)));
         values.put(":one", n(1));
         values.put(":open", s(SessionState.OPEN.name()));
         values.put(":hash", AttributeValue.fromB(SdkBytes.fromByteArray(token.hash())));
-        List<String> sets = new ArrayList<>(List.of(LAST_SEEN + " = :now", EXPIRES_AT + " = :exp"));
+        List<String> sets = new ArrayList<>(List.of(LAST_SEEN + " = :now", LAST_BEAT + " = :now", EXPIRES_AT + " = :exp"));
         status.ifPresent(st -> setStatus(st, sets, values));
         String update = "SET " + String.join(", ", sets) + " ADD " + HEARTBEATS + " :one";
+        String condition = SESSION_STATE + " = :open AND " + TOKEN_HASH + " = :hash";
+        if (notAfterLastSeen.isPresent()) {
+            condition += " AND (attribute_not_exists(" + LAST_BEAT + ") OR " + LAST_BEAT + " <= :earliest)";
+            values.put(":earliest", millis(notAfterLastSeen.get()));
+        }
+        String finalCondition = condition;
         try {
             // The hash comparison happens in DynamoDB; comparing hashes leaks nothing about the token.
             dynamoDb.updateItem(r -> r.tableName(table).key(sessionKey(id)).updateExpression(update)
-                    .conditionExpression(SESSION_STATE + " = :open AND " + TOKEN_HASH + " = :hash")
+                    .conditionExpression(finalCondition)
                     .expressionAttributeValues(values)
                     .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
             return HeartbeatResult.RECORDED;
@@ -213,7 +220,10 @@ public final class DynamoSessionStore implements SessionStore {
             if (!token.matches(old.get(TOKEN_HASH).b().asByteArray())) {
                 return HeartbeatResult.BAD_TOKEN;
             }
-            return HeartbeatResult.SESSION_CLOSED;
+            if (!SessionState.OPEN.name().equals(old.get(SESSION_STATE).s())) {
+                return HeartbeatResult.SESSION_CLOSED;
+            }
+            return HeartbeatResult.TOO_FREQUENT;
         }
     }
 

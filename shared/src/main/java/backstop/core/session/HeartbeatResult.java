@@ -1,4 +1,8 @@
 package backstop.core.session;
 
 /** What a heartbeat found. */
-public enum HeartbeatResult { RECORDED, UNKNOWN_SESSION, BAD_TOKEN, SESSION_CLOSED }
+public enum HeartbeatResult {
+    RECORDED, UNKNOWN_SESSION, BAD_TOKEN, SESSION_CLOSED,
+    /** The session's previous heartbeat is too recent: a flood from one session is refused without a write. */
+    TOO_FREQUENT
+}

@@ -44,7 +44,16 @@ public interface SessionStore {
     Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil);
 
     /** Records a heartbeat if the session is open and the token is its own. Never reopens a session. */
-    HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now);
+    default HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now) {
+        return heartbeat(id, token, status, now, Optional.empty());
+    }
+
+    /**
+     * As {@link #heartbeat(SessionId, SessionToken, Optional, Instant)}, refusing (TOO_FREQUENT, nothing written)
+     * when the session's previous heartbeat (the register does not count) is later than {@code notAfterLastSeen}.
+     */
+    HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
+                              Optional<Instant> notAfterLastSeen);
 
     /**
      * Closes an open session and, when it was the agent's last open session, creates the agent's Offline

@@ -43,6 +43,8 @@ public final class TableLayout {
     static final String STATUS_NAME = "statusName";
     static final String STATUS_ARN = "statusArn";
     static final String HEARTBEATS = "heartbeats";
+    /** When the last heartbeat (not the register) came: the per-session flood limit compares with it. */
+    static final String LAST_BEAT = "lastBeatAt";
     static final String EXEMPT = "exempt";
     // agent attributes
     static final String OPEN_SESSIONS = "openSessions";
