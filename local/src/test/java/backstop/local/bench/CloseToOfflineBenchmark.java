@@ -8,7 +8,7 @@ import backstop.local.connect.Quota;
 import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
-import com.microsoft.playwright.options.AriaRole;
+import backstop.local.browser.CcpPage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -40,10 +40,7 @@ class CloseToOfflineBenchmark {
                 stack.connect().addAgent(stack.instanceId(), userId, userId, "Bench", "Agent", "rp-sales", "Offline");
                 BrowserContext context = browser.newContext();
                 Page page = context.newPage();
-                page.navigate(stack.frontUrl() + "/ccp.html?agent=" + userId);
-                page.waitForSelector("body[data-backstop='open']");
-                page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Available")).click();
-                await().until(() -> stack.connect().agentView(stack.instanceId(), userId).statusName().equals("Available"));
+                CcpPage.openAvailable(stack, page, userId);
 
                 Instant closing = Instant.now();
                 page.close();

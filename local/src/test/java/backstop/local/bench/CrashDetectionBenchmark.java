@@ -4,8 +4,7 @@ import backstop.local.LocalStack;
 import backstop.local.browser.Chromium;
 import backstop.local.connect.Quota;
 import com.microsoft.playwright.Browser;
-import com.microsoft.playwright.Page;
-import com.microsoft.playwright.options.AriaRole;
+import backstop.local.browser.CcpPage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -37,11 +36,7 @@ class CrashDetectionBenchmark {
                 String userId = "crash-" + UUID.randomUUID();
                 stack.connect().addAgent(stack.instanceId(), userId, userId, "Crash", "Agent", "rp-sales", "Offline");
                 Browser browser = chromium.launch();
-                Page page = browser.newContext().newPage();
-                page.navigate(stack.frontUrl() + "/ccp.html?agent=" + userId);
-                page.waitForSelector("body[data-backstop='open']");
-                page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Available")).click();
-                await().until(() -> stack.connect().agentView(stack.instanceId(), userId).statusName().equals("Available"));
+                CcpPage.openAvailable(stack, browser.newContext().newPage(), userId);
                 long crash = System.nanoTime();
                 browser.close();
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))

@@ -7,7 +7,6 @@ import backstop.local.connect.Quota;
 import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
-import com.microsoft.playwright.options.AriaRole;
 import com.microsoft.playwright.options.WaitForSelectorState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,7 +65,8 @@ class CloseTabBrowserTest {
                 .userDataList().getFirst().status().statusName();
     }
 
-    static Page openCcp(BrowserContext context, String userId, List<String> consoleErrors) {
+    /** A page that collects console errors. */
+    static Page watchedPage(BrowserContext context, List<String> consoleErrors) {
         Page page = context.newPage();
         page.onConsoleMessage(m -> {
             if (m.type().equals("error")) {
@@ -74,8 +74,6 @@ class CloseTabBrowserTest {
             }
         });
         page.onPageError(consoleErrors::add);
-        page.navigate(stack.frontUrl() + "/ccp.html?agent=" + userId);
-        page.waitForSelector("body[data-backstop='open']", new Page.WaitForSelectorOptions().setTimeout(10_000));
         return page;
     }
 
@@ -84,10 +82,10 @@ class CloseTabBrowserTest {
         String userId = newAgent();
         List<String> consoleErrors = new ArrayList<>();
         BrowserContext context = browser.newContext();
-        Page page = openCcp(context, userId, consoleErrors);
+        Page page = watchedPage(context, consoleErrors);
 
-        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Available")).click();
-        await().atMost(Duration.ofSeconds(5)).until(() -> connectStatus(userId).equals("Available"));
+        CcpPage.openAvailable(stack, page, userId);
+        assertThat(connectStatus(userId)).isEqualTo("Available");
         page.waitForSelector("#status-name[data-type='routable']",
                 new Page.WaitForSelectorOptions().setState(WaitForSelectorState.VISIBLE));
         Path screenshots = Path.of("target", "screenshots");

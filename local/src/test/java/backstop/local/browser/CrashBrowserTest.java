@@ -4,8 +4,6 @@ import backstop.local.LocalStack;
 import backstop.local.connect.ConnectEmulator;
 import backstop.local.connect.Quota;
 import com.microsoft.playwright.Browser;
-import com.microsoft.playwright.Page;
-import com.microsoft.playwright.options.AriaRole;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,11 +48,7 @@ class CrashBrowserTest {
         String userId = "crash-" + UUID.randomUUID();
         stack.connect().addAgent(stack.instanceId(), userId, userId, "Crash", "Agent", "rp-sales", "Offline");
         Browser browser = chromium.launch();
-        Page page = browser.newContext().newPage();
-        page.navigate(stack.frontUrl() + "/ccp.html?agent=" + userId);
-        page.waitForSelector("body[data-backstop='open']");
-        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Available")).click();
-        await().atMost(Duration.ofSeconds(5)).until(() -> status(userId).equals("Available"));
+        CcpPage.openAvailable(stack, browser.newContext().newPage(), userId);
 
         Instant crash = Instant.now();
         browser.close(); // the whole browser goes: no beacon

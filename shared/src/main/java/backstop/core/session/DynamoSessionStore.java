@@ -118,34 +118,31 @@ public final class DynamoSessionStore implements SessionStore {
 
     @Override
     public List<Session> findStaleSessions(int shard, Instant cutoff, int limit) {
-        List<Session> stale = new ArrayList<>();
-        Map<String, AttributeValue> start = null;
-        do {
-            Map<String, AttributeValue> exclusiveStart = start;
-            QueryResponse page = dynamoDb.query(r -> r.tableName(table).indexName(OPEN_SESSIONS_INDEX)
-                    .keyConditionExpression(OPEN_SHARD + " = :shard AND " + LAST_SEEN + " < :cutoff")
-                    .expressionAttributeValues(Map.of(":shard", s(openShard(shard)), ":cutoff", millis(cutoff)))
-                    .limit(Math.min(limit, 500)).exclusiveStartKey(exclusiveStart));
-            page.items().forEach(item -> stale.add(session(item)));
-            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
-        } while (start != null && stale.size() < limit);
-        return stale.size() > limit ? stale.subList(0, limit) : stale;
+        return queryShard(OPEN_SESSIONS_INDEX, OPEN_SHARD + " = :shard AND " + LAST_SEEN + " < :at",
+                openShard(shard), cutoff, limit, ItemMapper::session);
     }
 
     @Override
     public List<Transition> findDueTransitions(int shard, Instant now, int limit) {
-        List<Transition> due = new ArrayList<>();
+        return queryShard(DUE_TRANSITIONS_INDEX, DUE_SHARD + " = :shard AND " + NEXT_ATTEMPT_AT + " <= :at",
+                dueShard(shard), now, limit, ItemMapper::transition);
+    }
+
+    /** Up to {@code limit} items of one shard of a sparse index, page by page. */
+    private <T> List<T> queryShard(String index, String keyCondition, String shard, Instant at, int limit,
+                                   java.util.function.Function<Map<String, AttributeValue>, T> mapper) {
+        List<T> found = new ArrayList<>();
         Map<String, AttributeValue> start = null;
         do {
             Map<String, AttributeValue> exclusiveStart = start;
-            QueryResponse page = dynamoDb.query(r -> r.tableName(table).indexName(DUE_TRANSITIONS_INDEX)
-                    .keyConditionExpression(DUE_SHARD + " = :shard AND " + NEXT_ATTEMPT_AT + " <= :now")
-                    .expressionAttributeValues(Map.of(":shard", s(dueShard(shard)), ":now", millis(now)))
+            QueryResponse page = dynamoDb.query(r -> r.tableName(table).indexName(index)
+                    .keyConditionExpression(keyCondition)
+                    .expressionAttributeValues(Map.of(":shard", s(shard), ":at", millis(at)))
                     .limit(Math.min(limit, 500)).exclusiveStartKey(exclusiveStart));
-            page.items().forEach(item -> due.add(transition(item)));
+            page.items().forEach(item -> found.add(mapper.apply(item)));
             start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
-        } while (start != null && due.size() < limit);
-        return due.size() > limit ? due.subList(0, limit) : due;
+        } while (start != null && found.size() < limit);
+        return found.size() > limit ? found.subList(0, limit) : found;
     }
 
     @Override

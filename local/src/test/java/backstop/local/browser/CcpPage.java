@@ -1,0 +1,24 @@
+package backstop.local.browser;
+
+import backstop.local.LocalStack;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.options.AriaRole;
+
+import java.time.Duration;
+
+import static org.awaitility.Awaitility.await;
+
+/** The local CCP page as a test drives it. */
+public final class CcpPage {
+    private CcpPage() {
+    }
+
+    /** Signs in as {@code userId}, waits for the backstop session, and makes the agent Available in Connect. */
+    public static void openAvailable(LocalStack stack, Page page, String userId) {
+        page.navigate(stack.frontUrl() + "/ccp.html?agent=" + userId);
+        page.waitForSelector("body[data-backstop='open']", new Page.WaitForSelectorOptions().setTimeout(10_000));
+        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Available")).click();
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> stack.connect().agentView(stack.instanceId(), userId).statusName().equals("Available"));
+    }
+}
