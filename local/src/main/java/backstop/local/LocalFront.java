@@ -54,6 +54,8 @@ public final class LocalFront implements AutoCloseable {
     private final Path webRoot;
     private final List<String> allowedOrigins;
     private final Supplier<String> pageConfig;
+    /** What the API routes answered, in order ("POST /sessions/{id}/close 403 origin=..."): the local access log. */
+    private final java.util.List<String> accessLog = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private LocalFront(HttpServer server, ExecutorService executor,
                        RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> beacon, Path webRoot,
@@ -75,6 +77,11 @@ public final class LocalFront implements AutoCloseable {
         server.setExecutor(executor);
         server.start();
         return front;
+    }
+
+    /** The API requests answered so far, oldest first (method, path, status, Origin; never bodies). */
+    public java.util.List<String> accessLog() {
+        return java.util.List.copyOf(accessLog);
     }
 
     public int port() {
@@ -135,6 +142,8 @@ public final class LocalFront implements AutoCloseable {
         }
         APIGatewayV2HTTPEvent event = event(exchange, route, sessionId, body);
         APIGatewayV2HTTPResponse response = beacon.handleRequest(event, new LocalLambdaContext("BeaconFunction", 15_000));
+        accessLog.add(route.method + " " + exchange.getRequestURI().getRawPath() + " " + response.getStatusCode()
+                + " origin=" + exchange.getRequestHeaders().getFirst("Origin"));
         corsHeaders(exchange);
         if (response.getHeaders() != null) {
             response.getHeaders().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));

@@ -160,6 +160,11 @@ public final class LocalStack implements AutoCloseable {
         return Json.write(page);
     }
 
+    /** The local front's access log of API requests. */
+    public List<String> accessLog() {
+        return front.accessLog();
+    }
+
     public java.net.URI frontUrl() {
         return front.url();
     }

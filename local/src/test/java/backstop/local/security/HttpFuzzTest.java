@@ -1,0 +1,117 @@
+package backstop.local.security;
+
+import backstop.local.DemoInstance;
+import backstop.local.LocalStack;
+import backstop.local.connect.ConnectEmulator;
+import backstop.local.connect.Quota;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+import software.amazon.awssdk.services.dynamodb.model.Select;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Hostile requests through real HTTP into the local front (the API Gateway stand-in), against a live session:
+ * never a 5xx, never a Connect call, never a change in the table.
+ */
+class HttpFuzzTest {
+    static LocalStack stack;
+    static String sessionId;
+    static int itemsBefore;
+    static final AtomicLong CASES = new AtomicLong();
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @BeforeContainer
+    static void start() throws Exception {
+        stack = LocalStack.start(LocalStack.Options.forTests());
+        stack.connect().setQuota(Quota.OFF);
+        HttpResponse<String> registered = HTTP.send(HttpRequest.newBuilder(stack.frontUrl().resolve("/sessions"))
+                .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"agentArn\":\"" + DemoInstance.instanceArn(stack.instanceId()) + "/agent/demo-alan\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        sessionId = new ObjectMapper().readTree(registered.body()).path("sessionId").asText();
+        stack.connect().clearCalls();
+        itemsBefore = items();
+    }
+
+    @AfterContainer
+    static void stop() {
+        System.out.println("http fuzz: " + CASES.get() + " requests through the local front, 0 >= 500, 0 Connect calls, 0 writes");
+        stack.close();
+    }
+
+    static int items() {
+        return stack.clients().dynamoDb().scan(r -> r.tableName(stack.config().sessionsTable()).select(Select.COUNT)).count();
+    }
+
+    @Property(tries = 1_000)
+    void anyHttpRequest_should_neverBreakTheApiNorChangeAnything(@ForAll("paths") String path,
+                                                               @ForAll("contentTypes") String contentType,
+                                                               @ForAll("origins") String origin,
+                                                               @ForAll("bodies") byte[] body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(stack.frontUrl() + path))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (!contentType.isEmpty()) {
+            request.header("Content-Type", contentType);
+        }
+        if (!origin.isEmpty()) {
+            request.header("Origin", origin);
+        }
+        HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        CASES.incrementAndGet();
+
+        assertThat(response.statusCode()).as("%s %s", path, new String(body, StandardCharsets.UTF_8)).isLessThan(500);
+        assertThat(stack.connect().calls(ConnectEmulator.PUT_USER_STATUS)).isEmpty();
+        assertThat(stack.connect().calls(ConnectEmulator.DESCRIBE_USER)).isEmpty();
+        assertThat(items()).isEqualTo(itemsBefore);
+    }
+
+    @Provide
+    Arbitrary<String> paths() {
+        Arbitrary<String> id = Arbitraries.oneOf(Arbitraries.just(sessionId),
+                Arbitraries.strings().withCharRange('a', 'z').ofMinLength(1).ofMaxLength(30),
+                Arbitraries.strings().withCharRange('A', 'Z').ofLength(22),
+                Arbitraries.of("%2e%2e%2f%2e%2e", "%00", "x%0d%0aInjected:1", "..", "%F0%9F%92%A9"));
+        return Combinators.combine(Arbitraries.of("/sessions/%s/close", "/sessions/%s/heartbeat", "/sessions", "/sessions/%s"), id)
+                .as((template, value) -> template.contains("%s") ? template.formatted(value) : template);
+    }
+
+    @Provide
+    Arbitrary<String> contentTypes() {
+        return Arbitraries.of("text/plain;charset=UTF-8", "application/json", "text/plain", "application/xml", "",
+                "text/plain; charset=utf-16", "multipart/form-data; boundary=x");
+    }
+
+    @Provide
+    Arbitrary<String> origins() {
+        return Arbitraries.of("", "https://evil.example", "null", stack.frontUrl().toString().replaceAll("/$", ""));
+    }
+
+    @Provide
+    Arbitrary<byte[]> bodies() {
+        Arbitrary<String> token = Arbitraries.strings().withCharRange('A', 'z').ofLength(43);
+        Arbitrary<String> text = Arbitraries.oneOf(
+                token.map(t -> "{\"token\":\"" + t + "\",\"reason\":\"pagehide\"}"),
+                token.map(t -> "{\"token\":\"" + t + "\",\"status\":{\"name\":" + t.length() + "}}"),
+                Arbitraries.strings().ofMaxLength(200),
+                Arbitraries.of("{\"agentArn\":\"arn:aws:connect:us-east-1:123456789012:instance/x/agent/y\"}",
+                        "{\"agentArn\":null}", "{\"token\":[]}", "[", "{\"a\":" + "[".repeat(200) + "}", "\u0000\u0001",
+                        "{\"token\":\"\\ud83d\"}", "{\"agentArn\":\"" + "x".repeat(6000) + "\"}"));
+        return Arbitraries.oneOf(text.map(t -> t.getBytes(StandardCharsets.UTF_8)),
+                Arbitraries.bytes().array(byte[].class).ofMaxSize(200));
+    }
+}
