@@ -2,6 +2,7 @@ package backstop.reconciler;
 
 import software.amazon.lambda.powertools.metrics.Metrics;
 import software.amazon.lambda.powertools.metrics.MetricsFactory;
+import software.amazon.lambda.powertools.metrics.model.DimensionSet;
 import software.amazon.lambda.powertools.metrics.model.MetricUnit;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,6 +14,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class PowertoolsReconcilerMetrics implements ReconcilerMetrics {
     public static final String NAMESPACE = "ccp-backstop";
+    /** Every metric this class writes; the template test checks the alarms name only these. */
+    public static final java.util.List<String> METRIC_NAMES = java.util.List.of("StaleSessionsClosed",
+            "OfflineTransitionsDone", "OfflineTransitionsDeferred", "OfflineTransitionsNotNeeded",
+            "OfflineTransitionsFailed", "OfflineTransitionRetries", "ConnectThrottles", "PendingBacklog");
     private final Metrics metrics = MetricsFactory.getMetricsInstance();
     private final AtomicInteger staleClosed = new AtomicInteger();
     private final AtomicInteger done = new AtomicInteger();
@@ -25,7 +30,9 @@ public final class PowertoolsReconcilerMetrics implements ReconcilerMetrics {
 
     public PowertoolsReconcilerMetrics() {
         metrics.setNamespace(NAMESPACE);
-        metrics.addDimension("service", "reconciler");
+        // One fixed dimension set, so the template's alarms can name it exactly (EMF would otherwise add the
+        // log group and function name as dimensions).
+        metrics.setDefaultDimensions(DimensionSet.of("service", "reconciler"));
     }
 
     @Override public void staleSessionsClosed(int count) { staleClosed.addAndGet(count); }

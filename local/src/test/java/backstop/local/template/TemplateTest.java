@@ -95,6 +95,36 @@ class TemplateTest {
         }
     }
 
+    @Test
+    @SuppressWarnings("unchecked")
+    void alarms_should_notifyOnCall_haveARunbookEntry_andWatchMetricsThatExist() throws Exception {
+        TemplateResources template = TemplateResources.load(TEMPLATE);
+        String runbook = java.nio.file.Files.readString(TEMPLATE.getParent().resolve("docs/runbook.md"));
+        int alarms = 0;
+        for (Map.Entry<String, Object> entry : template.resources().entrySet()) {
+            Map<String, Object> resource = (Map<String, Object>) entry.getValue();
+            if (!"AWS::CloudWatch::Alarm".equals(resource.get("Type"))) {
+                continue;
+            }
+            alarms++;
+            Map<String, Object> alarm = template.properties(entry.getKey());
+            assertThat((List<Object>) alarm.get("AlarmActions")).as(entry.getKey()).containsExactly("AlarmTopic");
+            assertThat(runbook).as("runbook entry for %s", entry.getKey()).contains("## " + entry.getKey());
+            if ("ccp-backstop".equals(alarm.get("Namespace"))) {
+                assertThat(backstop.reconciler.PowertoolsReconcilerMetrics.METRIC_NAMES).as(entry.getKey())
+                        .contains((String) alarm.get("MetricName"));
+                assertThat((List<Map<String, Object>>) alarm.get("Dimensions"))
+                        .containsExactly(Map.of("Name", "service", "Value", "reconciler"));
+            }
+            if ("AWS/ApiGateway".equals(alarm.get("Namespace"))) {
+                // HTTP APIs publish 4xx/5xx with dimension ApiId (REST APIs' 5XXError would never fire here).
+                assertThat(alarm.get("MetricName")).isIn("4xx", "5xx", "Latency", "IntegrationLatency", "Count");
+                assertThat((List<Map<String, Object>>) alarm.get("Dimensions")).extracting(d -> d.get("Name")).containsExactly("ApiId");
+            }
+        }
+        assertThat(alarms).isGreaterThanOrEqualTo(7);
+    }
+
     static Map<String, Object> loadRoot() {
         return Map.of("Globals", TemplateResources.load(TEMPLATE).globals());
     }

@@ -67,6 +67,7 @@ public final class OfflineTransitions {
         String reason = attempts == 1 ? transition.reason().value() : TransitionReason.RETRY.value();
         publish(new BackstopEvent.AgentSetOffline(transition.agent().arn(), transition.agent().userId(),
                 transition.sessionId().value(), reason, attempts, deferred, now));
+        // template.yaml's metric filters count transitions by reason from this exact wording.
         LOG.info("agent {} set Offline (session {}, {}, attempt {}{})", transition.agent().userId(),
                 transition.sessionId(), reason, attempts, deferred ? ", as next status after the live contact" : "");
         return new Attempt(Result.DONE, false);
