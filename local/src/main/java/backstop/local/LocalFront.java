@@ -54,13 +54,15 @@ public final class LocalFront implements AutoCloseable {
     private final Path webRoot;
     private final List<String> allowedOrigins;
     private final Supplier<String> pageConfig;
+    private final Supplier<String> opsState;
     /** What the API routes answered, in order ("POST /sessions/{id}/close 403 origin=..."): the local access log. */
     private final java.util.List<String> accessLog = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private LocalFront(HttpServer server, ExecutorService executor,
                        RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> beacon, Path webRoot,
-                       List<String> allowedOrigins, Supplier<String> pageConfig) {
+                       List<String> allowedOrigins, Supplier<String> pageConfig, Supplier<String> opsState) {
         this.server = server;
+        this.opsState = opsState;
         this.executor = executor;
         this.beacon = beacon;
         this.webRoot = webRoot.toAbsolutePath().normalize();
@@ -69,10 +71,11 @@ public final class LocalFront implements AutoCloseable {
     }
 
     public static LocalFront start(int port, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> beacon,
-                                   Path webRoot, List<String> allowedOrigins, Supplier<String> pageConfig) throws IOException {
+                                   Path webRoot, List<String> allowedOrigins, Supplier<String> pageConfig,
+                                   Supplier<String> opsState) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 512);
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-        LocalFront front = new LocalFront(server, executor, beacon, webRoot, allowedOrigins, pageConfig);
+        LocalFront front = new LocalFront(server, executor, beacon, webRoot, allowedOrigins, pageConfig, opsState);
         server.createContext("/", front::handle);
         server.setExecutor(executor);
         server.start();
@@ -108,6 +111,16 @@ public final class LocalFront implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
+            route(exchange);
+        } catch (RuntimeException e) {
+            // The JDK server would drop the connection silently; say what broke instead.
+            org.slf4j.LoggerFactory.getLogger(LocalFront.class).error("local front failed on {}", exchange.getRequestURI(), e);
+            exchange.sendResponseHeaders(500, -1);
+        }
+    }
+
+    private void route(HttpExchange exchange) throws IOException {
+        {
             String method = exchange.getRequestMethod();
             String path = exchange.getRequestURI().getRawPath();
             for (Route route : ROUTES) {
@@ -216,6 +229,11 @@ public final class LocalFront implements AutoCloseable {
         }
         if (path.equals("/config.json")) {
             send(exchange, 200, "application/json", pageConfig.get().getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        if (path.equals("/_local/ops.json")) {
+            exchange.getResponseHeaders().set("Cache-Control", "no-store");
+            send(exchange, 200, "application/json", opsState.get().getBytes(StandardCharsets.UTF_8));
             return;
         }
         if (path.equals("/ops")) {

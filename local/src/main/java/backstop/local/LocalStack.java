@@ -107,7 +107,8 @@ public final class LocalStack implements AutoCloseable {
         this.environment = Map.copyOf(env);
         this.config = BackstopConfig.fromEnvironment(env);
         BeaconHandler beacon = new BeaconHandler(BeaconWiring.api(config, clients, Clock.systemUTC()));
-        this.front = LocalFront.start(frontPort, beacon, webRoot(), config.allowedOrigins(), this::pageConfig);
+        this.front = LocalFront.start(frontPort, beacon, webRoot(), config.allowedOrigins(), this::pageConfig,
+                () -> OpsState.json(this));
         this.scheduler = options.schedule() == null ? null : startReconciler(options.schedule());
     }
 

@@ -55,7 +55,7 @@ final class FakeStore implements SessionStore {
     @Override public Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil) { return Optional.empty(); }
 
     @Override
-    public boolean completeTransition(SessionId id, String claim, TransitionState state, boolean deferred,
+    public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred,
                                       Optional<String> error, Instant now) {
         completed.add(state + ":" + claim);
         return true;

@@ -64,7 +64,7 @@ class ReconcilerLoopTest {
         @Override public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now, Optional<Instant> notAfter) { return HeartbeatResult.UNKNOWN_SESSION; }
         @Override public CloseResult close(CloseRequest request) { return new CloseResult.Unknown(); }
         @Override public Optional<Transition> findTransition(SessionId id) { return Optional.empty(); }
-        @Override public boolean completeTransition(SessionId id, String claim, TransitionState state, boolean deferred, Optional<String> error, Instant now) { return false; }
+        @Override public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred, Optional<String> error, Instant now) { return false; }
         @Override public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt) { return false; }
     }
 

@@ -103,6 +103,32 @@ class CloseTabBrowserTest {
     }
 
     @Test
+    void closingOneOfTwoTabs_should_keepAgentOnline_andClosingTheLast_should_setOffline() {
+        String userId = newAgent();
+        BrowserContext context = browser.newContext();
+        Page first = context.newPage();
+        CcpPage.openAvailable(stack, first, userId);
+        Page second = context.newPage();
+        second.navigate(stack.frontUrl() + "/ccp.html?agent=" + userId);
+        second.waitForSelector("body[data-backstop='open']");
+
+        long closesBefore = closesAnswered();
+        first.close();
+        await().atMost(Duration.ofSeconds(5)).until(() -> closesAnswered() == closesBefore + 1);
+        assertThat(connectStatus(userId)).as("the other tab is still open").isEqualTo("Available");
+        assertThat(stack.connect().calls(ConnectEmulator.PUT_USER_STATUS)).filteredOn(c -> userId.equals(c.userId())).isEmpty();
+
+        second.close();
+        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20)).until(() -> connectStatus(userId).equals("Offline"));
+        assertThat(stack.connect().calls(ConnectEmulator.PUT_USER_STATUS)).filteredOn(c -> userId.equals(c.userId())).hasSize(1);
+        context.close();
+    }
+
+    static long closesAnswered() {
+        return stack.accessLog().stream().filter(line -> line.contains("/close 202")).count();
+    }
+
+    @Test
     void page_should_listDemoAgents_when_noAgentIsGiven() {
         BrowserContext context = browser.newContext();
         Page page = context.newPage();

@@ -111,6 +111,7 @@ class BeaconFlowTest {
                 }));
         Map<String, AttributeValue> transition = item("TRANSITION#" + session.id(), "TRANSITION");
         assertThat(transition.get("transitionState").s()).isEqualTo("DONE");
+        assertThat(transition.get("attempts").n()).isEqualTo("1");
         assertThat(transition).doesNotContainKey(TableLayout.DUE_SHARD);
         Map<String, AttributeValue> stored = item("SESSION#" + session.id(), "SESSION");
         assertThat(stored.get("sessionState").s()).isEqualTo("CLOSED");

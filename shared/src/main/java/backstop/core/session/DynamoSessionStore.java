@@ -351,7 +351,7 @@ public final class DynamoSessionStore implements SessionStore {
     }
 
     @Override
-    public boolean completeTransition(SessionId id, String claim, TransitionState state, boolean deferred,
+    public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred,
                                       Optional<String> error, Instant now) {
         if (!state.isFinal()) {
             throw new IllegalArgumentException("complete with a final state, not " + state);
@@ -363,8 +363,9 @@ public final class DynamoSessionStore implements SessionStore {
         values.put(":now", millis(now));
         values.put(":deferred", AttributeValue.fromBool(deferred));
         values.put(":exp", seconds(now.plus(TRANSITION_RETENTION)));
+        values.put(":attempts", n(attempts));
         String set = "SET " + TRANSITION_STATE + " = :state, " + COMPLETED_AT + " = :now, " + DEFERRED + " = :deferred, "
-                + EXPIRES_AT + " = :exp, " + WRITTEN_BY + " = :claim";
+                + EXPIRES_AT + " = :exp, " + WRITTEN_BY + " = :claim, " + ATTEMPTS + " = :attempts";
         if (error.isPresent()) {
             set += ", " + LAST_ERROR + " = :error";
             values.put(":error", s(error.get()));

@@ -63,8 +63,11 @@ public interface SessionStore {
 
     Optional<Transition> findTransition(SessionId id);
 
-    /** Ends a PENDING transition held under {@code claim}; false when the claim was lost (nothing written). */
-    boolean completeTransition(SessionId id, String claim, TransitionState state, boolean deferred,
+    /**
+     * Ends a PENDING transition held under {@code claim}, recording how many attempts it took; false when the
+     * claim was lost (nothing written).
+     */
+    boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred,
                                Optional<String> error, Instant now);
 
     /** Releases the claim after a failed attempt and schedules the next one; false when the claim was lost. */

@@ -60,7 +60,8 @@ public final class OfflineTransitions {
             return new Attempt(failed(transition, claim, attempts, failure), failure.throttled());
         }
         Instant now = clock.instant();
-        if (!store.completeTransition(transition.sessionId(), claim, TransitionState.DONE, deferred, Optional.empty(), now)) {
+        if (!store.completeTransition(transition.sessionId(), claim, TransitionState.DONE, attempts, deferred,
+                Optional.empty(), now)) {
             LOG.warn("transition {} was completed by another worker", transition.sessionId());
             return new Attempt(Result.CLAIM_LOST, false);
         }
@@ -78,8 +79,8 @@ public final class OfflineTransitions {
      * queued), or they are working again in a newer session.
      */
     public Result notNeeded(Transition transition, String claim, String why) {
-        boolean ended = store.completeTransition(transition.sessionId(), claim, TransitionState.NOT_NEEDED, false,
-                Optional.of(why), clock.instant());
+        boolean ended = store.completeTransition(transition.sessionId(), claim, TransitionState.NOT_NEEDED,
+                transition.attempts(), false, Optional.of(why), clock.instant());
         LOG.info("agent {} needs no Offline (session {}): {}", transition.agent().userId(), transition.sessionId(), why);
         return ended ? Result.NOT_NEEDED : Result.CLAIM_LOST;
     }
@@ -93,7 +94,7 @@ public final class OfflineTransitions {
                     transition.agent().userId(), transition.sessionId(), attempts, maxAttempts, failure.code(), next);
             return recorded ? Result.RETRY_SCHEDULED : Result.CLAIM_LOST;
         }
-        if (!store.completeTransition(transition.sessionId(), claim, TransitionState.FAILED, false,
+        if (!store.completeTransition(transition.sessionId(), claim, TransitionState.FAILED, attempts, false,
                 Optional.of(failure.code()), now)) {
             return Result.CLAIM_LOST;
         }
