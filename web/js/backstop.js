@@ -181,6 +181,30 @@ export function workerHeartbeat(workerUrl) {
   };
 }
 
+/**
+ * Asks the browser's leave-page confirmation only while a contact is live (closing the tab drops a softphone
+ * call); at any other time no beforeunload listener is registered, which keeps the page eligible for the
+ * back/forward cache.
+ */
+export function guardLiveContacts(adapter, win = window) {
+  const guard = (event) => {
+    event.preventDefault();
+    // Older browsers need a non-empty returnValue; all show their own text, never this one.
+    event.returnValue = 'A call is live: closing this tab drops it.';
+    return event.returnValue;
+  };
+  let guarding = false;
+  const update = () => {
+    const live = Boolean(adapter.onContact?.());
+    if (live && !guarding) win.addEventListener('beforeunload', guard);
+    if (!live && guarding) win.removeEventListener('beforeunload', guard);
+    guarding = live;
+  };
+  adapter.onStatusChange?.(update);
+  adapter.onAgent?.(update);
+  return { update, get guarding() { return guarding; } };
+}
+
 /** Wires the backstop to the page's lifecycle events. */
 export function attachToPage(backstop, win = window) {
   win.addEventListener('pagehide', (event) => backstop.onPageHide(event));

@@ -1,13 +1,26 @@
 // Boots the CCP page: reads its configuration, picks Streams (production) or the simulated Streams (local),
 // attaches the backstop, and renders the agent's status and the backstop's session state.
-import { createBackstop, attachToPage, workerHeartbeat, STATE } from './backstop.js';
+import { createBackstop, attachToPage, guardLiveContacts, workerHeartbeat, STATE } from './backstop.js';
 import { createSimulatedStreams } from './simulated-streams.js';
 import { createStreamsAdapter } from './streams-adapter.js';
 
 const $ = (selector) => document.querySelector(selector);
 
+function showBanner(text) {
+  const banner = $('#banner');
+  banner.textContent = text;
+  banner.hidden = false;
+}
+
 function setBackstopState(state, detail) {
   document.body.dataset.backstop = state;
+  if (state === STATE.CLOSED && detail?.byServer) {
+    // The server closed this tab's session (no heartbeat came for too long: sleep, network loss), which set
+    // the agent Offline. Say so plainly; the page registers again by itself.
+    showBanner(detail.status === 410
+      ? 'This CCP lost contact with the backstop for too long (sleep or network loss), so you were set Offline. Check your status before taking calls.'
+      : 'This CCP was signed out of the backstop; reconnecting.');
+  }
   const labels = {
     [STATE.IDLE]: 'Waiting for the agent…',
     [STATE.REGISTERING]: 'Connecting the backstop…',
@@ -19,6 +32,7 @@ function setBackstopState(state, detail) {
 }
 
 function renderStatus(adapter) {
+  document.body.dataset.contact = adapter.onContact?.() ? 'live' : 'none';
   const status = adapter.currentStatus();
   const next = adapter.nextStatus?.();
   $('#agent-name').textContent = adapter.agentName?.() ?? '';
@@ -78,6 +92,7 @@ async function main() {
   });
   setBackstopState(STATE.IDLE);
   attachToPage(backstop);
+  guardLiveContacts(adapter);
   backstop.start();
   adapter.onAgent(() => renderStatus(adapter));
   adapter.onStatusChange?.(() => renderStatus(adapter));

@@ -1,7 +1,7 @@
 // Unit tests of the backstop client with a fake agent, fake fetch, fake sendBeacon and a fake heartbeat.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBackstop, STATE } from '../js/backstop.js';
+import { createBackstop, guardLiveContacts, STATE } from '../js/backstop.js';
 
 const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
 
@@ -177,4 +177,41 @@ test('pageshow_should_registerAgain_when_restoredFromBackForwardCache', async ()
   backstop.onPageShow({ persisted: true });
   await until(() => backstop.sessionId === 'B'.repeat(22));
   assert.equal(fetch.calls.length, 2);
+});
+
+function fakeWindow() {
+  const listeners = new Map();
+  return {
+    addEventListener(type, fn) { listeners.set(type, [...(listeners.get(type) ?? []), fn]); },
+    removeEventListener(type, fn) { listeners.set(type, (listeners.get(type) ?? []).filter((l) => l !== fn)); },
+    count(type) { return (listeners.get(type) ?? []).length; },
+    fire(type) {
+      const event = { defaultPrevented: false, returnValue: undefined, preventDefault() { this.defaultPrevented = true; } };
+      (listeners.get(type) ?? []).forEach((l) => l(event));
+      return event;
+    },
+  };
+}
+
+test('beforeunload_should_askOnlyWhileAContactIsLive', () => {
+  const agent = fakeAgent();
+  let onContact = false;
+  agent.onContact = () => onContact;
+  const win = fakeWindow();
+  const guard = guardLiveContacts(agent, win);
+
+  guard.update();
+  assert.equal(win.count('beforeunload'), 0);
+  assert.equal(win.fire('beforeunload').defaultPrevented, false);
+
+  onContact = true;
+  agent.change(agent.status);
+  assert.equal(win.count('beforeunload'), 1);
+  const asked = win.fire('beforeunload');
+  assert.equal(asked.defaultPrevented, true);
+  assert.ok(asked.returnValue, 'a non-empty returnValue for older browsers');
+
+  onContact = false;
+  agent.change(agent.status);
+  assert.equal(win.count('beforeunload'), 0, 'no listener once the contact ended (keeps the page bfcache-eligible)');
 });
