@@ -120,28 +120,26 @@ public final class LocalFront implements AutoCloseable {
     }
 
     private void route(HttpExchange exchange) throws IOException {
-        {
-            String method = exchange.getRequestMethod();
-            String path = exchange.getRequestURI().getRawPath();
-            for (Route route : ROUTES) {
-                Matcher m = route.path.matcher(path);
-                if (m.matches()) {
-                    if (method.equals("OPTIONS")) {
-                        preflight(exchange);
-                    } else if (method.equals(route.method)) {
-                        invoke(exchange, route, m.groupCount() > 0 ? m.group(1) : null);
-                    } else {
-                        send(exchange, 404, "application/json", "{\"message\":\"Not Found\"}".getBytes(StandardCharsets.UTF_8));
-                    }
-                    return;
+        String method = exchange.getRequestMethod();
+        String path = exchange.getRequestURI().getRawPath();
+        for (Route route : ROUTES) {
+            Matcher m = route.path.matcher(path);
+            if (m.matches()) {
+                if (method.equals("OPTIONS")) {
+                    preflight(exchange);
+                } else if (method.equals(route.method)) {
+                    invoke(exchange, route, m.groupCount() > 0 ? m.group(1) : null);
+                } else {
+                    send(exchange, 404, "application/json", "{\"message\":\"Not Found\"}".getBytes(StandardCharsets.UTF_8));
                 }
-            }
-            if (!method.equals("GET") && !method.equals("HEAD")) {
-                send(exchange, 404, "application/json", "{\"message\":\"Not Found\"}".getBytes(StandardCharsets.UTF_8));
                 return;
             }
-            serveStatic(exchange, path);
         }
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            send(exchange, 404, "application/json", "{\"message\":\"Not Found\"}".getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        serveStatic(exchange, path);
     }
 
     private void invoke(HttpExchange exchange, Route route, String sessionId) throws IOException {

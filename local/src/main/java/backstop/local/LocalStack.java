@@ -89,13 +89,8 @@ public final class LocalStack implements AutoCloseable {
         template.createSessionsTable(clients.dynamoDb(), table);
         template.createEventBus(created.eventBridge(), bus);
 
-        java.net.ServerSocket probe = null;
-        int frontPort = options.frontPort();
-        if (frontPort == 0) {
-            probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
-            frontPort = probe.getLocalPort();
-            probe.close();
-        }
+        // Chosen before the front starts: the allowed origins name its port.
+        int frontPort = options.frontPort() == 0 ? AwsEmulation.freePort() : options.frontPort();
         Map<String, String> env = new HashMap<>();
         env.put("AWS_REGION", AwsEmulation.REGION.id());
         env.put("CONNECT_INSTANCE_ARN", DemoInstance.instanceArn(options.instanceId()));

@@ -115,7 +115,7 @@ public final class BeaconService {
         }
         Instant now = clock.instant();
         String claim = UUID.randomUUID().toString();
-        CloseResult result = store.close(new CloseRequest(id, reason, status, now, session.exempt(), claim,
+        CloseResult result = store.close(session, new CloseRequest(id, reason, status, now, session.exempt(), claim,
                 now.plus(CLOSE_LEASE), Optional.empty()));
         return switch (result) {
             case CloseResult.Closed closed -> closed.transition()
@@ -123,7 +123,6 @@ public final class BeaconService {
                     .map(t -> setOfflineNow(t, claim))
                     .orElse(closed.outcome());
             case CloseResult.AlreadyClosed already -> outcomeOf(already.session());
-            case CloseResult.Unknown unknown -> throw ApiError.notFound("no such session");
             case CloseResult.StillAlive alive -> throw new IllegalStateException("a beacon close has no staleness condition");
         };
     }

@@ -42,7 +42,7 @@ final class FakeStore implements SessionStore {
     }
 
     @Override
-    public CloseResult close(CloseRequest request) {
+    public CloseResult close(Session current, CloseRequest request) {
         closes.add(request);
         return closeResult;
     }

@@ -121,13 +121,6 @@ public final class DueTransitionSweep {
         });
     }
 
-    /** One chunk without a deadline (tests): claims and ends at most {@code maxTransitions}. */
-    public int processChunk(int maxTransitions) {
-        Prepared prepared = prepare(Math.min(MAX_CHUNK, maxTransitions), clock.instant());
-        execute(prepared, () -> { });
-        return prepared.toSet().size();
-    }
-
     /** Waits until every event of the chunks worked so far is published (before the invocation ends). */
     public void awaitEvents() {
         events.awaitPublished();

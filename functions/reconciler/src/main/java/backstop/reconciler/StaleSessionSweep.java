@@ -65,7 +65,7 @@ public final class StaleSessionSweep {
     }
 
     private boolean close(Session session, Instant now, Instant cutoff) {
-        CloseResult result = store.close(new CloseRequest(session.id(), CloseReason.STALE, Optional.empty(), now,
+        CloseResult result = store.close(session, new CloseRequest(session.id(), CloseReason.STALE, Optional.empty(), now,
                 session.exempt(), UUID.randomUUID().toString(), now, Optional.of(cutoff)));
         if (result instanceof CloseResult.Closed c) {
             LOG.info("stale session {} of agent {} closed (last heartbeat {}): {}", session.id(),

@@ -62,7 +62,7 @@ class ReconcilerLoopTest {
         @Override public long countDueTransitions(Instant now) { return 0; }
         @Override public Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil) { return Optional.empty(); }
         @Override public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now, Optional<Instant> notAfter) { return HeartbeatResult.UNKNOWN_SESSION; }
-        @Override public CloseResult close(CloseRequest request) { return new CloseResult.Unknown(); }
+        @Override public CloseResult close(Session current, CloseRequest request) { return new CloseResult.StillAlive(); }
         @Override public Optional<Transition> findTransition(SessionId id) { return Optional.empty(); }
         @Override public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred, Optional<String> error, Instant now) { return false; }
         @Override public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt) { return false; }

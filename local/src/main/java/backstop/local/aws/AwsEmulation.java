@@ -153,7 +153,8 @@ public final class AwsEmulation {
         }
     }
 
-    static int freePort() {
+    /** A free port on the loopback address. */
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {

@@ -18,8 +18,4 @@ public sealed interface CloseResult {
     /** The stale sweep lost to a heartbeat: the session is alive and stays open. */
     record StillAlive() implements CloseResult {
     }
-
-    /** No such session. */
-    record Unknown() implements CloseResult {
-    }
 }

@@ -225,12 +225,8 @@ public final class DynamoSessionStore implements SessionStore {
     }
 
     @Override
-    public CloseResult close(CloseRequest request) {
-        Optional<Session> found = findSession(request.sessionId());
-        if (found.isEmpty()) {
-            return new CloseResult.Unknown();
-        }
-        Session session = found.get();
+    public CloseResult close(Session current, CloseRequest request) {
+        Session session = current;
         boolean assumeLast = true;
         for (int tryNo = 0; tryNo < MAX_TRANSACTION_TRIES; tryNo++) {
             if (!session.isOpen()) {

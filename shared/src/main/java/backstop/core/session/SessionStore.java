@@ -57,9 +57,11 @@ public interface SessionStore {
 
     /**
      * Closes an open session and, when it was the agent's last open session, creates the agent's Offline
-     * transition in the same transaction (so a close is never recorded without its transition).
+     * transition in the same transaction (so a close is never recorded without its transition). {@code current}
+     * is the session as the caller just read it (the beacon to check the token, the sweep from the index): the
+     * store reads it again only when a condition shows it changed meanwhile.
      */
-    CloseResult close(CloseRequest request);
+    CloseResult close(Session current, CloseRequest request);
 
     Optional<Transition> findTransition(SessionId id);
 
