@@ -3,6 +3,9 @@ package backstop.beacon;
 import backstop.core.agent.AgentRef;
 import backstop.core.agent.AgentStatus;
 import backstop.core.config.BackstopConfig;
+import backstop.core.config.ReloadPolicy;
+import backstop.core.events.BackstopEvent;
+import backstop.core.events.EventPublisher;
 import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.connect.ConnectFailure;
 import backstop.core.http.ApiError;
@@ -27,6 +30,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -45,15 +49,17 @@ public final class BeaconService {
     private final SessionStore store;
     private final ConnectAgentStatus connect;
     private final OfflineTransitions transitions;
+    private final EventPublisher events;
     private final Clock clock;
     private final SecureRandom random;
 
     public BeaconService(BackstopConfig config, SessionStore store, ConnectAgentStatus connect,
-                         OfflineTransitions transitions, Clock clock, SecureRandom random) {
+                         OfflineTransitions transitions, EventPublisher events, Clock clock, SecureRandom random) {
         this.config = config;
         this.store = store;
         this.connect = connect;
         this.transitions = transitions;
+        this.events = events;
         this.clock = clock;
         this.random = random;
     }
@@ -88,9 +94,32 @@ public final class BeaconService {
         boolean exempt = profile.map(config.exemptRoutingProfileIds()::contains).orElse(false);
         SessionId id = SessionId.random(random);
         SessionToken token = SessionToken.random(random);
-        store.createSession(new NewSession(id, agent, token.hash(), now, status, freshProfile, exempt));
-        LOG.info("session {} registered for agent {}{}", id, agent.userId(), exempt ? " (exempt)" : "");
-        return new Registration(id, token, config.heartbeatSeconds(), config.staleAfterSeconds(), Optional.empty());
+        Optional<AgentRecord.LastClose> restorable = known.flatMap(AgentRecord::lastClose).filter(last -> restorable(last, now));
+        boolean restoring = store.createSession(new NewSession(id, agent, token.hash(), now, status, freshProfile, exempt,
+                restorable.map(AgentRecord.LastClose::sessionId)));
+        Optional<AgentStatus> restore = restoring ? restorable.flatMap(AgentRecord.LastClose::status) : Optional.empty();
+        LOG.info("session {} registered for agent {}{}{}", id, agent.userId(), exempt ? " (exempt)" : "",
+                restore.isPresent() ? " (restore offered)" : "");
+        restore.ifPresent(r -> events.publishRecorded(new BackstopEvent.AgentStatusRestored(agent.arn(), r.name(), id.value(), now)));
+        return new Registration(id, token, config.heartbeatSeconds(), config.staleAfterSeconds(), restore);
+    }
+
+    /**
+     * A reload: the agent's last tab closed (a beacon, not a stale sweep or logout) within RELOAD_WINDOW_SECONDS,
+     * that close set them Offline, it carried a status that is not Offline itself, and no page restored it yet.
+     */
+    private boolean restorable(AgentRecord.LastClose last, Instant now) {
+        if (config.reloadPolicy() != ReloadPolicy.RESTORE || last.reason() != CloseReason.TAB_CLOSED
+                || !last.setOffline() || last.restoredBy().isPresent() || last.status().isEmpty()
+                || last.at().plusSeconds(config.reloadWindowSeconds()).isBefore(now)) {
+            return false;
+        }
+        try {
+            return !connect.isOffline(last.status().get());
+        } catch (ConnectFailure failure) {
+            // Not knowing the Offline status must not cost the restore: the page restores only onto Offline.
+            return true;
+        }
     }
 
     public void heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status) {

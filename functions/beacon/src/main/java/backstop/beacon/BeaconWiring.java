@@ -23,6 +23,6 @@ public final class BeaconWiring {
         SecureRandom random = new SecureRandom();
         OfflineTransitions transitions = new OfflineTransitions(store, connect, events, clock, Backoff.DEFAULT,
                 config.maxAttempts(), random);
-        return new BeaconApi(config, new BeaconService(config, store, connect, transitions, clock, random));
+        return new BeaconApi(config, new BeaconService(config, store, connect, transitions, events, clock, random));
     }
 }

@@ -1,6 +1,7 @@
 package backstop.beacon;
 
 import backstop.core.agent.AgentRef;
+import backstop.core.agent.AgentStatus;
 import backstop.core.config.BackstopConfig;
 import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.events.BackstopEvent;
@@ -49,9 +50,13 @@ class BeaconServiceTest {
 
     @BeforeEach
     void wire() {
+        wire("restore");
+    }
+
+    void wire(String reloadPolicy) {
         BackstopConfig config = BackstopConfig.fromEnvironment(Map.of("AWS_REGION", "eu-west-2",
                 "CONNECT_INSTANCE_ARN", INSTANCE, "SESSIONS_TABLE", "t", "EVENT_BUS_NAME", "b",
-                "EXEMPT_ROUTING_PROFILE_IDS", "rp-supervisors"));
+                "EXEMPT_ROUTING_PROFILE_IDS", "rp-supervisors", "RELOAD_POLICY", reloadPolicy));
         store = new FakeStore();
         connect = new FakeConnect();
         connect.routingProfiles.put("user-1", "rp-sales");
@@ -59,7 +64,7 @@ class BeaconServiceTest {
         Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
         OfflineTransitions transitions = new OfflineTransitions(store, gateway, events::addAll, clock, Backoff.DEFAULT, 8, random);
-        service = new BeaconService(config, store, gateway, transitions, clock, random);
+        service = new BeaconService(config, store, gateway, transitions, events::addAll, clock, random);
     }
 
     AgentRef agent() {
@@ -106,6 +111,78 @@ class BeaconServiceTest {
         assertThatThrownBy(() -> service.register(AGENT_ARN, Optional.empty()))
                 .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("unknown_agent"));
         assertThat(store.created).isEmpty();
+    }
+
+    static final AgentStatus AVAILABLE = new AgentStatus("Available", INSTANCE + "/agent-state/available-id");
+    static final SessionId CLOSED_TAB = new SessionId("closedTabSession000000");
+
+    /** The agent item as a tab close left it {@code secondsAgo}, its profile checked an hour ago. */
+    void lastClose(CloseReason reason, long secondsAgo, boolean setOffline, Optional<AgentStatus> status,
+                   Optional<SessionId> restoredBy) {
+        store.agents.put(agent(), new AgentRecord(agent(), Set.of(), Optional.of("rp-sales"),
+                Optional.of(NOW.minus(Duration.ofHours(1))), Optional.of(new AgentRecord.LastClose(CLOSED_TAB,
+                NOW.minusSeconds(secondsAgo), reason, status, setOffline, restoredBy))));
+    }
+
+    @Test
+    void register_should_offerTheClosedTabsStatusAndPublishRestored_when_reloadedWithinTheWindow() {
+        lastClose(CloseReason.TAB_CLOSED, 30, true, Optional.of(AVAILABLE), Optional.empty());
+
+        BeaconService.Registration registration = service.register(AGENT_ARN, Optional.empty());
+
+        assertThat(registration.restore()).contains(AVAILABLE);
+        assertThat(store.created.getFirst().restoreOf()).contains(CLOSED_TAB);
+        assertThat(events).singleElement().isInstanceOfSatisfying(BackstopEvent.AgentStatusRestored.class, e -> {
+            assertThat(e.statusName()).isEqualTo("Available");
+            assertThat(e.sessionId()).isEqualTo(registration.sessionId().value());
+            assertThat(e.agentArn()).isEqualTo(AGENT_ARN);
+        });
+        assertThat(connect.puts).as("the page restores with Streams; the server never sets a working status").isEmpty();
+    }
+
+    @Test
+    void register_should_notOfferARestore_when_theCloseWasNotAReloadOfTheLastTab() {
+        record Case(String why, CloseReason reason, long secondsAgo, boolean setOffline, Optional<AgentStatus> status,
+                    Optional<SessionId> restoredBy) {
+        }
+        List<Case> cases = List.of(
+                new Case("after the window", CloseReason.TAB_CLOSED, 31, true, Optional.of(AVAILABLE), Optional.empty()),
+                new Case("stale sweep, not a reload", CloseReason.STALE, 5, true, Optional.of(AVAILABLE), Optional.empty()),
+                new Case("logout", CloseReason.LOGOUT, 5, true, Optional.of(AVAILABLE), Optional.empty()),
+                new Case("another tab stayed open", CloseReason.TAB_CLOSED, 5, false, Optional.of(AVAILABLE), Optional.empty()),
+                new Case("no status in the beacon", CloseReason.TAB_CLOSED, 5, true, Optional.empty(), Optional.empty()),
+                new Case("was Offline already", CloseReason.TAB_CLOSED, 5, true,
+                        Optional.of(new AgentStatus("Gone", INSTANCE + "/agent-state/offline-id")), Optional.empty()),
+                new Case("another page restored it", CloseReason.TAB_CLOSED, 5, true, Optional.of(AVAILABLE),
+                        Optional.of(new SessionId("otherPageSession000000"))));
+        for (Case c : cases) {
+            store.created.clear();
+            lastClose(c.reason(), c.secondsAgo(), c.setOffline(), c.status(), c.restoredBy());
+
+            BeaconService.Registration registration = service.register(AGENT_ARN, Optional.empty());
+
+            assertThat(registration.restore()).as(c.why()).isEmpty();
+            assertThat(store.created.getFirst().restoreOf()).as(c.why()).isEmpty();
+        }
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void register_should_notOfferARestore_when_policyIsStayOffline() {
+        wire("stay-offline");
+        lastClose(CloseReason.TAB_CLOSED, 5, true, Optional.of(AVAILABLE), Optional.empty());
+
+        assertThat(service.register(AGENT_ARN, Optional.empty()).restore()).isEmpty();
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void register_should_offerNothingAndPublishNothing_when_anotherPageTookTheRestoreFirst() {
+        lastClose(CloseReason.TAB_CLOSED, 5, true, Optional.of(AVAILABLE), Optional.empty());
+        store.restoreAvailable = false;
+
+        assertThat(service.register(AGENT_ARN, Optional.empty()).restore()).isEmpty();
+        assertThat(events).isEmpty();
     }
 
     @Test

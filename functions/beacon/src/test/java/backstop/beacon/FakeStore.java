@@ -29,9 +29,11 @@ final class FakeStore implements SessionStore {
     final Map<AgentRef, AgentRecord> agents = new HashMap<>();
     final Map<SessionId, Session> sessions = new HashMap<>();
     CloseResult closeResult;
+    /** Whether a register that asks for the restore gets it (false: another page took it first). */
+    boolean restoreAvailable = true;
     HeartbeatResult heartbeatResult = HeartbeatResult.RECORDED;
 
-    @Override public void createSession(NewSession session) { created.add(session); }
+    @Override public boolean createSession(NewSession session) { created.add(session); return session.restoreOf().isPresent() && restoreAvailable; }
     @Override public Optional<Session> findSession(SessionId id) { return Optional.ofNullable(sessions.get(id)); }
     @Override public Optional<AgentRecord> findAgent(AgentRef agent) { return Optional.ofNullable(agents.get(agent)); }
 

@@ -50,7 +50,7 @@ class ReconcilerLoopTest {
     /** Records the stale cut-offs asked for; nothing is ever stale or due. */
     static final class EmptyStore implements SessionStore {
         final List<Instant> staleQueries = new ArrayList<>();
-        @Override public void createSession(NewSession session) { }
+        @Override public boolean createSession(NewSession session) { return false; }
         @Override public Optional<Session> findSession(SessionId id) { return Optional.empty(); }
         @Override public Optional<AgentRecord> findAgent(AgentRef agent) { return Optional.empty(); }
         @Override public Map<AgentRef, AgentRecord> findAgents(Collection<AgentRef> agents) { return Map.of(); }

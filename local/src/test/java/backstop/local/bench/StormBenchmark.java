@@ -59,7 +59,7 @@ class StormBenchmark {
                 for (String user : users) {
                     executor.submit(() -> store.createSession(new NewSession(SessionId.random(random),
                             AgentRef.parseArn(DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + user).orElseThrow(),
-                            SessionToken.random(random).hash(), silentSince, Optional.empty(), Optional.of("rp-support"), false)));
+                            SessionToken.random(random).hash(), silentSince, Optional.empty(), Optional.of("rp-support"), false, Optional.empty())));
                 }
             }
             connect.clearCalls();

@@ -77,6 +77,40 @@ class BeaconFlowTest {
     }
 
     @Test
+    void reload_should_offerTheRestoreToExactlyOnePage_when_severalRegisterAtOnce() throws Exception {
+        String user = newAgent("rp-sales");
+        ApiClient.Session closing = api.open(arn(user));
+        assertThat(api.close(closing).text("offline")).isEqualTo("done");
+
+        List<ApiClient.Response> registered;
+        try (var executor = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            List<java.util.concurrent.Future<ApiClient.Response>> futures = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                futures.add(executor.submit(() -> api.register(arn(user))));
+            }
+            registered = new java.util.ArrayList<>();
+            for (var future : futures) {
+                registered.add(future.get());
+            }
+        }
+
+        assertThat(registered).allSatisfy(r -> assertThat(r.status()).isEqualTo(201));
+        List<ApiClient.Response> restoring = registered.stream().filter(r -> !r.body().path("restore").isNull()).toList();
+        assertThat(restoring).singleElement().satisfies(r ->
+                assertThat(r.body().path("restore").path("name").asText()).isEqualTo("Available"));
+        String restorer = restoring.getFirst().text("sessionId");
+        assertThat(item("AGENT#" + instanceId + "#" + user, "AGENT").get("lastClose").m().get("restoredBy").s())
+                .as("the agent item records which page took the restore").isEqualTo(restorer);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(stack.events().events("Agent Status Restored", "agentArn", arn(user))).singleElement()
+                        .satisfies(e -> {
+                            assertThat(e.path("detail").path("sessionId").asText()).isEqualTo(restorer);
+                            assertThat(e.path("detail").path("statusName").asText()).isEqualTo("Available");
+                        }));
+        assertThat(putUserStatusCalls(user)).as("the server only offers; the page restores with Streams").hasSize(1);
+    }
+
+    @Test
     void close_should_setAgentOfflineWithTheOfflineTypeStatus_when_lastTabCloses() {
         String user = newAgent("rp-sales");
         ApiClient.Response registered = api.register(arn(user));

@@ -69,7 +69,7 @@ class ReconcilerStormTest {
                 executor.submit(() -> store.createSession(new NewSession(SessionId.random(random),
                         AgentRef.parseArn(DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + user).orElseThrow(),
                         SessionToken.random(random).hash(), clock.instant().minus(Duration.ofMinutes(5)), Optional.empty(),
-                        Optional.of("rp-support"), false)));
+                        Optional.of("rp-support"), false, Optional.empty())));
             }
         }
         connect.setQuota(new Quota(true, rate, burst));

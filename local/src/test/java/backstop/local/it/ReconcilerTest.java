@@ -385,7 +385,7 @@ class ReconcilerTest {
             for (String user : users) {
                 AgentRef agent = AgentRef.parseArn(arn(user)).orElseThrow();
                 executor.submit(() -> store.createSession(new NewSession(SessionId.random(random), agent,
-                        SessionToken.random(random).hash(), created, Optional.empty(), Optional.of("rp-support"), false)));
+                        SessionToken.random(random).hash(), created, Optional.empty(), Optional.of("rp-support"), false, Optional.empty())));
             }
         }
         return users;

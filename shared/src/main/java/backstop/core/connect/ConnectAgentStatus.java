@@ -1,5 +1,6 @@
 package backstop.core.connect;
 
+import backstop.core.agent.AgentStatus;
 import backstop.core.agent.InstanceRef;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -63,6 +64,12 @@ public final class ConnectAgentStatus {
         }
         offlineStatus = found;
         return found;
+    }
+
+    /** Whether a status the page reported is the instance's OFFLINE-type status (by ARN, or by name without one). */
+    public boolean isOffline(AgentStatus status) throws ConnectFailure {
+        AgentStatusSummary offline = offlineStatus();
+        return status.arn() != null ? status.arn().endsWith("/" + offline.id()) : status.name().equals(offline.name());
     }
 
     /** Whether this snapshot shows the agent Offline now, or with Offline already queued as next status. */

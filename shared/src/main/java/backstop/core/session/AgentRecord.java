@@ -14,8 +14,13 @@ import java.util.Set;
 public record AgentRecord(AgentRef agent, Set<String> openSessions, Optional<String> routingProfileId,
                           Optional<Instant> profileCheckedAt, Optional<LastClose> lastClose) {
 
-    /** The last close of one of the agent's sessions. */
+    /**
+     * The last close of one of the agent's sessions.
+     *
+     * @param setOffline the close made the agent's Offline transition (last tab, not exempt)
+     * @param restoredBy the session whose register took this close's reload restore, if one did
+     */
     public record LastClose(SessionId sessionId, Instant at, CloseReason reason, Optional<AgentStatus> status,
-                            boolean setOffline) {
+                            boolean setOffline, Optional<SessionId> restoredBy) {
     }
 }

@@ -51,7 +51,7 @@ public final class DynamoSessionStore implements SessionStore {
     }
 
     @Override
-    public void createSession(NewSession session) {
+    public boolean createSession(NewSession session) {
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":sid", stringSet(session.id().value()));
         values.put(":now", millis(session.created()));
@@ -61,23 +61,39 @@ public final class DynamoSessionStore implements SessionStore {
             set.append(", ").append(ROUTING_PROFILE_ID).append(" = :rp, ").append(PROFILE_CHECKED_AT).append(" = :now");
             values.put(":rp", s(profile));
         });
+        Update.Builder agentUpdate = Update.builder().tableName(table).key(agentKey(session.agent()));
+        session.restoreOf().ifPresent(closed -> {
+            // Take the restore: the last close is still the one read, and nobody took it yet.
+            set.append(", ").append(LAST_CLOSE).append('.').append(RESTORED_BY).append(" = :me");
+            values.put(":me", s(session.id().value()));
+            values.put(":closed", s(closed.value()));
+            agentUpdate.conditionExpression(LAST_CLOSE + "." + SESSION_ID + " = :closed AND attribute_not_exists("
+                    + LAST_CLOSE + "." + RESTORED_BY + ")");
+        });
         List<TransactWriteItem> items = List.of(
                 TransactWriteItem.builder().put(Put.builder().tableName(table)
                         .item(newSessionItem(session, session.created().plus(SESSION_RETENTION)))
                         .conditionExpression("attribute_not_exists(" + PK + ")").build()).build(),
-                TransactWriteItem.builder().update(Update.builder().tableName(table).key(agentKey(session.agent()))
+                TransactWriteItem.builder().update(agentUpdate
                         .updateExpression(set + " ADD " + OPEN_SESSIONS + " :sid")
                         .expressionAttributeValues(values).build()).build());
         try {
             transact(items);
+            return session.restoreOf().isPresent();
         } catch (TransactionCanceledException e) {
             // The SDK retries a transaction whose answer was lost; if the first try landed, the session exists
             // with our token hash and this is success, not a conflict.
-            boolean ours = failed(e.cancellationReasons(), 0) && findSession(session.id())
-                    .map(existing -> java.security.MessageDigest.isEqual(existing.tokenHash(), session.tokenHash())).orElse(false);
-            if (!ours) {
-                throw e;
+            Optional<Session> existing = failed(e.cancellationReasons(), 0) ? findSession(session.id()) : Optional.empty();
+            if (existing.isPresent() && java.security.MessageDigest.isEqual(existing.get().tokenHash(), session.tokenHash())) {
+                return session.restoreOf().isPresent()
+                        && findAgent(session.agent()).flatMap(AgentRecord::lastClose)
+                        .flatMap(AgentRecord.LastClose::restoredBy).filter(session.id()::equals).isPresent();
             }
+            if (session.restoreOf().isPresent() && failed(e.cancellationReasons(), 1)) {
+                // Another page took the restore, or the agent closed again since: register without it.
+                return createSession(session.withoutRestore());
+            }
+            throw e;
         }
     }
 

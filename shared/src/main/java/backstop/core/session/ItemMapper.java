@@ -73,7 +73,8 @@ final class ItemMapper {
         Optional<AgentRecord.LastClose> lastClose = optional(item, LAST_CLOSE).map(v -> {
             Map<String, AttributeValue> m = v.m();
             return new AgentRecord.LastClose(new SessionId(m.get(SESSION_ID).s()), instant(m.get(AT)),
-                    CloseReason.parse(m.get(REASON).s()), status(m), m.get(SET_OFFLINE).bool());
+                    CloseReason.parse(m.get(REASON).s()), status(m), m.get(SET_OFFLINE).bool(),
+                    optional(m, RESTORED_BY).map(r -> new SessionId(r.s())));
         });
         return new AgentRecord(agent, open, optional(item, ROUTING_PROFILE_ID).map(AttributeValue::s),
                 optional(item, PROFILE_CHECKED_AT).map(ItemMapper::instant), lastClose);

@@ -17,8 +17,12 @@ import java.util.Optional;
  */
 public interface SessionStore {
 
-    /** Creates the session and adds it to the agent's open sessions, atomically. */
-    void createSession(NewSession session);
+    /**
+     * Creates the session and adds it to the agent's open sessions, atomically. When {@code restoreOf} names the
+     * agent's last close, the same transaction marks that close restored, so of two pages registering at once only
+     * one gets the restore; true when this session took it (false when none was asked or another took it).
+     */
+    boolean createSession(NewSession session);
 
     /** The session, read strongly consistent. */
     Optional<Session> findSession(SessionId id);

@@ -56,6 +56,7 @@ public final class TableLayout {
     static final String AT = "closedAt"; // inside the lastClose map ("at" is a reserved word)
     static final String REASON = "reason";
     static final String SET_OFFLINE = "setOffline";
+    static final String RESTORED_BY = "restoredBy";
     // transition attributes
     static final String TRANSITION_STATE = "transitionState";
     static final String ATTEMPTS = "attempts";

@@ -66,7 +66,7 @@ public final class OfflineTransitions {
             return new Attempt(Result.CLAIM_LOST, false);
         }
         String reason = attempts == 1 ? transition.reason().value() : TransitionReason.RETRY.value();
-        publish(new BackstopEvent.AgentSetOffline(transition.agent().arn(), transition.agent().userId(),
+        events.publishRecorded(new BackstopEvent.AgentSetOffline(transition.agent().arn(), transition.agent().userId(),
                 transition.sessionId().value(), reason, attempts, deferred, now));
         // template.yaml's metric filters count transitions by reason from this exact wording.
         LOG.info("agent {} set Offline (session {}, {}, attempt {}{})", transition.agent().userId(),
@@ -100,18 +100,8 @@ public final class OfflineTransitions {
         }
         LOG.error("agent {} could not be set Offline (session {}, {} attempts): {}", transition.agent().userId(),
                 transition.sessionId(), attempts, failure.code());
-        publish(new BackstopEvent.AgentOfflineFailed(transition.agent().arn(), transition.agent().userId(),
+        events.publishRecorded(new BackstopEvent.AgentOfflineFailed(transition.agent().arn(), transition.agent().userId(),
                 transition.sessionId().value(), attempts, failure.code(), now));
         return Result.FAILED;
-    }
-
-    private void publish(BackstopEvent event) {
-        try {
-            events.publish(event);
-        } catch (RuntimeException e) {
-            // The outcome is already in the table (the source of truth); a lost audit event must not undo it.
-            LOG.error("event {} for session {} not published: {}", event.detailType(), event.detail().get("sessionId"),
-                    e.toString());
-        }
     }
 }
