@@ -13,16 +13,25 @@ export const STATE = Object.freeze({
 
 const JSON_AS_TEXT = 'text/plain;charset=UTF-8'; // a "simple" request: no CORS preflight, and what sendBeacon sends
 const RETRY_DELAYS_MS = [1000, 2000, 5000, 10000, 30000];
+// After a reload the close beacon's Offline may land a moment after the new page registered: wait this long
+// for the agent to show Offline before giving the restore up.
+export const RESTORE_WAIT_MS = 15000;
+
+const isOffline = (status) => status?.type === 'offline';
 
 /**
  * @param {object} deps
- * @param {object} deps.adapter       Streams adapter: onAgent(cb), agentArn(), currentStatus()
+ * @param {object} deps.adapter       Streams adapter: onAgent(cb), agentArn(), currentStatus(); statuses(),
+ *                                    setStatus(s) and setOfflineBestEffort() for the restore and the seed recipe
  * @param {string} deps.apiBase       beacon API base URL ('' = same origin)
  * @param {Function} deps.fetch       window.fetch
  * @param {Function} deps.sendBeacon  (url, body) => boolean
  * @param {Function} deps.startHeartbeat ({url, body, intervalMs, onResult}) => {update(body), stop()}
  * @param {Function} [deps.setTimeout]
  * @param {Function} [deps.onChange]  (state, detail) => void
+ * @param {Function} [deps.onRestore] ({outcome: 'restored'|'not-offline'|'unknown-status'|'failed', status}) => void
+ * @param {object}   [deps.peers]     other CCP tabs of this browser ({othersOpen()}): the seed recipe is skipped
+ *                                    while one is open, since closing one of two tabs must keep the agent online
  */
 export function createBackstop(deps) {
   const {
@@ -33,6 +42,8 @@ export function createBackstop(deps) {
     startHeartbeat,
     setTimeout: schedule = globalThis.setTimeout.bind(globalThis),
     onChange = () => {},
+    onRestore = () => {},
+    peers = { othersOpen: () => false },
   } = deps;
 
   let state = STATE.IDLE;
@@ -76,6 +87,7 @@ export function createBackstop(deps) {
             attempt = 0;
             startHeartbeatFor(session);
             setState(STATE.OPEN, { sessionId: session.id, restore: body.restore ?? null, reason });
+            if (body.restore) restoreAfterReload(body.restore);
             return session;
           }
           if (response.status >= 400 && response.status < 500 && response.status !== 429) {
@@ -97,6 +109,38 @@ export function createBackstop(deps) {
     } finally {
       registering = null;
     }
+  }
+
+  /**
+   * The server says this register follows a reload of the agent's last tab: put back the status they had, but
+   * only onto Offline (the close's doing); if they are not Offline yet, the close's PutUserStatus may still be on
+   * its way, so wait for Offline a while. Any other status means someone chose it: leave it.
+   */
+  function restoreAfterReload(target) {
+    const known = adapter.statuses?.() ?? [];
+    const status = known.find((s) => target.arn && s.arn === target.arn) ?? known.find((s) => s.name === target.name);
+    if (!status || isOffline(status)) {
+      onRestore({ outcome: 'unknown-status', status: target });
+      return;
+    }
+    let done = false;
+    const finish = (outcome) => {
+      if (done) return;
+      done = true;
+      onRestore({ outcome, status });
+    };
+    const apply = () => {
+      if (done || !isOffline(adapter.currentStatus())) return;
+      done = true;
+      Promise.resolve(adapter.setStatus(status))
+        .then(() => onRestore({ outcome: 'restored', status }), () => onRestore({ outcome: 'failed', status }));
+    };
+    if (isOffline(adapter.currentStatus())) {
+      apply();
+      return;
+    }
+    adapter.onStatusChange?.(apply);
+    schedule(() => finish('not-offline'), RESTORE_WAIT_MS);
   }
 
   function startHeartbeatFor(current) {
@@ -133,6 +177,15 @@ export function createBackstop(deps) {
     stopHeartbeat();
     const body = JSON.stringify({ token: current.token, reason: 'pagehide', status: statusBody() });
     const queued = sendBeacon(`${apiBase}/sessions/${encodeURIComponent(current.id)}/close`, body);
+    // AWS's recipe as a first try: ask Streams for Offline. It often dies with the page (the beacon is what
+    // counts), and it must not run while another CCP tab of this browser stays open.
+    if (!peers.othersOpen()) {
+      try {
+        adapter.setOfflineBestEffort?.();
+      } catch {
+        // best effort only
+      }
+    }
     setState(STATE.CLOSED, { sessionId: current.id, beaconQueued: queued, persisted: Boolean(event.persisted) });
     return queued;
   }
@@ -203,6 +256,36 @@ export function guardLiveContacts(adapter, win = window) {
   adapter.onStatusChange?.(update);
   adapter.onAgent?.(update);
   return { update, get guarding() { return guarding; } };
+}
+
+/**
+ * The other CCP tabs of this browser, over a BroadcastChannel: each tab says hello when it starts and bye on
+ * pagehide; the others answer hello. A crashed tab never says bye, so a peer counts only while it answered
+ * within the last `maxSilenceMs` (tabs ping each other every `pingMs`).
+ */
+export function tabPeers({ channel, agentArn, now = () => Date.now(), setInterval: every = globalThis.setInterval.bind(globalThis),
+  pingMs = 10000, maxSilenceMs = 30000, id = Math.random().toString(36).slice(2) }) {
+  const seen = new Map(); // peer id -> last heard
+  const send = (type) => channel.postMessage({ type, id, agent: agentArn() });
+  channel.onmessage = (event) => {
+    const message = event.data ?? {};
+    if (message.id === id || message.agent !== agentArn()) return;
+    if (message.type === 'bye') {
+      seen.delete(message.id);
+      return;
+    }
+    seen.set(message.id, now());
+    if (message.type === 'hello') send('here');
+  };
+  every(() => send('here'), pingMs);
+  return {
+    hello() { send('hello'); },
+    bye() { send('bye'); },
+    othersOpen() {
+      const since = now() - maxSilenceMs;
+      return [...seen.values()].some((at) => at >= since);
+    },
+  };
 }
 
 /** Wires the backstop to the page's lifecycle events. */

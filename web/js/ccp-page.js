@@ -1,15 +1,40 @@
 // Boots the CCP page: reads its configuration, picks Streams (production) or the simulated Streams (local),
 // attaches the backstop, and renders the agent's status and the backstop's session state.
-import { createBackstop, attachToPage, guardLiveContacts, workerHeartbeat, STATE } from './backstop.js';
+import { createBackstop, attachToPage, guardLiveContacts, tabPeers, workerHeartbeat, STATE } from './backstop.js';
 import { createSimulatedStreams } from './simulated-streams.js';
 import { createStreamsAdapter } from './streams-adapter.js';
 
 const $ = (selector) => document.querySelector(selector);
+const STREAMS_URL = 'node_modules/amazon-connect-streams/release/connect-streams-min.js';
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`amazon-connect-streams did not load from ${src} (run npm ci in web/)`));
+    document.head.append(script);
+  });
+}
 
 function showBanner(text) {
   const banner = $('#banner');
   banner.textContent = text;
   banner.hidden = false;
+}
+
+function showRestore({ outcome, status }) {
+  // For people and tests alike: what became of the status the agent had before the reload.
+  document.body.dataset.restore = outcome;
+  const notice = $('#notice');
+  const texts = {
+    restored: `Your status before the reload (${status.name}) was restored.`,
+    'not-offline': `Your status was not restored: it changed since the reload (it was ${status.name}).`,
+    'unknown-status': `Your status before the reload (${status.name}) no longer exists; choose one.`,
+    failed: `Your status before the reload (${status.name}) could not be restored; set it yourself.`,
+  };
+  notice.textContent = texts[outcome] ?? '';
+  notice.hidden = !notice.textContent;
 }
 
 function setBackstopState(state, detail) {
@@ -77,11 +102,15 @@ async function main() {
     adapter = createSimulatedStreams({ emulatorBase: config.emulatorBase, instanceId: config.instanceId,
       instanceArn: config.instanceArn, userId });
   } else {
-    // Production: the real CCP in an iframe, Streams from npm (see README "Hosting the page").
+    // Production: the real CCP in an iframe, Streams from npm, pinned in web/package.json (README "Hosting the page").
+    await loadScript(config.streamsUrl ?? STREAMS_URL);
     globalThis.connect.core.initCCP($('#ccp-frame'), { ccpUrl: config.ccpUrl, region: config.region, softphone: { allowFramedSoftphone: true } });
     adapter = createStreamsAdapter(globalThis.connect);
   }
   $('#console').hidden = false;
+  const peers = 'BroadcastChannel' in globalThis
+    ? tabPeers({ channel: new BroadcastChannel('ccp-backstop'), agentArn: () => (adapter.currentStatus() ? adapter.agentArn() : null) })
+    : undefined;
   const backstop = createBackstop({
     adapter,
     apiBase: config.apiBase,
@@ -89,9 +118,16 @@ async function main() {
     sendBeacon: (url, body) => navigator.sendBeacon(url, body),
     startHeartbeat: workerHeartbeat(new URL('./heartbeat-worker.js', import.meta.url)),
     onChange: setBackstopState,
+    onRestore: showRestore,
+    peers,
   });
   setBackstopState(STATE.IDLE);
   attachToPage(backstop);
+  if (peers) {
+    adapter.onAgent(() => peers.hello());
+    addEventListener('pagehide', () => peers.bye());
+    addEventListener('pageshow', (event) => { if (event.persisted) peers.hello(); });
+  }
   guardLiveContacts(adapter);
   backstop.start();
   adapter.onAgent(() => renderStatus(adapter));

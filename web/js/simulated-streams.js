@@ -11,6 +11,11 @@ export function createSimulatedStreams({ emulatorBase, instanceId, instanceArn, 
   let timer = null;
 
   const statusArn = (id) => `${instanceArn}/agent-state/${id}`;
+  const putStatus = (status) => fetch(`${base}/agents/${encodeURIComponent(userId)}/status`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ statusId: status.arn.slice(status.arn.lastIndexOf('/') + 1) }),
+  });
 
   async function load() {
     const [instance, view] = await Promise.all([
@@ -56,14 +61,13 @@ export function createSimulatedStreams({ emulatorBase, instanceId, instanceArn, 
     onContact() { return Boolean(agent?.contactId); },
     statuses() { return statuses; },
     async setStatus(status) {
-      const id = status.arn.slice(status.arn.lastIndexOf('/') + 1);
-      const response = await fetch(`${base}/agents/${encodeURIComponent(userId)}/status`, {
-        method: 'PUT',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ statusId: id }),
-      });
-      update(await response.json());
+      update(await putStatus(status).then((r) => r.json()));
       statusListeners.forEach((listener) => listener());
+    },
+    /** The seed recipe, as unreliable as the real one: a plain request the closing page may never finish. */
+    setOfflineBestEffort() {
+      const offline = statuses.find((s) => s.type === 'offline');
+      if (offline) putStatus(offline).catch(() => {});
     },
   };
 }

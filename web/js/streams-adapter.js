@@ -23,6 +23,11 @@ export function createStreamsAdapter(connect) {
     nextStatus() { return agent?.getNextState?.()?.name ?? null; },
     onContact() { return agent ? agent.getContacts().length > 0 : false; },
     statuses() { return agent ? agent.getAgentStates().map(stateOf) : []; },
+    /** The seed recipe: ask for the OFFLINE-type state and do not wait (the page is going away). */
+    setOfflineBestEffort() {
+      const offline = agent?.getAgentStates().find((s) => s.type === (connect.AgentStateType?.OFFLINE ?? 'offline'));
+      if (offline) agent.setState(offline, { success() {}, failure() {} });
+    },
     setStatus(status) {
       const target = agent.getAgentStates().find((s) => s.agentStateARN === status.arn);
       return new Promise((resolve, reject) => agent.setState(target, { success: resolve, failure: reject }));

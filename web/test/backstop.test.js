@@ -1,7 +1,7 @@
 // Unit tests of the backstop client with a fake agent, fake fetch, fake sendBeacon and a fake heartbeat.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBackstop, guardLiveContacts, STATE } from '../js/backstop.js';
+import { createBackstop, guardLiveContacts, tabPeers, STATE } from '../js/backstop.js';
 
 const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
 
@@ -214,4 +214,115 @@ test('beforeunload_should_askOnlyWhileAContactIsLive', () => {
   onContact = false;
   agent.change(agent.status);
   assert.equal(win.count('beforeunload'), 0, 'no listener once the contact ended (keeps the page bfcache-eligible)');
+});
+
+const OFFLINE = { name: 'Offline', arn: 'arn:x/agent-state/offline', type: 'offline' };
+const AVAILABLE = { name: 'Available', arn: 'arn:x/agent-state/avail', type: 'routable' };
+const BREAK = { name: 'Break', arn: 'arn:x/agent-state/break', type: 'not_routable' };
+
+/** A backstop whose register answers `restore`, on an agent whose status list and setStatus are recorded. */
+function restoreSetup(current, restore, { timers = [] } = {}) {
+  const agent = fakeAgent(current);
+  agent.statuses = () => [AVAILABLE, BREAK, OFFLINE];
+  agent.set = [];
+  agent.setStatus = async (status) => { agent.set.push(status.name); agent.change(status); };
+  const outcomes = [];
+  const backstop = createBackstop({
+    adapter: agent, apiBase: '', fetch: fakeFetch([{ status: 201, body: { ...registered.body, restore } }]),
+    sendBeacon: () => true, startHeartbeat: fakeHeartbeat(),
+    setTimeout: (fn, ms) => { timers.push({ fn, ms }); return timers.length; },
+    onRestore: (outcome) => outcomes.push(outcome.outcome),
+  });
+  backstop.start();
+  return { agent, outcomes, backstop, timers };
+}
+
+test('restore_should_setTheStatusBack_when_serverOffersItAndAgentIsOffline', async () => {
+  const { agent, outcomes, backstop } = restoreSetup(OFFLINE, { name: 'Break', arn: BREAK.arn });
+  await backstop.register();
+  await until(() => outcomes.length === 1);
+  assert.deepEqual(agent.set, ['Break']);
+  assert.deepEqual(outcomes, ['restored']);
+});
+
+test('restore_should_waitForTheClosesOffline_when_agentIsNotOfflineYet', async () => {
+  const { agent, outcomes, backstop, timers } = restoreSetup(AVAILABLE, { name: 'Available', arn: AVAILABLE.arn });
+  await backstop.register();
+  assert.deepEqual(agent.set, [], 'nothing set while the agent is still Available');
+  assert.equal(timers.at(-1).ms, 15000);
+
+  agent.change(OFFLINE); // the closed tab's PutUserStatus lands after the new page registered
+  await until(() => outcomes.length === 1);
+  assert.deepEqual(agent.set, ['Available']);
+  assert.deepEqual(outcomes, ['restored']);
+});
+
+test('restore_should_leaveTheStatusAlone_when_agentNeverShowsOfflineWithinTheWait', async () => {
+  const { agent, outcomes, backstop, timers } = restoreSetup(BREAK, { name: 'Available', arn: AVAILABLE.arn });
+  await backstop.register();
+  timers.at(-1).fn();
+  agent.change(OFFLINE); // too late: an Offline after the wait is someone's choice
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(agent.set, []);
+  assert.deepEqual(outcomes, ['not-offline']);
+});
+
+test('restore_should_doNothing_when_theStatusNoLongerExistsOrIsOffline', async () => {
+  for (const restore of [{ name: 'Lunch', arn: 'arn:x/agent-state/gone' }, { name: 'Offline', arn: OFFLINE.arn }]) {
+    const { agent, outcomes, backstop } = restoreSetup(OFFLINE, restore);
+    await backstop.register();
+    assert.deepEqual(agent.set, []);
+    assert.deepEqual(outcomes, ['unknown-status']);
+  }
+});
+
+test('pagehide_should_tryStreamsOfflineFirst_when_noOtherTabIsOpen', async () => {
+  for (const [othersOpen, expected] of [[false, 1], [true, 0]]) {
+    const agent = fakeAgent();
+    let seeds = 0;
+    agent.setOfflineBestEffort = () => { seeds += 1; throw new Error('the CCP frame is gone'); };
+    const beacons = [];
+    const backstop = createBackstop({
+      adapter: agent, fetch: fakeFetch([registered]), startHeartbeat: fakeHeartbeat(), setTimeout: immediately,
+      sendBeacon: (url, body) => { beacons.push(body); return true; }, peers: { othersOpen: () => othersOpen },
+    });
+    await backstop.register();
+    backstop.onPageHide({});
+    assert.equal(seeds, expected, `othersOpen=${othersOpen}`);
+    assert.equal(beacons.length, 1, 'the beacon goes whatever the seed recipe does');
+  }
+});
+
+function fakeChannelHub() {
+  const channels = [];
+  return {
+    channel() {
+      const c = { onmessage: null, postMessage(data) { channels.filter((o) => o !== c).forEach((o) => o.onmessage?.({ data })); } };
+      channels.push(c);
+      return c;
+    },
+  };
+}
+
+test('tabPeers_should_seeTheOtherTabOfTheSameAgent_until_itSaysByeOrFallsSilent', () => {
+  const hub = fakeChannelHub();
+  let clock = 0;
+  const common = { now: () => clock, setInterval: () => 0, maxSilenceMs: 30000 };
+  const a = tabPeers({ ...common, channel: hub.channel(), agentArn: () => AGENT_ARN, id: 'a' });
+  const other = tabPeers({ ...common, channel: hub.channel(), agentArn: () => `${AGENT_ARN}-other`, id: 'c' });
+
+  a.hello();
+  other.hello();
+  assert.equal(a.othersOpen(), false, 'only another agent\'s tab is open');
+  const b = tabPeers({ ...common, channel: hub.channel(), agentArn: () => AGENT_ARN, id: 'b' });
+  b.hello();
+  assert.equal(a.othersOpen(), true);
+  assert.equal(b.othersOpen(), true, 'a answered b\'s hello');
+  assert.equal(other.othersOpen(), false, 'another agent\'s tabs do not count');
+
+  clock = 31000;
+  assert.equal(a.othersOpen(), false, 'a crashed tab falls silent');
+  b.hello();
+  b.bye();
+  assert.equal(a.othersOpen(), false);
 });
