@@ -56,7 +56,11 @@ public final class LocalFront implements AutoCloseable {
     private final Supplier<String> pageConfig;
     private final Supplier<String> opsState;
     /** What the API routes answered, in order ("POST /sessions/{id}/close 403 origin=..."): the local access log. */
-    private final java.util.List<String> accessLog = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.List<AccessEntry> accessLog = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** One answered API request: when it arrived and its access-log line. */
+    public record AccessEntry(java.time.Instant arrived, String line) {
+    }
 
     private LocalFront(HttpServer server, ExecutorService executor,
                        RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> beacon, Path webRoot,
@@ -84,6 +88,11 @@ public final class LocalFront implements AutoCloseable {
 
     /** The API requests answered so far, oldest first (method, path, status, Origin; never bodies). */
     public java.util.List<String> accessLog() {
+        return accessLog.stream().map(AccessEntry::line).toList();
+    }
+
+    /** As {@link #accessLog()}, with each request's arrival time (heartbeat cadence, latencies). */
+    public java.util.List<AccessEntry> accessEntries() {
         return java.util.List.copyOf(accessLog);
     }
 
@@ -152,9 +161,10 @@ public final class LocalFront implements AutoCloseable {
             return;
         }
         APIGatewayV2HTTPEvent event = event(exchange, route, sessionId, body);
+        java.time.Instant arrived = java.time.Instant.now();
         APIGatewayV2HTTPResponse response = beacon.handleRequest(event, new LocalLambdaContext("BeaconFunction", 15_000));
-        accessLog.add(route.method + " " + exchange.getRequestURI().getRawPath() + " " + response.getStatusCode()
-                + " origin=" + exchange.getRequestHeaders().getFirst("Origin"));
+        accessLog.add(new AccessEntry(arrived, route.method + " " + exchange.getRequestURI().getRawPath() + " "
+                + response.getStatusCode() + " origin=" + exchange.getRequestHeaders().getFirst("Origin")));
         corsHeaders(exchange);
         if (response.getHeaders() != null) {
             response.getHeaders().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));

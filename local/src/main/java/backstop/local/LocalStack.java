@@ -161,6 +161,10 @@ public final class LocalStack implements AutoCloseable {
         return front.accessLog();
     }
 
+    public List<LocalFront.AccessEntry> accessEntries() {
+        return front.accessEntries();
+    }
+
     public java.net.URI frontUrl() {
         return front.url();
     }
