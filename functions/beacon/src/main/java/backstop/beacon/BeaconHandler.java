@@ -8,6 +8,7 @@ import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPEvent;
 import com.amazonaws.services.lambda.runtime.events.APIGatewayV2HTTPResponse;
+import org.crac.Core;
 import software.amazon.lambda.powertools.logging.PowertoolsLogging;
 
 import java.nio.charset.StandardCharsets;
@@ -22,20 +23,32 @@ import java.util.Map;
  */
 public final class BeaconHandler implements RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> {
     private final BeaconApi api;
+    /** Held here: a CRaC context may keep only weak references to its resources. */
+    private final BeaconPriming priming;
 
-    /** Production: configuration from the environment, clients built once per container. */
+    /**
+     * Production: configuration from the environment, clients built once per container, and the SnapStart
+     * hooks registered (priming before the snapshot, reseeding after each restore).
+     */
     public BeaconHandler() {
         this(production());
     }
 
-    public BeaconHandler(BeaconApi api) {
-        this.api = api;
+    private BeaconHandler(BeaconWiring.Beacon beacon) {
+        this.api = beacon.api();
+        this.priming = beacon.priming();
+        Core.getGlobalContext().register(priming);
     }
 
-    private static BeaconApi production() {
+    public BeaconHandler(BeaconApi api) {
+        this.api = api;
+        this.priming = null;
+    }
+
+    private static BeaconWiring.Beacon production() {
         BackstopConfig config = BackstopConfig.fromEnvironment();
         AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()));
-        return BeaconWiring.api(config, clients, Clock.systemUTC());
+        return BeaconWiring.beacon(config, clients, Clock.systemUTC());
     }
 
     @Override

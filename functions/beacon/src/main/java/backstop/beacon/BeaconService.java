@@ -9,6 +9,7 @@ import backstop.core.events.EventPublisher;
 import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.connect.ConnectFailure;
 import backstop.core.http.ApiError;
+import backstop.core.random.RestoreSafeRandom;
 import backstop.core.session.AgentRecord;
 import backstop.core.session.CloseReason;
 import backstop.core.session.CloseRequest;
@@ -26,13 +27,11 @@ import backstop.core.transition.TransitionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
  * The rules of the three routes: who may register, what a heartbeat may touch (DynamoDB only, never Connect),
@@ -51,10 +50,10 @@ public final class BeaconService {
     private final OfflineTransitions transitions;
     private final EventPublisher events;
     private final Clock clock;
-    private final SecureRandom random;
+    private final RestoreSafeRandom random;
 
     public BeaconService(BackstopConfig config, SessionStore store, ConnectAgentStatus connect,
-                         OfflineTransitions transitions, EventPublisher events, Clock clock, SecureRandom random) {
+                         OfflineTransitions transitions, EventPublisher events, Clock clock, RestoreSafeRandom random) {
         this.config = config;
         this.store = store;
         this.connect = connect;
@@ -143,7 +142,7 @@ public final class BeaconService {
             throw ApiError.forbidden("bad_token", "the token does not belong to this session");
         }
         Instant now = clock.instant();
-        String claim = UUID.randomUUID().toString();
+        String claim = random.claim();
         CloseResult result = store.close(session, new CloseRequest(id, reason, status, now, session.exempt(), claim,
                 now.plus(CLOSE_LEASE), Optional.empty()));
         return switch (result) {

@@ -4,11 +4,11 @@ import backstop.core.aws.AwsClients;
 import backstop.core.config.BackstopConfig;
 import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.events.EventBridgePublisher;
+import backstop.core.random.RestoreSafeRandom;
 import backstop.core.session.DynamoSessionStore;
 import backstop.core.transition.Backoff;
 import backstop.core.transition.OfflineTransitions;
 
-import java.security.SecureRandom;
 import java.time.Clock;
 
 /** Builds the beacon's object graph by hand (no DI framework): from configuration and clients to the API. */
@@ -16,13 +16,22 @@ public final class BeaconWiring {
     private BeaconWiring() {
     }
 
-    public static BeaconApi api(BackstopConfig config, AwsClients clients, Clock clock) {
+    /** The API and its SnapStart hooks, sharing one graph. */
+    public record Beacon(BeaconApi api, BeaconPriming priming) {
+    }
+
+    public static Beacon beacon(BackstopConfig config, AwsClients clients, Clock clock) {
         DynamoSessionStore store = new DynamoSessionStore(clients.dynamoDb(), config.sessionsTable());
         ConnectAgentStatus connect = new ConnectAgentStatus(clients.connect(), config.connectInstance());
         EventBridgePublisher events = new EventBridgePublisher(clients.eventBridge(), config.eventBusName(), clock);
-        SecureRandom random = new SecureRandom();
+        RestoreSafeRandom random = new RestoreSafeRandom();
         OfflineTransitions transitions = new OfflineTransitions(store, connect, events, clock, Backoff.DEFAULT,
                 config.maxAttempts(), random);
-        return new BeaconApi(config, new BeaconService(config, store, connect, transitions, events, clock, random));
+        BeaconApi api = new BeaconApi(config, new BeaconService(config, store, connect, transitions, events, clock, random));
+        return new Beacon(api, new BeaconPriming(config, api, connect, events, random));
+    }
+
+    public static BeaconApi api(BackstopConfig config, AwsClients clients, Clock clock) {
+        return beacon(config, clients, clock).api();
     }
 }

@@ -1,5 +1,6 @@
 package backstop.beacon;
 
+import backstop.core.random.RestoreSafeRandom;
 import backstop.core.config.BackstopConfig;
 import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.session.HeartbeatResult;
@@ -16,7 +17,6 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AfterContainer;
 
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Base64;
 import java.util.HashMap;
@@ -46,7 +46,7 @@ class BeaconFuzzTest {
                 "CONNECT_INSTANCE_ARN", INSTANCE, "SESSIONS_TABLE", "t", "EVENT_BUS_NAME", "b",
                 "ALLOWED_ORIGINS", "https://ccp.example.com"));
         Clock clock = Clock.systemUTC();
-        SecureRandom random = new SecureRandom();
+        RestoreSafeRandom random = new RestoreSafeRandom();
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
         OfflineTransitions transitions = new OfflineTransitions(store, gateway, e -> { }, clock, Backoff.DEFAULT, 8, random);
         BeaconHandler handler = new BeaconHandler(new BeaconApi(config, new BeaconService(config, store, gateway, transitions, e -> { }, clock, random)));

@@ -1,5 +1,6 @@
 package backstop.beacon;
 
+import backstop.core.random.RestoreSafeRandom;
 import backstop.core.agent.AgentRef;
 import backstop.core.config.BackstopConfig;
 import backstop.core.connect.ConnectAgentStatus;
@@ -17,7 +18,6 @@ import com.amazonaws.services.lambda.runtime.tests.annotations.Event;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -47,7 +47,7 @@ class BeaconHandlerTest {
         connect = new FakeConnect();
         connect.routingProfiles.put("demo-ada", "rp-sales");
         Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
-        SecureRandom random = new SecureRandom();
+        RestoreSafeRandom random = new RestoreSafeRandom();
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
         OfflineTransitions transitions = new OfflineTransitions(store, gateway, e -> { }, clock, Backoff.DEFAULT, 8, random);
         handler = new BeaconHandler(new BeaconApi(config, new BeaconService(config, store, gateway, transitions, e -> { }, clock, random)));

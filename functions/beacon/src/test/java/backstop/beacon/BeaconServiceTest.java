@@ -1,5 +1,6 @@
 package backstop.beacon;
 
+import backstop.core.random.RestoreSafeRandom;
 import backstop.core.agent.AgentRef;
 import backstop.core.agent.AgentStatus;
 import backstop.core.config.BackstopConfig;
@@ -22,7 +23,6 @@ import backstop.core.transition.TransitionState;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -46,7 +46,7 @@ class BeaconServiceTest {
     FakeConnect connect;
     List<BackstopEvent> events;
     BeaconService service;
-    SecureRandom random = new SecureRandom();
+    RestoreSafeRandom random = new RestoreSafeRandom();
 
     @BeforeEach
     void wire() {

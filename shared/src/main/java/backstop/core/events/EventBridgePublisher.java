@@ -64,7 +64,8 @@ public final class EventBridgePublisher implements EventPublisher {
         }
     }
 
-    private PutEventsRequestEntry entry(BackstopEvent event) {
+    /** The PutEvents entry of one event (the snapshot priming builds one without sending it). */
+    public PutEventsRequestEntry entry(BackstopEvent event) {
         return PutEventsRequestEntry.builder()
                 .eventBusName(busName)
                 .source(BackstopEvent.SOURCE)
