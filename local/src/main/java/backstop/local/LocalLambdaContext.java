@@ -9,12 +9,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 
 /** The Lambda {@link Context} a local invocation gets: a request id, a name, and a generous time budget. */
-final class LocalLambdaContext implements Context {
+public final class LocalLambdaContext implements Context {
     private final String functionName;
     private final String requestId = UUID.randomUUID().toString();
     private final long deadline;
 
-    LocalLambdaContext(String functionName, int timeoutMillis) {
+    public LocalLambdaContext(String functionName, int timeoutMillis) {
         this.functionName = functionName;
         this.deadline = System.currentTimeMillis() + timeoutMillis;
     }

@@ -143,6 +143,11 @@ public final class LocalStack implements AutoCloseable {
         return TemplateResources.findTemplate().getParent().resolve("web");
     }
 
+    /** The page's config.json as the front serves it (benchmarks point a copy at another API). */
+    public String pageConfigJson() {
+        return pageConfig();
+    }
+
     private String pageConfig() {
         Map<String, Object> page = new LinkedHashMap<>();
         page.put("mode", "local");

@@ -1,67 +1,174 @@
 package backstop.local.bench;
 
 import backstop.local.LocalStack;
+import backstop.local.browser.CcpPage;
 import backstop.local.browser.Chromium;
+import backstop.local.connect.AgentStatusType;
 import backstop.local.connect.ConnectCall;
 import backstop.local.connect.ConnectEmulator;
 import backstop.local.connect.Quota;
 import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
-import backstop.local.browser.CcpPage;
+import com.microsoft.playwright.Route;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.awaitility.Awaitility.await;
 
 /**
- * Not part of the test run (it measures, it does not judge): time from Playwright's page.close() to the
- * Connect emulator setting the agent Offline, through real Chromium and the local stack.
- * <pre>local/bin/test -pl local -Dtest=CloseToOfflineBenchmark -Dbench=true -Dsurefire.failIfNoSpecifiedTests=false -Druns=20</pre>
+ * Not part of the test run (it measures, it does not judge): time from Playwright's page.close() to the agent
+ * set Offline, through real Chromium, for the local stack and, in the same run, for the floor: a trivial server
+ * that answers the page's register and heartbeats and flips the agent Offline in the emulator the moment the
+ * close beacon lands. Runs alternate; two warm-up closes of each are not counted.
+ * <pre>local/bin/bench close   (or: local/bin/test -pl local -Dtest=CloseToOfflineBenchmark -Dbench=true -Druns=50)</pre>
  */
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class CloseToOfflineBenchmark {
 
     @Test
     void measure() throws Exception {
-        int runs = Integer.getInteger("runs", 20);
-        try (LocalStack stack = LocalStack.start(LocalStack.Options.forTests()); Chromium chromium = new Chromium()) {
+        int runs = Integer.getInteger("runs", 50);
+        try (LocalStack stack = LocalStack.start(LocalStack.Options.forTests()); Chromium chromium = new Chromium();
+             FloorServer floor = new FloorServer(stack)) {
             stack.connect().setQuota(Quota.OFF);
             Browser browser = chromium.launch();
-            List<Double> millis = new ArrayList<>();
+            List<Double> stackMillis = new ArrayList<>();
+            List<Double> floorMillis = new ArrayList<>();
             for (int i = 0; i < runs + 2; i++) {
-                String userId = "bench-" + UUID.randomUUID();
-                stack.connect().addAgent(stack.instanceId(), userId, userId, "Bench", "Agent", "rp-sales", "Offline");
-                BrowserContext context = browser.newContext();
-                Page page = context.newPage();
-                CcpPage.openAvailable(stack, page, userId);
-
-                Instant closing = Instant.now();
-                page.close();
-                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2)).until(() ->
-                        stack.connect().calls(ConnectEmulator.PUT_USER_STATUS).stream().anyMatch(c -> userId.equals(c.userId()) && c.ok()));
-                ConnectCall call = stack.connect().calls(ConnectEmulator.PUT_USER_STATUS).stream()
-                        .filter(c -> userId.equals(c.userId())).findFirst().orElseThrow();
-                if (i >= 2) { // two warm-up runs (class loading, JIT) are not counted
-                    millis.add(Duration.between(closing, call.at()).toNanos() / 1e6);
+                double viaStack = closeOnce(stack, browser, null);
+                double viaFloor = closeOnce(stack, browser, floor);
+                if (i >= 2) { // warm-up: class loading and JIT on both sides
+                    stackMillis.add(viaStack);
+                    floorMillis.add(viaFloor);
                 }
-                context.close();
             }
             browser.close();
-            List<Double> sorted = millis.stream().sorted().toList();
-            System.out.printf("close-to-offline over %d runs: median %.1f ms, min %.1f ms, p90 %.1f ms, max %.1f ms%n",
-                    sorted.size(), percentile(sorted, 50), sorted.getFirst(), percentile(sorted, 90), sorted.getLast());
+            report("stack", stackMillis);
+            report("floor", floorMillis);
+            List<Double> s = stackMillis.stream().sorted().toList();
+            List<Double> f = floorMillis.stream().sorted().toList();
+            System.out.printf("close-to-offline stack over floor: p50 +%.1f ms (budget 50), p99 +%.1f ms (budget 150)%n",
+                    percentile(s, 50) - percentile(f, 50), percentile(s, 99) - percentile(f, 99));
         }
+    }
+
+    /** One agent, one tab: open, go Available, close; the time from page.close() to the agent's Offline. */
+    static double closeOnce(LocalStack stack, Browser browser, FloorServer floor) {
+        String userId = "bench-" + UUID.randomUUID();
+        stack.connect().addAgent(stack.instanceId(), userId, userId, "Bench", "Agent", "rp-sales", "Offline");
+        BrowserContext context = browser.newContext();
+        Page page = context.newPage();
+        if (floor != null) {
+            String config = stack.pageConfigJson().replace("\"apiBase\":\"\"", "\"apiBase\":\"" + floor.url() + "\"");
+            page.route("**/config.json", route -> route.fulfill(new Route.FulfillOptions().setContentType("application/json").setBody(config)));
+        }
+        CcpPage.openAvailable(stack, page, userId);
+        Instant closing = Instant.now();
+        page.close();
+        Instant offline;
+        if (floor == null) {
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2)).until(() ->
+                    stack.connect().calls(ConnectEmulator.PUT_USER_STATUS).stream().anyMatch(c -> userId.equals(c.userId()) && c.ok()));
+            offline = stack.connect().calls(ConnectEmulator.PUT_USER_STATUS).stream()
+                    .filter(c -> userId.equals(c.userId())).map(ConnectCall::at).findFirst().orElseThrow();
+        } else {
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2)).until(() -> floor.flipped(userId) != null);
+            offline = floor.flipped(userId);
+        }
+        context.close();
+        return Duration.between(closing, offline).toNanos() / 1e6;
+    }
+
+    static void report(String name, List<Double> millis) {
+        List<Double> sorted = millis.stream().sorted().toList();
+        System.out.printf("close-to-offline %s over %d runs: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, min %.1f ms, max %.1f ms%n",
+                name, sorted.size(), percentile(sorted, 50), percentile(sorted, 90), percentile(sorted, 99),
+                sorted.getFirst(), sorted.getLast());
     }
 
     static double percentile(List<Double> sorted, int p) {
         int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    }
+
+    /** The floor: the least a server can do, with the page's API on loopback and CORS open. */
+    static final class FloorServer implements AutoCloseable {
+        private static final Pattern AGENT = Pattern.compile("/agent/([^\"]+)\"");
+        private final HttpServer server;
+        private final LocalStack stack;
+        private final String offlineId;
+        private final Map<String, String> agentBySession = new ConcurrentHashMap<>();
+        private final Map<String, Instant> flipped = new ConcurrentHashMap<>();
+
+        FloorServer(LocalStack stack) throws IOException {
+            this.stack = stack;
+            this.offlineId = stack.connect().statusId(stack.instanceId(), AgentStatusType.OFFLINE);
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            server.createContext("/", this::handle);
+            server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4));
+            server.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getAddress().getPort();
+        }
+
+        Instant flipped(String userId) {
+            return flipped.get(userId);
+        }
+
+        private void handle(HttpExchange exchange) throws IOException {
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            String path = exchange.getRequestURI().getPath();
+            exchange.getResponseHeaders().set("Access-Control-Allow-Origin", "*");
+            exchange.getResponseHeaders().set("Access-Control-Allow-Headers", "content-type");
+            if (exchange.getRequestMethod().equals("OPTIONS")) {
+                send(exchange, 204, "");
+            } else if (path.equals("/sessions")) {
+                Matcher agent = AGENT.matcher(body);
+                String sessionId = UUID.randomUUID().toString().replace("-", "").substring(0, 22);
+                agentBySession.put(sessionId, agent.find() ? agent.group(1) : "");
+                send(exchange, 201, "{\"sessionId\":\"" + sessionId + "\",\"token\":\"" + "t".repeat(43)
+                        + "\",\"heartbeatSeconds\":20,\"staleAfterSeconds\":75,\"restore\":null}");
+            } else if (path.endsWith("/close")) {
+                String userId = agentBySession.get(path.split("/")[2]);
+                stack.connect().setStatusFromCcp(stack.instanceId(), userId, offlineId);
+                flipped.putIfAbsent(userId, Instant.now());
+                send(exchange, 202, "{\"offline\":\"done\"}");
+            } else {
+                send(exchange, 204, "");
+            }
+        }
+
+        private static void send(HttpExchange exchange, int status, String body) throws IOException {
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(status, status == 204 ? -1 : bytes.length);
+            if (status != 204) {
+                exchange.getResponseBody().write(bytes);
+            }
+            exchange.close();
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+        }
     }
 }

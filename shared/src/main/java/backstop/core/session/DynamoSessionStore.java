@@ -19,6 +19,7 @@ import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionChe
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 import software.amazon.awssdk.services.dynamodb.model.Update;
+import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -94,6 +95,28 @@ public final class DynamoSessionStore implements SessionStore {
                 return createSession(session.withoutRestore());
             }
             throw e;
+        }
+    }
+
+    /**
+     * Writes OPEN session items in bulk (BatchWriteItem, 25 a request), without the agent items' open-session
+     * bookkeeping: for seeding load tests and benchmarks with many live sessions. A session seeded this way
+     * still closes correctly (its agent item "lost track" of it, a case the close already handles).
+     */
+    public void seedOpenSessions(List<NewSession> sessions) {
+        for (int from = 0; from < sessions.size(); from += 25) {
+            List<WriteRequest> writes = sessions
+                    .subList(from, Math.min(sessions.size(), from + 25)).stream()
+                    .map(session -> WriteRequest.builder()
+                            .putRequest(p -> p.item(newSessionItem(session, session.created().plus(SESSION_RETENTION))))
+                            .build())
+                    .toList();
+            Map<String, List<WriteRequest>> pending = Map.of(table, writes);
+            while (!pending.isEmpty()) {
+                Map<String, List<WriteRequest>> request = pending;
+                var response = dynamoDb.batchWriteItem(r -> r.requestItems(request));
+                pending = response.unprocessedItems() == null ? Map.of() : response.unprocessedItems();
+            }
         }
     }
 
