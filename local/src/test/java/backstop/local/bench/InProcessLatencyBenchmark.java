@@ -57,29 +57,17 @@ class InProcessLatencyBenchmark {
             counted.reset();
             // One heartbeat per session (a beat may follow its register at once): timed, and Connect must not hear of it.
             long connectCallsBefore = stack.connect().calls().size();
-            long[] beatNanos = new long[total];
-            for (int i = 0; i < total; i++) {
-                APIGatewayV2HTTPEvent beat = event("POST /sessions/{sessionId}/heartbeat", Map.of("sessionId", sessions[i]), origin,
-                        "{\"token\":\"" + tokens[i] + "\",\"status\":{\"name\":\"Available\"}}");
-                long start = System.nanoTime();
-                APIGatewayV2HTTPResponse answered = handler.handleRequest(beat, new LocalLambdaContext("BeaconFunction", 15_000));
-                beatNanos[i] = System.nanoTime() - start;
-                assertThat(answered.getStatusCode()).isEqualTo(204);
-            }
+            long[] beatNanos = timeEach(handler, total, i -> event("POST /sessions/{sessionId}/heartbeat",
+                    Map.of("sessionId", sessions[i]), origin, "{\"token\":\"" + tokens[i] + "\",\"status\":{\"name\":\"Available\"}}"),
+                    answer -> assertThat(answer.getStatusCode()).isEqualTo(204));
             long heartbeatConnectCalls = stack.connect().calls().size() - connectCallsBefore;
             Map<String, Long> heartbeatRequests = counted.requests();
             counted.reset();
             long connectBeforeCloses = stack.connect().calls().size();
             long eventsBeforeCloses = stack.events().events().size();
-            long[] closeNanos = new long[total];
-            for (int i = 0; i < total; i++) {
-                APIGatewayV2HTTPEvent close = event("POST /sessions/{sessionId}/close", Map.of("sessionId", sessions[i]), origin,
-                        "{\"token\":\"" + tokens[i] + "\",\"reason\":\"pagehide\",\"status\":{\"name\":\"Available\"}}");
-                long start = System.nanoTime();
-                APIGatewayV2HTTPResponse closed = handler.handleRequest(close, new LocalLambdaContext("BeaconFunction", 15_000));
-                closeNanos[i] = System.nanoTime() - start;
-                assertThat(closed.getBody()).isEqualTo("{\"offline\":\"done\"}");
-            }
+            long[] closeNanos = timeEach(handler, total, i -> event("POST /sessions/{sessionId}/close",
+                    Map.of("sessionId", sessions[i]), origin, "{\"token\":\"" + tokens[i] + "\",\"reason\":\"pagehide\",\"status\":{\"name\":\"Available\"}}"),
+                    answer -> assertThat(answer.getBody()).isEqualTo("{\"offline\":\"done\"}"));
             assertThat(stack.connect().calls(ConnectEmulator.PUT_USER_STATUS)).hasSize(total);
             Map<String, Long> closeRequests = counted.requests();
             System.out.printf("requests per register: DynamoDB %s; per heartbeat: DynamoDB %s; per close: DynamoDB %s,"
@@ -92,6 +80,20 @@ class InProcessLatencyBenchmark {
             System.out.printf("quota: %d heartbeats made %d Connect calls (%.3f per heartbeat)%n", total, heartbeatConnectCalls,
                     heartbeatConnectCalls / (double) total);
         }
+    }
+
+    /** Hands {@code count} events to the handler one after another; the nanoseconds each took. */
+    static long[] timeEach(BeaconHandler handler, int count, java.util.function.IntFunction<APIGatewayV2HTTPEvent> event,
+                           java.util.function.Consumer<APIGatewayV2HTTPResponse> check) {
+        long[] nanos = new long[count];
+        for (int i = 0; i < count; i++) {
+            APIGatewayV2HTTPEvent request = event.apply(i);
+            long start = System.nanoTime();
+            APIGatewayV2HTTPResponse answer = handler.handleRequest(request, new LocalLambdaContext("BeaconFunction", 15_000));
+            nanos[i] = System.nanoTime() - start;
+            check.accept(answer);
+        }
+        return nanos;
     }
 
     static Map<String, String> perOne(Map<String, Long> counts, int of) {

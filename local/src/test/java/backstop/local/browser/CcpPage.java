@@ -13,6 +13,18 @@ public final class CcpPage {
     private CcpPage() {
     }
 
+    /** A new page of {@code context} that collects console errors and uncaught page errors into {@code errors}. */
+    public static Page watched(com.microsoft.playwright.BrowserContext context, java.util.List<String> errors) {
+        Page page = context.newPage();
+        page.onConsoleMessage(m -> {
+            if (m.type().equals("error")) {
+                errors.add(m.text());
+            }
+        });
+        page.onPageError(errors::add);
+        return page;
+    }
+
     /** Signs in as {@code userId}, waits for the backstop session, and makes the agent Available in Connect. */
     public static void openAvailable(LocalStack stack, Page page, String userId) {
         page.navigate(stack.frontUrl() + "/ccp.html?agent=" + userId);

@@ -66,17 +66,6 @@ class CcpPageBrowserTest {
         return on.connect().agentView(on.instanceId(), userId).statusName();
     }
 
-    static Page watched(BrowserContext context, List<String> errors) {
-        Page page = context.newPage();
-        page.onConsoleMessage(m -> {
-            if (m.type().equals("error")) {
-                errors.add(m.text());
-            }
-        });
-        page.onPageError(errors::add);
-        return page;
-    }
-
     static void choose(Page page, String statusName) {
         page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName(statusName)).click();
     }
@@ -102,7 +91,7 @@ class CcpPageBrowserTest {
         String userId = newAgent(stack);
         List<String> errors = new CopyOnWriteArrayList<>();
         BrowserContext context = browser.newContext();
-        Page page = watched(context, errors);
+        Page page = CcpPage.watched(context, errors);
         CcpPage.openAvailable(stack, page, userId);
         choose(page, "Break");
         await().atMost(Duration.ofSeconds(5)).until(() -> status(stack, userId).equals("Break"));

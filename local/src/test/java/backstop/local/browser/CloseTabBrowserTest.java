@@ -65,24 +65,12 @@ class CloseTabBrowserTest {
                 .userDataList().getFirst().status().statusName();
     }
 
-    /** A page that collects console errors. */
-    static Page watchedPage(BrowserContext context, List<String> consoleErrors) {
-        Page page = context.newPage();
-        page.onConsoleMessage(m -> {
-            if (m.type().equals("error")) {
-                consoleErrors.add(m.text());
-            }
-        });
-        page.onPageError(consoleErrors::add);
-        return page;
-    }
-
     @Test
     void closingTheTab_should_setAgentOfflineInConnect_within2Seconds() throws Exception {
         String userId = newAgent();
         List<String> consoleErrors = new ArrayList<>();
         BrowserContext context = browser.newContext();
-        Page page = watchedPage(context, consoleErrors);
+        Page page = CcpPage.watched(context, consoleErrors);
 
         CcpPage.openAvailable(stack, page, userId);
         assertThat(connectStatus(userId)).isEqualTo("Available");
