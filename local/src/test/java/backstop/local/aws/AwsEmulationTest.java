@@ -8,6 +8,7 @@ import software.amazon.awssdk.services.dynamodb.model.BillingMode;
 import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
 import software.amazon.awssdk.services.dynamodb.model.KeyType;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 class AwsEmulationTest {
@@ -46,6 +48,57 @@ class AwsEmulationTest {
                     .detailType("Agent Set Offline").detail("{\"userId\":\"u1\"}")));
             assertThat(result.failedEntryCount()).isZero();
             assertThat(result.entries()).singleElement().satisfies(e -> assertThat(e.eventId()).isNotBlank());
+        }
+    }
+
+    /**
+     * The emulator's own transaction rollback (backstop-moto-server.py copies only the touched items) and its
+     * sparse index partitions: a cancelled transaction leaves nothing behind, and an index query sees exactly
+     * the items that carry the index's keys, in its partition and sort-key range, as they change.
+     */
+    @Test
+    void transactionsAndIndexQueries_should_behaveAsDynamoDb_when_servedByThePatchedMoto() {
+        try (AwsClients clients = AwsClients.create(AwsEmulation.shared().target(null))) {
+            var dynamo = clients.dynamoDb();
+            String table = "patched-" + UUID.randomUUID();
+            dynamo.createTable(r -> r.tableName(table).billingMode(BillingMode.PAY_PER_REQUEST)
+                    .attributeDefinitions(
+                            AttributeDefinition.builder().attributeName("pk").attributeType(ScalarAttributeType.S).build(),
+                            AttributeDefinition.builder().attributeName("part").attributeType(ScalarAttributeType.S).build(),
+                            AttributeDefinition.builder().attributeName("seen").attributeType(ScalarAttributeType.N).build())
+                    .keySchema(KeySchemaElement.builder().attributeName("pk").keyType(KeyType.HASH).build())
+                    .globalSecondaryIndexes(g -> g.indexName("BySeen").projection(p -> p.projectionType("ALL")).keySchema(
+                            KeySchemaElement.builder().attributeName("part").keyType(KeyType.HASH).build(),
+                            KeySchemaElement.builder().attributeName("seen").keyType(KeyType.RANGE).build())));
+            for (int i = 0; i < 10; i++) {
+                int n = i;
+                dynamo.putItem(r -> r.tableName(table).item(Map.of("pk", AttributeValue.fromS("s" + n),
+                        "part", AttributeValue.fromS(n % 2 == 0 ? "even" : "odd"), "seen", AttributeValue.fromN("" + n))));
+            }
+            dynamo.putItem(r -> r.tableName(table).item(Map.of("pk", AttributeValue.fromS("unindexed"))));
+
+            // Cancelled: an update, a new item and a failing condition. Nothing of it may stay.
+            assertThatThrownBy(() -> dynamo.transactWriteItems(r -> r.transactItems(
+                    t -> t.update(u -> u.tableName(table).key(Map.of("pk", AttributeValue.fromS("s0")))
+                            .updateExpression("REMOVE part")),
+                    t -> t.put(p -> p.tableName(table).item(Map.of("pk", AttributeValue.fromS("new"),
+                            "part", AttributeValue.fromS("even"), "seen", AttributeValue.fromN("1")))),
+                    t -> t.conditionCheck(c -> c.tableName(table).key(Map.of("pk", AttributeValue.fromS("missing")))
+                            .conditionExpression("attribute_exists(pk)")))))
+                    .isInstanceOf(TransactionCanceledException.class);
+            assertThat(dynamo.getItem(r -> r.tableName(table).key(Map.of("pk", AttributeValue.fromS("new"))).consistentRead(true))
+                    .hasItem()).isFalse();
+            assertThat(dynamo.getItem(r -> r.tableName(table).key(Map.of("pk", AttributeValue.fromS("s0"))).consistentRead(true))
+                    .item()).containsKey("part");
+
+            // Leaves the index (as a closed session leaves the OPEN index) and changes partition.
+            dynamo.updateItem(r -> r.tableName(table).key(Map.of("pk", AttributeValue.fromS("s2"))).updateExpression("REMOVE part"));
+            dynamo.updateItem(r -> r.tableName(table).key(Map.of("pk", AttributeValue.fromS("s3")))
+                    .updateExpression("SET part = :e").expressionAttributeValues(Map.of(":e", AttributeValue.fromS("even"))));
+            var found = dynamo.query(r -> r.tableName(table).indexName("BySeen")
+                    .keyConditionExpression("part = :s AND seen < :max")
+                    .expressionAttributeValues(Map.of(":s", AttributeValue.fromS("even"), ":max", AttributeValue.fromN("7"))));
+            assertThat(found.items()).extracting(i -> i.get("pk").s()).containsExactly("s0", "s3", "s4", "s6");
         }
     }
 

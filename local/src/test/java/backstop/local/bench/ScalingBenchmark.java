@@ -62,6 +62,9 @@ class ScalingBenchmark {
         for (int stale : stales) {
             byStale.add(point(100, stale));
         }
+        Point idle = point(100, 0);
+        System.out.printf("scaling idle sweep (100 live, 0 stale): %.2f s, %d DynamoDB requests, %d items read by queries%n",
+                idle.seconds(), idle.requests(), idle.itemsRead());
         for (Point p : byLive) {
             print(p);
         }
@@ -126,7 +129,7 @@ class ScalingBenchmark {
 
     /** Two panels: sweep time against live sessions (100 stale), and against stale sessions (100 live). */
     static void plot(List<Point> byLive, List<Point> byStale, Path png) throws Exception {
-        int width = 1000;
+        int width = 1060;
         int height = 420;
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
@@ -134,7 +137,7 @@ class ScalingBenchmark {
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, width, height);
         panel(g, 40, "Sweep time vs live sessions (100 stale)", "live sessions (log)", byLive, Point::live);
-        panel(g, 530, "Sweep time vs stale sessions (100 live)", "stale sessions (log)", byStale, Point::stale);
+        panel(g, 550, "Sweep time vs stale sessions (100 live)", "stale sessions (log)", byStale, Point::stale);
         g.dispose();
         ImageIO.write(image, "png", png.toFile());
     }
@@ -142,8 +145,9 @@ class ScalingBenchmark {
     static void panel(Graphics2D g, int left, String title, String xLabel, List<Point> points,
                       java.util.function.ToIntFunction<Point> x) {
         int top = 60;
-        int w = 420;
+        int w = 400;
         int h = 280;
+        g.setStroke(new BasicStroke(1f));
         double maxY = points.stream().mapToDouble(Point::seconds).max().orElse(1) * 1.15;
         double minX = Math.log10(points.stream().mapToInt(x).min().orElse(1));
         double maxX = Math.log10(points.stream().mapToInt(x).max().orElse(10));
@@ -177,7 +181,8 @@ class ScalingBenchmark {
         g.drawPolyline(xs, ys, xs.length);
         for (int i = 0; i < xs.length; i++) {
             g.fillOval(xs[i] - 5, ys[i] - 5, 10, 10);
-            g.drawString(String.format("%.2f s", points.get(i).seconds()), xs[i] + 8, ys[i] - 8);
+            String label = String.format("%.2f s", points.get(i).seconds());
+            g.drawString(label, i == xs.length - 1 ? xs[i] - 55 : xs[i] + 8, ys[i] - 10);
         }
     }
 }
