@@ -43,6 +43,8 @@ public final class BeaconService {
     static final Duration PROFILE_MAX_AGE = Duration.ofHours(12);
     /** The closer works on the new transition at once; the reconciler takes over only after this lease. */
     static final Duration CLOSE_LEASE = Duration.ofSeconds(60);
+    /** How long a restoring register waits for the closed tab's Offline to land (see awaitOffline). */
+    static final Duration RESTORE_WAIT = Duration.ofSeconds(3);
 
     private final BackstopConfig config;
     private final SessionStore store;
@@ -97,10 +99,33 @@ public final class BeaconService {
         boolean restoring = store.createSession(new NewSession(id, agent, token.hash(), now, status, freshProfile, exempt,
                 restorable.map(AgentRecord.LastClose::sessionId)));
         Optional<AgentStatus> restore = restoring ? restorable.flatMap(AgentRecord.LastClose::status) : Optional.empty();
+        if (restore.isPresent()) {
+            awaitOffline(restorable.get().sessionId());
+        }
         LOG.info("session {} registered for agent {}{}{}", id, agent.userId(), exempt ? " (exempt)" : "",
                 restore.isPresent() ? " (restore offered)" : "");
         restore.ifPresent(r -> events.publishRecorded(new BackstopEvent.AgentStatusRestored(agent.arn(), r.name(), id.value(), now)));
         return new Registration(id, token, config.heartbeatSeconds(), config.staleAfterSeconds(), restore);
+    }
+
+    /**
+     * The closed tab's beacon may still be setting the agent Offline (its transition PENDING under the closer's
+     * claim): a restore answered now could be undone by that PutUserStatus landing after it. Wait (bounded) for
+     * the transition to end; a transition left for the reconciler is dropped by it (the agent has a session again).
+     */
+    private void awaitOffline(SessionId closed) {
+        Instant giveUp = clock.instant().plus(RESTORE_WAIT);
+        // PENDING with no attempt recorded: the closer's first PutUserStatus is in flight. (After a failed attempt
+        // nothing is in flight, and the reconciler will find the agent's new session and drop the transition.)
+        while (store.findTransition(closed).filter(t -> t.state() == TransitionState.PENDING && t.attempts() == 0).isPresent()
+                && clock.instant().isBefore(giveUp)) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /**

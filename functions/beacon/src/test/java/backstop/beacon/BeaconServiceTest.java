@@ -140,6 +140,31 @@ class BeaconServiceTest {
         assertThat(connect.puts).as("the page restores with Streams; the server never sets a working status").isEmpty();
     }
 
+    Transition closersTransition(int attempts, TransitionState state) {
+        return new Transition(CLOSED_TAB, agent(), TransitionReason.TAB_CLOSED, state, attempts, NOW, NOW.plusSeconds(60),
+                Optional.of("closer"), Optional.empty(), Optional.empty(), false);
+    }
+
+    @Test
+    void register_should_answerTheRestoreOnlyAfterTheClosersOfflineLanded_when_itIsStillInFlight() {
+        lastClose(CloseReason.TAB_CLOSED, 1, true, Optional.of(AVAILABLE), Optional.empty());
+        store.transitionReads.add(closersTransition(0, TransitionState.PENDING));
+        store.transitionReads.add(closersTransition(0, TransitionState.PENDING));
+        store.transitionReads.add(closersTransition(1, TransitionState.DONE));
+
+        assertThat(service.register(AGENT_ARN, Optional.empty()).restore()).contains(AVAILABLE);
+        assertThat(store.findTransitionCalls).as("read until the closer's PutUserStatus was done").isEqualTo(3);
+    }
+
+    @Test
+    void register_should_notWait_when_theClosersAttemptAlreadyFailed() {
+        lastClose(CloseReason.TAB_CLOSED, 1, true, Optional.of(AVAILABLE), Optional.empty());
+        store.transitionReads.add(closersTransition(1, TransitionState.PENDING)); // retry scheduled: nothing in flight
+
+        assertThat(service.register(AGENT_ARN, Optional.empty()).restore()).contains(AVAILABLE);
+        assertThat(store.findTransitionCalls).isEqualTo(1);
+    }
+
     @Test
     void register_should_notOfferARestore_when_theCloseWasNotAReloadOfTheLastTab() {
         record Case(String why, CloseReason reason, long secondsAgo, boolean setOffline, Optional<AgentStatus> status,

@@ -49,7 +49,15 @@ final class FakeStore implements SessionStore {
         return closeResult;
     }
 
-    @Override public Optional<Transition> findTransition(SessionId id) { return Optional.empty(); }
+    /** What successive findTransition calls answer (empty once used up); each call is counted. */
+    final java.util.ArrayDeque<Transition> transitionReads = new java.util.ArrayDeque<>();
+    int findTransitionCalls;
+
+    @Override
+    public Optional<Transition> findTransition(SessionId id) {
+        findTransitionCalls++;
+        return Optional.ofNullable(transitionReads.poll());
+    }
     @Override public Map<AgentRef, AgentRecord> findAgents(java.util.Collection<AgentRef> refs) { return Map.of(); }
     @Override public List<Session> findStaleSessions(int shard, Instant cutoff, int limit) { return List.of(); }
     @Override public List<Transition> findDueTransitions(int shard, Instant now, int limit) { return List.of(); }
