@@ -92,7 +92,7 @@ class ColdStartBenchmark {
                 }
             }
             long naiveMedian = median(millis.get("naive"));
-            System.out.printf("cold start: fresh JVM to the first handled close beacon, %d runs each, jar %.1f MB%n",
+            System.out.printf("cold-start: fresh JVM to the first handled close beacon, %d runs each, beacon.jar %.1f MB%n",
                     runs, Files.size(jar) / 1e6);
             millis.forEach((variant, values) -> System.out.printf("cold-start %-9s median %5d ms  min %5d ms  max %5d ms  (%.2f x naive; init phase median %d ms, first close alone median %d ms)  %s%n",
                     variant, median(values), values.stream().min(Long::compare).orElseThrow(),
