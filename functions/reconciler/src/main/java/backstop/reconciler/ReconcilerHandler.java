@@ -2,6 +2,8 @@ package backstop.reconciler;
 
 import backstop.core.aws.AwsClients;
 import backstop.core.config.BackstopConfig;
+import backstop.core.session.DynamoSessionStore;
+import org.crac.Core;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
 import software.amazon.lambda.powertools.logging.PowertoolsLogging;
@@ -21,22 +23,33 @@ public final class ReconcilerHandler implements RequestHandler<Map<String, Objec
 
     private final Reconciler reconciler;
     private final Clock clock;
+    /** Held here: a CRaC context may keep only weak references to its resources. */
+    private final ReconcilerPriming priming;
 
+    /** Production: configuration from the environment, clients built once, SnapStart hooks registered. */
     public ReconcilerHandler() {
         this(production(), Clock.systemUTC());
+    }
+
+    private ReconcilerHandler(ReconcilerWiring.Primed primed, Clock clock) {
+        this.reconciler = primed.reconciler();
+        this.clock = clock;
+        this.priming = primed.priming();
+        Core.getGlobalContext().register(priming);
     }
 
     public ReconcilerHandler(Reconciler reconciler, Clock clock) {
         this.reconciler = reconciler;
         this.clock = clock;
+        this.priming = null;
     }
 
-    private static Reconciler production() {
+    private static ReconcilerWiring.Primed production() {
         BackstopConfig config = BackstopConfig.fromEnvironment();
         AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()));
         Clock clock = Clock.systemUTC();
-        return ReconcilerWiring.reconciler(config, clients, clock, ReconcilerWiring.wallClockSleeper(clock),
-                new PowertoolsReconcilerMetrics());
+        return ReconcilerWiring.withPriming(config, new DynamoSessionStore(clients.dynamoDb(), config.sessionsTable()),
+                clients, clock, ReconcilerWiring.wallClockSleeper(clock), new PowertoolsReconcilerMetrics());
     }
 
     @Override

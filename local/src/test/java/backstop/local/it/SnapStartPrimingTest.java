@@ -2,6 +2,9 @@ package backstop.local.it;
 
 import backstop.beacon.BeaconApi;
 import backstop.beacon.BeaconWiring;
+import backstop.core.session.DynamoSessionStore;
+import backstop.reconciler.ReconcilerMetrics;
+import backstop.reconciler.ReconcilerWiring;
 import backstop.core.http.HttpRequest;
 import backstop.core.http.HttpResponse;
 import backstop.local.DemoInstance;
@@ -83,5 +86,26 @@ class SnapStartPrimingTest {
         assertThat(closed.body()).isEqualTo("{\"offline\":\"done\"}");
         assertThat(stack.connect().calls(ConnectEmulator.LIST_AGENT_STATUSES)).as("the primed Offline status id is reused")
                 .hasSize((int) listsAfterPriming);
+    }
+    @Test
+    void reconcilerPriming_should_readOnly_andTheRestoredReconcilerShouldSweepAsBefore() {
+        ReconcilerWiring.Primed primed = ReconcilerWiring.withPriming(stack.config(),
+                new DynamoSessionStore(stack.clients().dynamoDb(), stack.config().sessionsTable()), stack.clients(),
+                Clock.systemUTC(), wake -> { }, ReconcilerMetrics.NONE);
+        int itemsBefore = items();
+        int eventsBefore = stack.events().events().size();
+        int callsBefore = stack.connect().calls().size();
+
+        List<String> steps = primed.priming().prime();
+        primed.priming().beforeCheckpoint(null);
+        primed.priming().afterRestore(null);
+
+        assertThat(steps).hasSize(2).last().isEqualTo("ListAgentStatuses -> offline status cached");
+        assertThat(steps.getFirst()).startsWith("due backlog counted: ");
+        assertThat(items()).as("nothing written").isEqualTo(itemsBefore);
+        assertThat(stack.events().events()).as("nothing published").hasSize(eventsBefore);
+        assertThat(stack.connect().calls().subList(callsBefore, stack.connect().calls().size()))
+                .extracting(c -> c.operation()).containsExactly(ConnectEmulator.LIST_AGENT_STATUSES);
+        assertThat(primed.reconciler().sweepOnce().staleClosed()).as("a sweep after the restore works").isZero();
     }
 }
