@@ -8,10 +8,7 @@ import backstop.core.events.EventBridgePublisher;
 import backstop.core.http.HttpRequest;
 import backstop.core.http.HttpResponse;
 import backstop.core.random.RestoreSafeRandom;
-import org.crac.Context;
-import org.crac.Resource;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import backstop.core.snapstart.SnapStartHooks;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -21,32 +18,30 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * SnapStart hooks of the beacon. Before the snapshot, the close path runs end to end once, without side
+ * SnapStart hooks of the beacon ({@link SnapStartHooks}). Before the snapshot, the close path runs end to end once, without side
  * effects: a close beacon for a session that cannot exist (JSON parsing, validation, a DynamoDB GetItem
  * through the real client, the error answer), a register refused before any I/O, Connect's ListAgentStatuses
  * (read-only; caches the OFFLINE-type status id, which does not change) and an event entry built but never sent.
  * The classes, TLS session set-up and JIT work this loads land in the snapshot instead of the first agent's
  * close. After a restore, the random source is reseeded so restored copies never share ids, tokens or claims.
  */
-public final class BeaconPriming implements Resource {
-    private static final Logger LOG = LoggerFactory.getLogger(BeaconPriming.class);
+public final class BeaconPriming extends SnapStartHooks {
 
     private final BackstopConfig config;
     private final BeaconApi api;
     private final ConnectAgentStatus connect;
     private final EventBridgePublisher events;
-    private final RestoreSafeRandom random;
 
     public BeaconPriming(BackstopConfig config, BeaconApi api, ConnectAgentStatus connect, EventBridgePublisher events,
                          RestoreSafeRandom random) {
+        super(random);
         this.config = config;
         this.api = api;
         this.connect = connect;
         this.events = events;
-        this.random = random;
     }
 
-    /** What one priming pass did: each step and its outcome (for the log and the test). */
+    @Override
     public List<String> prime() {
         List<String> steps = new ArrayList<>();
         Map<String, String> headers = new HashMap<>();
@@ -72,21 +67,5 @@ public final class BeaconPriming implements Resource {
                 noSuchSession, "tab-closed", 1, false, Instant.EPOCH));
         steps.add("event entry built, not sent");
         return steps;
-    }
-
-    @Override
-    public void beforeCheckpoint(Context<? extends Resource> context) {
-        try {
-            LOG.info("priming before the snapshot: {}", prime());
-        } catch (RuntimeException e) {
-            // A snapshot without priming is only slower; never fail the version's publication for it.
-            LOG.warn("priming before the snapshot failed: {}", e.toString());
-        }
-    }
-
-    @Override
-    public void afterRestore(Context<? extends Resource> context) {
-        random.reseed();
-        LOG.info("restored from the snapshot: random source reseeded");
     }
 }

@@ -1,7 +1,9 @@
 package backstop.core.config;
 
+import backstop.core.WireValue;
+
 /** What a reload does to the status the agent had: restore it (default), or leave them Offline. */
-public enum ReloadPolicy {
+public enum ReloadPolicy implements WireValue {
     RESTORE("restore"), STAY_OFFLINE("stay-offline");
 
     private final String value;
@@ -10,16 +12,12 @@ public enum ReloadPolicy {
         this.value = value;
     }
 
+    @Override
     public String value() {
         return value;
     }
 
     public static ReloadPolicy parse(String text) {
-        for (ReloadPolicy policy : values()) {
-            if (policy.value.equals(text)) {
-                return policy;
-            }
-        }
-        throw new IllegalArgumentException("must be restore or stay-offline");
+        return WireValue.find(ReloadPolicy.class, text).orElseThrow(() -> new IllegalArgumentException("must be restore or stay-offline"));
     }
 }

@@ -1,7 +1,9 @@
 package backstop.core.session;
 
+import backstop.core.WireValue;
+
 /** Why a session closed. */
-public enum CloseReason {
+public enum CloseReason implements WireValue {
     /** The page's close beacon (pagehide): the tab was closed, reloaded or navigated away. */
     TAB_CLOSED("tab-closed"),
     /** The agent signed out in the page. */
@@ -17,17 +19,13 @@ public enum CloseReason {
         this.value = value;
     }
 
+    @Override
     public String value() {
         return value;
     }
 
     public static CloseReason parse(String value) {
-        for (CloseReason reason : values()) {
-            if (reason.value.equals(value)) {
-                return reason;
-            }
-        }
-        throw new IllegalArgumentException("unknown close reason " + value);
+        return WireValue.find(CloseReason.class, value).orElseThrow(() -> new IllegalArgumentException("unknown close reason " + value));
     }
 
     /**

@@ -1,7 +1,9 @@
 package backstop.core.transition;
 
+import backstop.core.WireValue;
+
 /** What closing a session did about the agent's status, as the close route reports it. */
-public enum OfflineOutcome {
+public enum OfflineOutcome implements WireValue {
     /** Connect set the agent Offline (or queued it as their next status during a contact). */
     DONE("done"),
     /** Connect failed or was not reached yet: the reconciler retries. */
@@ -19,16 +21,12 @@ public enum OfflineOutcome {
         this.value = value;
     }
 
+    @Override
     public String value() {
         return value;
     }
 
     public static OfflineOutcome parse(String value) {
-        for (OfflineOutcome outcome : values()) {
-            if (outcome.value.equals(value)) {
-                return outcome;
-            }
-        }
-        throw new IllegalArgumentException("unknown outcome " + value);
+        return WireValue.find(OfflineOutcome.class, value).orElseThrow(() -> new IllegalArgumentException("unknown outcome " + value));
     }
 }

@@ -1,7 +1,9 @@
 package backstop.core.transition;
 
+import backstop.core.WireValue;
+
 /** Why the agent is being set Offline, as events report it. */
-public enum TransitionReason {
+public enum TransitionReason implements WireValue {
     TAB_CLOSED("tab-closed"), STALE_SESSION("stale-session"), RETRY("retry");
 
     private final String value;
@@ -10,16 +12,12 @@ public enum TransitionReason {
         this.value = value;
     }
 
+    @Override
     public String value() {
         return value;
     }
 
     public static TransitionReason parse(String value) {
-        for (TransitionReason reason : values()) {
-            if (reason.value.equals(value)) {
-                return reason;
-            }
-        }
-        throw new IllegalArgumentException("unknown transition reason " + value);
+        return WireValue.find(TransitionReason.class, value).orElseThrow(() -> new IllegalArgumentException("unknown transition reason " + value));
     }
 }
