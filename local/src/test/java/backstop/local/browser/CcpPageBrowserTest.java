@@ -1,5 +1,6 @@
 package backstop.local.browser;
 
+import backstop.local.Waits;
 import backstop.core.config.BackstopConfig;
 import backstop.local.DemoInstance;
 import backstop.local.LocalStack;
@@ -10,6 +11,8 @@ import backstop.reconciler.ReconcilerWiring;
 import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
+import com.microsoft.playwright.assertions.LocatorAssertions;
+import com.microsoft.playwright.assertions.PlaywrightAssertions;
 import com.microsoft.playwright.options.AriaRole;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -75,8 +78,8 @@ class CcpPageBrowserTest {
         long putsBefore = puts(on, userId);
         Instant reload = Instant.now();
         page.reload();
-        page.waitForSelector("body[data-restore='restored']", new Page.WaitForSelectorOptions().setTimeout(10_000));
-        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).until(() -> status(on, userId).equals(expected));
+        page.waitForSelector("body[data-restore='restored']", new Page.WaitForSelectorOptions().setTimeout(Waits.PROMPT.toMillis()));
+        await().atMost(Waits.PROMPT).pollInterval(Duration.ofMillis(10)).until(() -> status(on, userId).equals(expected));
         Duration took = Duration.between(reload, Instant.now());
         assertThat(puts(on, userId)).as("the close beacon set the agent Offline first").isEqualTo(putsBefore + 1);
         return took;
@@ -94,7 +97,7 @@ class CcpPageBrowserTest {
         Page page = CcpPage.watched(context, errors);
         CcpPage.openAvailable(stack, page, userId);
         choose(page, "Break");
-        await().atMost(Duration.ofSeconds(5)).until(() -> status(stack, userId).equals("Break"));
+        await().atMost(Waits.PROMPT).until(() -> status(stack, userId).equals("Break"));
 
         List<Long> millis = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -103,10 +106,10 @@ class CcpPageBrowserTest {
 
         System.out.printf("reload restore latency (reload -> status back in Connect), ms: %s; median %d%n", millis,
                 millis.stream().sorted().toList().get(millis.size() / 2));
-        assertThat(page.locator("#notice").textContent()).contains("Break").contains("restored");
+        PlaywrightAssertions.assertThat(page.locator("#notice")).containsText("(Break) was restored");
         page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("ccp-restored.png")).setFullPage(true));
         String agentArn = DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + userId;
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        await().atMost(Waits.PROMPT).untilAsserted(() ->
                 assertThat(stack.events().events("Agent Status Restored", "agentArn", agentArn)).hasSize(5)
                         .allSatisfy(e -> assertThat(e.path("detail").path("statusName").asText()).isEqualTo("Break")));
         assertThat(errors).isEmpty();
@@ -124,8 +127,8 @@ class CcpPageBrowserTest {
             CcpPage.openAvailable(stayOffline, page, userId);
 
             page.reload();
-            page.waitForSelector("body[data-backstop='open']");
-            await().atMost(Duration.ofSeconds(5)).until(() -> puts(stayOffline, userId) == 1);
+            page.waitForSelector("body[data-backstop='open']", new Page.WaitForSelectorOptions().setTimeout(Waits.PROMPT.toMillis()));
+            await().atMost(Waits.PROMPT).until(() -> puts(stayOffline, userId) == 1);
 
             assertThat(status(stayOffline, userId)).isEqualTo("Offline");
             assertThat(page.evaluate("() => document.body.dataset.restore ?? 'none'")).isEqualTo("none");
@@ -146,13 +149,15 @@ class CcpPageBrowserTest {
         BackstopConfig config = stack.config();
         Clock later = Clock.offset(Clock.systemUTC(), Duration.ofSeconds(config.staleAfterSeconds() + 1));
         ReconcilerWiring.reconciler(config, stack.clients(), later, wake -> { }, ReconcilerMetrics.NONE).sweepOnce();
-        await().atMost(Duration.ofSeconds(5)).until(() -> status(stack, userId).equals("Offline"));
+        await().atMost(Waits.PROMPT).until(() -> status(stack, userId).equals("Offline"));
 
-        page.waitForSelector("#banner:not([hidden])", new Page.WaitForSelectorOptions().setTimeout((HEARTBEAT + 5) * 1000));
-        assertThat(page.locator("#banner").textContent()).contains("set Offline");
-        page.waitForSelector("body[data-backstop='open']");
+        // The next heartbeat (at most HEARTBEAT away) is answered 410; the banner says so.
+        PlaywrightAssertions.assertThat(page.locator("#banner")).isVisible(
+                new LocatorAssertions.IsVisibleOptions().setTimeout(HEARTBEAT * 1000 + Waits.PROMPT.toMillis()));
+        PlaywrightAssertions.assertThat(page.locator("#banner")).containsText("set Offline");
         assertThat(count("/heartbeat 410")).isGreaterThanOrEqualTo(1);
-        assertThat(count("POST /sessions 201")).as("registered again").isGreaterThan(registersBefore);
+        await("registered again").atMost(Waits.PROMPT).until(() -> count("POST /sessions 201") > registersBefore);
+        page.waitForSelector("body[data-backstop='open']", new Page.WaitForSelectorOptions().setTimeout(Waits.PROMPT.toMillis()));
         assertThat(status(stack, userId)).as("no restore after a stale close: the agent decides").isEqualTo("Offline");
         page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("ccp-banner.png")).setFullPage(true));
         context.close();
@@ -176,14 +181,15 @@ class CcpPageBrowserTest {
         assertThat(wouldAskToLeave(page)).as("no contact: closing needs no confirmation").isFalse();
 
         stack.connect().startContact(stack.instanceId(), userId);
-        page.waitForSelector("body[data-contact='live']");
+        page.waitForSelector("body[data-contact='live']", new Page.WaitForSelectorOptions().setTimeout(Waits.PROMPT.toMillis()));
         assertThat(wouldAskToLeave(page)).as("a live call would be dropped").isTrue();
 
         stack.connect().endContact(stack.instanceId(), userId);
-        page.waitForSelector("body[data-contact='none']");
+        page.waitForSelector("body[data-contact='none']", new Page.WaitForSelectorOptions().setTimeout(Waits.PROMPT.toMillis()));
         assertThat(wouldAskToLeave(page)).as("the contact ended: no listener left (bfcache-eligible)").isFalse();
         page.close();
-        await().atMost(Duration.ofSeconds(2)).until(() -> status(stack, userId).equals("Offline"));
+        CcpPage.awaitBackstopOffline(stack, userId);
+        assertThat(status(stack, userId)).isEqualTo("Offline");
         context.close();
     }
 
@@ -202,9 +208,10 @@ class CcpPageBrowserTest {
         page.navigate(stack.frontUrl() + "/ccp.html");
 
         page.waitForFunction("() => typeof window.connect?.core?.initCCP === 'function'");
-        page.waitForSelector("#ccp-frame iframe");
-        assertThat(page.locator("#ccp-frame iframe").getAttribute("src")).startsWith(ccpUrl);
-        assertThat(page.evaluate("() => document.body.dataset.backstop")).as("no agent yet: nothing to register").isEqualTo("idle");
+        PlaywrightAssertions.assertThat(page.locator("#ccp-frame iframe")).hasAttribute("src",
+                java.util.regex.Pattern.compile("^" + java.util.regex.Pattern.quote(ccpUrl)));
+        // No agent yet (the stand-in CCP never logs one in): the backstop waits and registers nothing.
+        PlaywrightAssertions.assertThat(page.locator("body")).hasAttribute("data-backstop", "idle");
         assertThat(count("POST /sessions ")).isEqualTo(registersBefore);
         assertThat(pageErrors).isEmpty();
         context.close();

@@ -26,7 +26,15 @@ public final class Chromium implements AutoCloseable {
     private final Playwright playwright;
     private final Path scratch;
 
+    /**
+     * How long a web-first assertion ({@code PlaywrightAssertions.assertThat(locator)}) keeps retrying: Playwright's
+     * 5 s default is for a quiet machine, and the suite must pass on a busy 2-core one. A condition that holds
+     * returns at once, so this only lengthens failures.
+     */
+    public static final double ASSERTION_TIMEOUT_MS = 20_000;
+
     public Chromium() {
+        com.microsoft.playwright.assertions.PlaywrightAssertions.setDefaultAssertionTimeout(ASSERTION_TIMEOUT_MS);
         if (!Files.isExecutable(EXECUTABLE)) {
             throw new IllegalStateException("Chromium is missing: apt-get install -y chromium");
         }

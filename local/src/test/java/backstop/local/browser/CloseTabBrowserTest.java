@@ -1,5 +1,6 @@
 package backstop.local.browser;
 
+import backstop.local.Waits;
 import backstop.local.DemoInstance;
 import backstop.local.LocalStack;
 import backstop.local.connect.ConnectEmulator;
@@ -7,6 +8,7 @@ import backstop.local.connect.Quota;
 import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
+import com.microsoft.playwright.assertions.PlaywrightAssertions;
 import com.microsoft.playwright.options.WaitForSelectorState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,7 +68,7 @@ class CloseTabBrowserTest {
     }
 
     @Test
-    void closingTheTab_should_setAgentOfflineInConnect_within2Seconds() throws Exception {
+    void closingTheTab_should_setAgentOfflineInConnect_byTheBeacon() throws Exception {
         String userId = newAgent();
         List<String> consoleErrors = new ArrayList<>();
         BrowserContext context = browser.newContext();
@@ -82,10 +84,13 @@ class CloseTabBrowserTest {
 
         page.close(); // pagehide: the beacon goes out as the tab dies (and the seed recipe tries Streams first)
 
-        // The backstop's own PutUserStatus, not only the seed recipe's best effort, within 2 s.
-        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20)).until(() ->
-                stack.connect().calls(ConnectEmulator.PUT_USER_STATUS).stream().anyMatch(c -> userId.equals(c.userId()) && c.ok()));
+        // The backstop's own PutUserStatus, not only the seed recipe's best effort. How fast is a benchmark's
+        // question (local/bin/bench close); here: the beacon did it, with the OFFLINE-type status.
+        CcpPage.awaitBackstopOffline(stack, userId);
         assertThat(connectStatus(userId)).isEqualTo("Offline");
+        await().atMost(Waits.PROMPT).untilAsserted(() ->
+                assertThat(stack.events().events("Agent Set Offline", "userId", userId)).singleElement()
+                        .satisfies(e -> assertThat(e.path("detail").path("reason").asText()).isEqualTo("tab-closed")));
         assertThat(stack.connect().calls(ConnectEmulator.PUT_USER_STATUS)).filteredOn(c -> userId.equals(c.userId()))
                 .hasSize(1);
         assertThat(consoleErrors).isEmpty();
@@ -100,17 +105,17 @@ class CloseTabBrowserTest {
         CcpPage.openAvailable(stack, first, userId);
         Page second = context.newPage();
         second.navigate(stack.frontUrl() + "/ccp.html?agent=" + userId);
-        second.waitForSelector("body[data-backstop='open']");
+        second.waitForSelector("body[data-backstop='open']", new Page.WaitForSelectorOptions().setTimeout(Waits.PROMPT.toMillis()));
 
         long closesBefore = closesAnswered();
         first.close();
-        await().atMost(Duration.ofSeconds(5)).until(() -> closesAnswered() == closesBefore + 1);
+        // The close's answer is the decision (not-needed: another tab is open); wait for it, then check nothing moved.
+        await().atMost(Waits.PROMPT).until(() -> closesAnswered() == closesBefore + 1);
         assertThat(connectStatus(userId)).as("the other tab is still open").isEqualTo("Available");
         assertThat(stack.connect().calls(ConnectEmulator.PUT_USER_STATUS)).filteredOn(c -> userId.equals(c.userId())).isEmpty();
 
         second.close();
-        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20)).until(() ->
-                stack.connect().calls(ConnectEmulator.PUT_USER_STATUS).stream().anyMatch(c -> userId.equals(c.userId()) && c.ok()));
+        CcpPage.awaitBackstopOffline(stack, userId);
         assertThat(connectStatus(userId)).isEqualTo("Offline");
         assertThat(stack.connect().calls(ConnectEmulator.PUT_USER_STATUS)).filteredOn(c -> userId.equals(c.userId())).hasSize(1);
         context.close();
@@ -126,9 +131,8 @@ class CloseTabBrowserTest {
         Page page = context.newPage();
         page.navigate(stack.frontUrl() + "/ccp.html");
 
-        page.waitForSelector("#picker:not([hidden]) li");
-        assertThat(page.locator("#picker li").count()).isEqualTo(DemoInstance.AGENTS.size());
-        assertThat(page.locator("#picker a").first().getAttribute("href")).isEqualTo("?agent=demo-ada");
+        PlaywrightAssertions.assertThat(page.locator("#picker:not([hidden]) li")).hasCount(DemoInstance.AGENTS.size());
+        PlaywrightAssertions.assertThat(page.locator("#picker a").first()).hasAttribute("href", "?agent=demo-ada");
         context.close();
     }
 }

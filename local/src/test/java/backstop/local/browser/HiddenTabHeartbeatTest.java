@@ -1,5 +1,6 @@
 package backstop.local.browser;
 
+import backstop.local.Waits;
 import backstop.local.LocalFront;
 import backstop.local.LocalStack;
 import backstop.local.aws.AwsEmulation;
@@ -56,7 +57,7 @@ class HiddenTabHeartbeatTest {
         URI ccpUrl = URI.create(stack.frontUrl() + "/ccp.html?agent=" + userId);
         try (HeadfulChromium browser = HeadfulChromium.start(xvfb.display(), ccpUrl, AwsEmulation.freePort())) {
             JsonNode ccp = browser.tab(ccpUrl.toString());
-            await().atMost(Duration.ofSeconds(10)).until(() ->
+            await().atMost(Waits.PROMPT).until(() ->
                     browser.evaluate(ccp, "document.body.dataset.backstop").asText().equals("open"));
             stack.connect().setStatusFromCcp(stack.instanceId(), userId,
                     stack.connect().statusId(stack.instanceId(), AgentStatusType.ROUTABLE));
@@ -65,7 +66,7 @@ class HiddenTabHeartbeatTest {
                     + HEARTBEAT * 1000 + "); true");
 
             browser.openForegroundTab(URI.create(stack.frontUrl() + "/ops.html")); // the agent switches tabs
-            await().atMost(Duration.ofSeconds(10)).until(() ->
+            await().atMost(Waits.PROMPT).until(() ->
                     browser.evaluate(ccp, "document.visibilityState").asText().equals("hidden"));
             Instant hidden = Instant.now();
             int expected = HIDDEN_SECONDS / HEARTBEAT;
@@ -82,7 +83,9 @@ class HiddenTabHeartbeatTest {
                             + " main-thread %d s timer ticked %d times%n", Duration.between(hidden, Instant.now()).toSeconds(),
                     beats.size(), meanGap, maxGap, HEARTBEAT, ticks);
             assertThat(browser.evaluate(ccp, "document.visibilityState").asText()).as("still hidden").isEqualTo("hidden");
-            assertThat(maxGap).as("no beat came late while hidden").isLessThanOrEqualTo(HEARTBEAT * 1000L + 1500);
+            // A throttled or missed beat shows as a gap of two periods or more (Chrome's intensive throttling: a
+            // minute); arrival jitter on a busy machine stays well below one period.
+            assertThat(maxGap).as("no beat missed while hidden").isLessThan(2 * HEARTBEAT * 1000L);
             assertThat(stack.connect().agentView(stack.instanceId(), userId).statusName()).isEqualTo("Available");
         }
     }

@@ -1,5 +1,6 @@
 package backstop.local.it;
 
+import backstop.local.Waits;
 import backstop.core.session.SessionId;
 import backstop.core.session.TableLayout;
 import backstop.local.DemoInstance;
@@ -101,7 +102,7 @@ class BeaconFlowTest {
         String restorer = restoring.getFirst().text("sessionId");
         assertThat(item("AGENT#" + instanceId + "#" + user, "AGENT").get("lastClose").m().get("restoredBy").s())
                 .as("the agent item records which page took the restore").isEqualTo(restorer);
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        await().atMost(Waits.PROMPT).untilAsserted(() ->
                 assertThat(stack.events().events("Agent Status Restored", "agentArn", arn(user))).singleElement()
                         .satisfies(e -> {
                             assertThat(e.path("detail").path("sessionId").asText()).isEqualTo(restorer);
@@ -132,7 +133,7 @@ class BeaconFlowTest {
         assertThat(connect.agentView(instanceId, user).statusType()).isEqualTo(AgentStatusType.OFFLINE);
         assertThat(putUserStatusCalls(user)).singleElement()
                 .satisfies(c -> assertThat(c.statusId()).isEqualTo(connect.statusId(instanceId, AgentStatusType.OFFLINE)));
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        await().atMost(Waits.PROMPT).untilAsserted(() ->
                 assertThat(stack.events().events("Agent Set Offline", "userId", user)).singleElement().satisfies(e -> {
                     JsonNode detail = e.path("detail");
                     assertThat(e.path("source").asText()).isEqualTo("ccp-backstop");

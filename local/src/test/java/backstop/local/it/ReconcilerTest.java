@@ -1,5 +1,6 @@
 package backstop.local.it;
 
+import backstop.local.Waits;
 import backstop.core.agent.AgentRef;
 import backstop.core.config.BackstopConfig;
 import backstop.core.session.DynamoSessionStore;
@@ -135,7 +136,7 @@ class ReconcilerTest {
         assertThat(closed.get("sessionState").s()).isEqualTo("CLOSED");
         assertThat(closed.get("closeReason").s()).isEqualTo("stale");
         assertThat(item("TRANSITION#" + session.id(), "TRANSITION").get("transitionState").s()).isEqualTo("DONE");
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        await().atMost(Waits.PROMPT).untilAsserted(() ->
                 assertThat(stack.events().events("Agent Set Offline", "userId", user)).singleElement()
                         .satisfies(e -> assertThat(e.path("detail").path("reason").asText()).isEqualTo("stale-session")));
         assertThat(api.heartbeat(session).status()).as("the page learns it was closed").isEqualTo(410);
@@ -212,7 +213,7 @@ class ReconcilerTest {
         Map<String, AttributeValue> transition = item("TRANSITION#" + session.id(), "TRANSITION");
         assertThat(transition.get("transitionState").s()).isEqualTo("DONE");
         assertThat(transition).doesNotContainKey(TableLayout.DUE_SHARD);
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        await().atMost(Waits.PROMPT).untilAsserted(() ->
                 assertThat(stack.events().events("Agent Set Offline", "userId", user)).singleElement().satisfies(e -> {
                     assertThat(e.path("detail").path("reason").asText()).isEqualTo("retry");
                     assertThat(e.path("detail").path("attempts").asInt()).isEqualTo(2);
@@ -255,7 +256,7 @@ class ReconcilerTest {
         ConnectEmulator.AgentView view = connect.agentView(stack.instanceId(), user);
         assertThat(view.statusName()).as("the call is not cut").isEqualTo("Available");
         assertThat(view.nextStatusName()).isEqualTo("Offline");
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        await().atMost(Waits.PROMPT).untilAsserted(() ->
                 assertThat(stack.events().events("Agent Set Offline", "userId", user)).singleElement()
                         .satisfies(e -> assertThat(e.path("detail").path("deferred").asBoolean()).isTrue()));
         connect.endContact(stack.instanceId(), user);

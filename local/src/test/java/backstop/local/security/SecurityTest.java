@@ -1,5 +1,6 @@
 package backstop.local.security;
 
+import backstop.local.Waits;
 import backstop.local.DemoInstance;
 import backstop.local.LocalStack;
 import backstop.local.browser.Chromium;
@@ -190,7 +191,7 @@ class SecurityTest {
             assertThat(tab.evaluate("window.results").toString()).contains("true");
 
             // The beacons did reach the API (from the hostile origin) and were refused.
-            await().atMost(Duration.ofSeconds(5)).until(() -> stack.accessLog().subList(before, stack.accessLog().size())
+            await().atMost(Waits.PROMPT).until(() -> stack.accessLog().subList(before, stack.accessLog().size())
                     .stream().filter(line -> line.contains("/close")).count() == 3);
             assertThat(stack.accessLog().subList(before, stack.accessLog().size()))
                     .filteredOn(line -> line.contains("/close"))
