@@ -78,29 +78,10 @@ class ConnectEmulatorCliTest {
                 .isCloseTo(java.time.Instant.now(), org.assertj.core.api.Assertions.within(2, java.time.temporal.ChronoUnit.MINUTES));
     }
 
-    static java.nio.file.Path cliConfig() throws IOException {
-        java.nio.file.Path config = java.nio.file.Files.createTempFile("aws-cli-config", "");
-        config.toFile().deleteOnExit();
-        java.nio.file.Files.writeString(config, "[default]\ncli_timestamp_format = iso8601\n");
-        return config;
-    }
-
     static JsonNode aws(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("aws", "connect"));
+        List<String> command = new ArrayList<>(List.of("connect"));
         command.addAll(List.of(args));
-        command.addAll(List.of("--endpoint-url", emulator.endpoint().toString(), "--region", "us-east-1", "--output", "json"));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(false);
-        Map<String, String> env = builder.environment();
-        env.put("AWS_ACCESS_KEY_ID", "testing");
-        env.put("AWS_SECRET_ACCESS_KEY", "testing");
-        env.remove("AWS_PROFILE");
-        env.put("AWS_CONFIG_FILE", cliConfig().toString());
-        env.put("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-        Process process = builder.start();
-        byte[] stdout = process.getInputStream().readAllBytes();
-        byte[] stderr = process.getErrorStream().readAllBytes();
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as("aws %s failed: %s", String.join(" ", args), new String(stderr)).isZero();
-        return stdout.length == 0 ? JSON.createObjectNode() : JSON.readTree(stdout);
+        String stdout = backstop.local.AwsCli.run(emulator.endpoint(), command.toArray(String[]::new));
+        return stdout.isBlank() ? JSON.createObjectNode() : JSON.readTree(stdout);
     }
 }
