@@ -1,0 +1,157 @@
+package backstop.local.it;
+
+import backstop.beacon.BeaconWiring;
+import backstop.core.config.BackstopConfig;
+import backstop.core.session.DynamoSessionStore;
+import backstop.local.DemoInstance;
+import backstop.local.LocalStack;
+import backstop.local.aws.TemplateResources;
+import backstop.local.connect.ConnectEmulator;
+import backstop.local.connect.OperationFault;
+import backstop.local.connect.Quota;
+import backstop.local.iam.AwsActionRecorder;
+import backstop.reconciler.Reconciler;
+import backstop.reconciler.ReconcilerMetrics;
+import backstop.reconciler.ReconcilerWiring;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static backstop.local.iam.AwsActionRecorder.BEACON;
+import static backstop.local.iam.AwsActionRecorder.RECONCILER;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * IAM granted = IAM used, per function. Used: every AWS action each function's code made AWS check in this test
+ * JVM ({@link AwsActionRecorder}: the whole integration suite, which runs before this class, and a walk of
+ * every path of both functions here, so the test also stands alone). Granted: the statements of each function's
+ * role in the CloudFormation that AWS SAM's own translator makes of template.yaml, policy templates expanded.
+ * Nothing used and not granted (a deploy that fails at the first close), nothing granted and never used.
+ */
+@Order(Integer.MAX_VALUE) // last: junit-platform.properties orders classes by @Order
+class IamGrantedEqualsUsedTest {
+    static LocalStack stack;
+    static ApiClient api;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = LocalStack.start(LocalStack.Options.forTests());
+        stack.connect().setQuota(Quota.OFF);
+        api = new ApiClient(stack.frontUrl());
+    }
+
+    @AfterAll
+    static void stop() {
+        stack.close();
+    }
+
+    @Test
+    void eachFunctionsRole_should_grantExactlyTheActionsItsCodeCalls() throws Exception {
+        walkEveryPath();
+
+        Map<String, Set<String>> used = AwsActionRecorder.used();
+        Map<String, Set<String>> granted = granted();
+        System.out.printf("IAM actions used: %s%nIAM actions granted: %s%n", used, granted);
+
+        assertThat(used.get(BEACON)).as("BeaconFunction: used = granted").isEqualTo(granted.get(BEACON));
+        assertThat(used.get(RECONCILER)).as("ReconcilerFunction: used = granted").isEqualTo(granted.get(RECONCILER));
+    }
+
+    /** Both functions through register, heartbeat, close (done, not-needed, pending), restore, retry, stale sweep, priming. */
+    static void walkEveryPath() {
+        String ada = newAgent();
+        ApiClient.Session first = api.open(arn(ada));
+        ApiClient.Session second = api.open(arn(ada));
+        assertThat(api.heartbeat(first).status()).isEqualTo(204);
+        assertThat(api.close(first).text("offline")).isEqualTo("not-needed");
+        assertThat(api.close(second).text("offline")).isEqualTo("done");
+        assertThat(api.register(arn(ada)).body().path("restore").path("name").asText()).isEqualTo("Available");
+
+        String grace = newAgent();
+        ApiClient.Session failing = api.open(arn(grace));
+        stack.connect().setFault(ConnectEmulator.PUT_USER_STATUS, OperationFault.errors(1.0));
+        assertThat(api.close(failing).text("offline")).isEqualTo("pending");
+        stack.connect().clearFaults();
+
+        String linus = newAgent();
+        api.open(arn(linus));
+        MutableClock clock = new MutableClock(Instant.now().plus(Duration.ofSeconds(stack.config().staleAfterSeconds() + 60)));
+        Map<String, String> env = new HashMap<>(stack.environment());
+        env.put("CONNECT_RATE_PER_SECOND", "100");
+        ReconcilerWiring.Primed reconciler = ReconcilerWiring.withPriming(BackstopConfig.fromEnvironment(env),
+                new DynamoSessionStore(stack.clients().dynamoDb(), stack.config().sessionsTable()), stack.clients(), clock,
+                wake -> { }, ReconcilerMetrics.NONE);
+        Reconciler.Summary summary = reconciler.reconciler().sweepOnce();
+        assertThat(summary.staleClosed()).as("linus and ada's reopened session").isGreaterThanOrEqualTo(1);
+        assertThat(stack.connect().agentView(stack.instanceId(), grace).statusName()).isEqualTo("Offline");
+        assertThat(stack.connect().agentView(stack.instanceId(), linus).statusName()).isEqualTo("Offline");
+
+        reconciler.priming().prime();
+        BeaconWiring.beacon(stack.config(), stack.clients(), clock).priming().prime();
+    }
+
+    /** "dynamodb:GetItem on table", "connect:PutUserStatus on *"... for each function, from SAM's translation. */
+    static Map<String, Set<String>> granted() throws Exception {
+        Path script = Path.of(IamGrantedEqualsUsedTest.class.getResource("/sam/translate.py").toURI());
+        Process translate = new ProcessBuilder("python3", script.toString(), TemplateResources.findTemplate().toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        JsonNode template = new ObjectMapper().readTree(translate.getInputStream());
+        assertThat(translate.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(translate.exitValue()).as("SAM's translator accepts template.yaml").isZero();
+
+        Map<String, Set<String>> granted = new HashMap<>();
+        for (String function : Set.of(BEACON, RECONCILER)) {
+            Set<String> actions = new TreeSet<>();
+            for (JsonNode policy : template.path("Resources").path(function + "Role").path("Properties").path("Policies")) {
+                for (JsonNode statement : policy.path("PolicyDocument").path("Statement")) {
+                    assertThat(statement.path("Effect").asText()).isEqualTo("Allow");
+                    for (JsonNode action : list(statement.path("Action"))) {
+                        actions.addAll(scopes(action.asText(), list(statement.path("Resource"))));
+                    }
+                }
+            }
+            granted.put(function, actions);
+        }
+        return granted;
+    }
+
+    /** DynamoDB grants are told apart by resource (the table, or its indexes); the others by action alone. */
+    static Set<String> scopes(String action, Iterable<JsonNode> resources) {
+        Set<String> scoped = new TreeSet<>();
+        if (!action.startsWith("dynamodb:")) {
+            scoped.add(action + " on " + AwsActionRecorder.ANY);
+            return scoped;
+        }
+        for (JsonNode resource : resources) {
+            scoped.add(action + " on " + (resource.toString().contains("/index/") ? AwsActionRecorder.ON_INDEX : AwsActionRecorder.ON_TABLE));
+        }
+        return scoped;
+    }
+
+    static Iterable<JsonNode> list(JsonNode node) {
+        return node.isArray() ? node : java.util.List.of(node);
+    }
+
+    static String newAgent() {
+        String userId = "iam-" + UUID.randomUUID();
+        stack.connect().addAgent(stack.instanceId(), userId, userId, "Iam", "Agent", "rp-sales", "Available");
+        return userId;
+    }
+
+    static String arn(String userId) {
+        return DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + userId;
+    }
+}
