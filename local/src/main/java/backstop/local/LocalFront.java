@@ -231,7 +231,9 @@ public final class LocalFront implements AutoCloseable {
     private void serveStatic(HttpExchange exchange, String rawPath) throws IOException {
         String path = java.net.URLDecoder.decode(rawPath, StandardCharsets.UTF_8);
         if (path.equals("/")) {
-            exchange.getResponseHeaders().set("Location", "/ccp.html");
+            // Keep the query: http://127.0.0.1:3000/?agent=demo-ada opens that agent's page.
+            String query = exchange.getRequestURI().getRawQuery();
+            exchange.getResponseHeaders().set("Location", "/ccp.html" + (query == null ? "" : "?" + query));
             exchange.sendResponseHeaders(302, -1);
             return;
         }

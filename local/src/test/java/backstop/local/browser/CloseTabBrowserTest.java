@@ -126,6 +126,19 @@ class CloseTabBrowserTest {
     }
 
     @Test
+    void root_should_redirectToTheCcpPage_keepingTheAgent() {
+        String userId = newAgent();
+        BrowserContext context = browser.newContext();
+        Page page = context.newPage();
+
+        page.navigate(stack.frontUrl() + "/?agent=" + userId);
+
+        PlaywrightAssertions.assertThat(page).hasURL(stack.frontUrl() + "/ccp.html?agent=" + userId);
+        PlaywrightAssertions.assertThat(page.locator("body")).hasAttribute("data-backstop", "open");
+        context.close();
+    }
+
+    @Test
     void page_should_listDemoAgents_when_noAgentIsGiven() {
         BrowserContext context = browser.newContext();
         Page page = context.newPage();

@@ -125,6 +125,56 @@ class TemplateTest {
         assertThat(alarms).isGreaterThanOrEqualTo(7);
     }
 
+    /**
+     * HTTP APIs publish AWS/ApiGateway metrics on three dimension sets (API Gateway developer guide, "Monitor
+     * CloudWatch metrics for HTTP APIs"): ApiId; ApiId, Stage; and, with detailed metrics, ApiId, Method, Resource,
+     * Stage per route. A widget on any other set (REST's ApiName, a "Route" dimension) charts nothing.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void dashboard_should_chartApiGatewayMetrics_onDimensionsHttpApisPublish_forRoutesThatExist() throws Exception {
+        TemplateResources template = TemplateResources.load(TEMPLATE);
+        String body = ((String) template.properties("Dashboard").get("DashboardBody")).replaceAll("\\$\\{[^}]+}", "sub");
+        Set<Set<String>> published = Set.of(Set.of("ApiId"), Set.of("ApiId", "Stage"), Set.of("ApiId", "Method", "Resource", "Stage"));
+        Set<String> routes = new HashSet<>();
+        for (Map<String, Object> event : ((Map<String, Map<String, Object>>) template.properties("BeaconFunction").get("Events")).values()) {
+            Map<String, Object> properties = (Map<String, Object>) event.get("Properties");
+            routes.add(properties.get("Method") + " " + properties.get("Path"));
+        }
+        int charted = 0;
+        for (com.fasterxml.jackson.databind.JsonNode widget : new com.fasterxml.jackson.databind.ObjectMapper().readTree(body).path("widgets")) {
+            List<String> previous = List.of();
+            for (com.fasterxml.jackson.databind.JsonNode row : widget.path("properties").path("metrics")) {
+                List<String> metric = new java.util.ArrayList<>();
+                for (int i = 0; i < row.size(); i++) {
+                    if (row.get(i).isObject()) {
+                        continue; // rendering options
+                    }
+                    String item = row.get(i).asText();
+                    if (item.equals("...")) {
+                        metric.addAll(previous.subList(metric.size(), previous.size()));
+                    } else {
+                        metric.add(item.equals(".") ? previous.get(i) : item);
+                    }
+                }
+                previous = metric;
+                if (!metric.getFirst().equals("AWS/ApiGateway")) {
+                    continue;
+                }
+                Map<String, String> dimensions = new java.util.LinkedHashMap<>();
+                for (int i = 2; i + 1 < metric.size(); i += 2) {
+                    dimensions.put(metric.get(i), metric.get(i + 1));
+                }
+                assertThat(published).as("dimensions of %s", metric).contains(dimensions.keySet());
+                if (dimensions.containsKey("Resource")) {
+                    assertThat(routes).as("route of %s", metric).contains(dimensions.get("Method") + " " + dimensions.get("Resource"));
+                }
+                charted++;
+            }
+        }
+        assertThat(charted).as("API Gateway metrics on the dashboard").isPositive();
+    }
+
     static Map<String, Object> loadRoot() {
         return Map.of("Globals", TemplateResources.load(TEMPLATE).globals());
     }
