@@ -3,6 +3,7 @@ package backstop.local;
 import backstop.beacon.BeaconHandler;
 import backstop.beacon.BeaconWiring;
 import backstop.core.aws.AwsClients;
+import backstop.core.aws.ClientPolicies;
 import backstop.core.config.BackstopConfig;
 import backstop.core.json.Json;
 import backstop.local.aws.AwsEmulation;
@@ -38,6 +39,7 @@ public final class LocalStack implements AutoCloseable {
     private final boolean ownsAws;
     private final ConnectEmulator connect;
     private final AwsClients clients;
+    private final AwsClients reconcilerClients;
     private final BackstopConfig config;
     private final Map<String, String> environment;
     private final RecordingEventBridge events;
@@ -77,10 +79,14 @@ public final class LocalStack implements AutoCloseable {
         this.ownsAws = ownsAws;
         this.connect = ConnectEmulator.start(options.connectPort());
         DemoInstance.seed(connect, options.instanceId());
-        AwsClients created = AwsClients.create(aws.target(connect.endpoint()));
+        // Each function gets its own clients, with its own call policies, as in AWS.
+        AwsClients created = AwsClients.create(aws.target(connect.endpoint()), AwsEmulation.policies(ClientPolicies.BEACON));
+        AwsClients forReconciler = AwsClients.create(aws.target(connect.endpoint()), AwsEmulation.policies(ClientPolicies.RECONCILER));
         this.busAdmin = created.eventBridge();
         this.events = new RecordingEventBridge(created.eventBridge(), AwsEmulation.REGION.id(), DemoInstance.ACCOUNT_ID);
         this.clients = new AwsClients(created.dynamoDb(), events, created.connect(), created.httpClient());
+        this.reconcilerClients = new AwsClients(forReconciler.dynamoDb(), events.sharing(forReconciler.eventBridge()),
+                forReconciler.connect(), forReconciler.httpClient());
         // Unique names: several stacks (parallel test classes) can share one moto server.
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         String table = "ccp-backstop-local-sessions-" + suffix;
@@ -109,18 +115,18 @@ public final class LocalStack implements AutoCloseable {
 
     /**
      * The same handler class Lambda runs, on the same kind of schedule; one invocation at a time, as reserved
-     * concurrency 1 makes it in AWS. Each invocation's budget spans its period, so sweeps never pause.
+     * concurrency 1 makes it in AWS. On the template's schedule it has the template's timeout; on a shorter demo schedule its budget spans the period.
      */
     private ScheduledExecutorService startReconciler(Duration every) {
         Clock clock = Clock.systemUTC();
-        ReconcilerHandler handler = new ReconcilerHandler(ReconcilerWiring.reconciler(config, clients, clock,
+        ReconcilerHandler handler = new ReconcilerHandler(ReconcilerWiring.reconciler(config, reconcilerClients, clock,
                 ReconcilerWiring.wallClockSleeper(clock), ReconcilerMetrics.NONE), clock);
         ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "local-reconciler-schedule");
             thread.setDaemon(true);
             return thread;
         });
-        int timeoutMillis = (int) every.plus(Duration.ofSeconds(12)).toMillis();
+        int timeoutMillis = (int) reconcilerTimeout(every).toMillis();
         executor.scheduleAtFixedRate(() -> {
             try {
                 handler.handleRequest(Map.of("source", "local-schedule"), new LocalLambdaContext("ReconcilerFunction", timeoutMillis));
@@ -133,6 +139,17 @@ public final class LocalStack implements AutoCloseable {
             }
         }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
         return executor;
+    }
+
+    /**
+     * The invocation timeout for a schedule of {@code every}: on the template's own schedule, the template's
+     * timeout (so the local cadence is the deployed one); on a shorter demo schedule, one whose budget spans the
+     * period, so sweeps never pause.
+     */
+    static Duration reconcilerTimeout(Duration every) {
+        TemplateResources template = TemplateResources.load(TemplateResources.findTemplate());
+        return every.equals(template.scheduleRate("ReconcilerFunction")) ? template.timeout("ReconcilerFunction")
+                : every.plus(ReconcilerHandler.SAFETY_MARGIN);
     }
 
     public static LocalStack start(Options options) throws IOException {
@@ -178,8 +195,14 @@ public final class LocalStack implements AutoCloseable {
         return connect;
     }
 
+    /** The beacon's clients (the tests' too, for reading the table). */
     public AwsClients clients() {
         return clients;
+    }
+
+    /** The reconciler's clients: one attempt per Connect call (its pacer retries), as in AWS. */
+    public AwsClients reconcilerClients() {
+        return reconcilerClients;
     }
 
     public BackstopConfig config() {
@@ -222,6 +245,7 @@ public final class LocalStack implements AutoCloseable {
             }
         }
         clients.close();
+        reconcilerClients.close();
         connect.close();
         if (ownsAws) {
             aws.stop();

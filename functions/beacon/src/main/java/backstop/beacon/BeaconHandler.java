@@ -1,6 +1,7 @@
 package backstop.beacon;
 
 import backstop.core.aws.AwsClients;
+import backstop.core.aws.ClientPolicies;
 import backstop.core.config.BackstopConfig;
 import backstop.core.http.HttpRequest;
 import backstop.core.http.HttpResponse;
@@ -47,7 +48,7 @@ public final class BeaconHandler implements RequestHandler<APIGatewayV2HTTPEvent
 
     private static BeaconWiring.Beacon production() {
         BackstopConfig config = BackstopConfig.fromEnvironment();
-        AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()));
+        AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()), ClientPolicies.BEACON);
         return BeaconWiring.beacon(config, clients, Clock.systemUTC());
     }
 

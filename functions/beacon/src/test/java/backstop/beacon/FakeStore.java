@@ -76,4 +76,6 @@ final class FakeStore implements SessionStore {
         completed.add("RETRY:" + attempts + ":" + error);
         return true;
     }
+
+    @Override public boolean releaseClaim(SessionId id, String claim, Instant now) { return false; }
 }

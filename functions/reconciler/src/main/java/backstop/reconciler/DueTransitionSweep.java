@@ -88,7 +88,7 @@ public final class DueTransitionSweep {
             CompletableFuture<Prepared> next = new CompletableFuture<>();
             AtomicBoolean prefetching = new AtomicBoolean();
             int queued = (int) Math.ceil(ratePerSecond * 3);
-            execute(current, () -> prefetch(next, prefetching, chunkLimit, stopBy, queued));
+            execute(current, () -> prefetch(next, prefetching, chunkLimit, stopBy, queued), stopBy);
             prefetch(next, prefetching, chunkLimit, stopBy, 0); // no-op when the chunk already started it
             current = next.join();
             if (current.isEmpty()) {
@@ -177,18 +177,27 @@ public final class DueTransitionSweep {
     }
 
     /**
-     * PutUserStatus for each, paced and pipelined; {@code nearlyDone} runs when the last calls are about to go
-     * out (about three seconds of the rate left), which is when the next chunk gets prepared.
+     * PutUserStatus for each, paced where it is dispatched (each call takes its turn under the pacer before it is
+     * handed to a worker, so what is queued is exactly what is not dispatched yet) and pipelined, since Connect's
+     * answer takes longer than the pacing interval. {@code nearlyDone} runs when the last calls are about to go
+     * out (about three seconds of the rate left), which is when the next chunk gets prepared. Nothing is
+     * dispatched whose turn would come after {@code stopBy}: those transitions are released at once (due again,
+     * for the next run) instead of waiting out their lease.
      */
-    private void execute(Prepared chunk, Runnable nearlyDone) {
+    private void execute(Prepared chunk, Runnable nearlyDone, Instant stopBy) {
         int prefetchAt = (int) Math.max(1, Math.ceil(ratePerSecond * 3));
         List<Future<?>> inFlight = new ArrayList<>();
         Semaphore slots = new Semaphore(MAX_IN_FLIGHT);
+        List<Transition> untried = List.of();
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Transition> toSet = chunk.toSet();
             for (int i = 0; i < toSet.size(); i++) {
                 if (toSet.size() - i == prefetchAt) {
                     nearlyDone.run();
+                }
+                if (!turnBefore(stopBy)) {
+                    untried = toSet.subList(i, toSet.size());
+                    break;
                 }
                 Transition transition = toSet.get(i);
                 boolean deferred = chunk.deferredByUser().getOrDefault(transition.agent().userId(), false);
@@ -209,6 +218,7 @@ public final class DueTransitionSweep {
                 nearlyDone.run();
             }
         }
+        release(untried, chunk.claim());
         for (Future<?> task : inFlight) {
             try {
                 task.get();
@@ -221,6 +231,34 @@ public final class DueTransitionSweep {
             }
         }
         events.flushInBackground(); // the next chunk's Connect calls need not wait for EventBridge
+    }
+
+    private boolean turnBefore(Instant stopBy) {
+        try {
+            return connect.turnToSetOffline(Duration.between(clock.instant(), stopBy));
+        } catch (ConnectFailure interrupted) {
+            return false;
+        }
+    }
+
+    /** Gives claimed transitions back, due now: the run ends before their turn would come. */
+    private void release(List<Transition> untried, String claim) {
+        if (untried.isEmpty()) {
+            return;
+        }
+        Instant now = clock.instant();
+        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (Transition transition : untried) {
+                executor.submit(() -> {
+                    try {
+                        store.releaseClaim(transition.sessionId(), claim, now);
+                    } catch (RuntimeException e) {
+                        LOG.warn("releasing {} failed; it is due again when its lease ends: {}", transition.sessionId(), e.toString());
+                    }
+                });
+            }
+        }
+        LOG.info("{} claimed transitions released untried: the run's budget ends before their turn", untried.size());
     }
 
     /** A chunk from the shards in turn, so one busy shard cannot starve the others. */

@@ -1,6 +1,7 @@
 package backstop.reconciler;
 
 import backstop.core.aws.AwsClients;
+import backstop.core.aws.ClientPolicies;
 import backstop.core.config.BackstopConfig;
 import backstop.core.session.DynamoSessionStore;
 import org.crac.Core;
@@ -18,8 +19,11 @@ import java.util.Map;
  * keeping {@link #SAFETY_MARGIN} before the Lambda timeout so no work is cut off mid-flight.
  */
 public final class ReconcilerHandler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
-    /** Longer than one Connect call with the SDK's retries plus the DynamoDB writes that follow it. */
-    static final Duration SAFETY_MARGIN = Duration.ofSeconds(12);
+    /**
+     * What the run may still need after it stops taking work: a PutUserStatus already dispatched, the write of its
+     * outcome and the last events, each at its pinned limit, plus a second to return (9 s).
+     */
+    public static final Duration SAFETY_MARGIN = ClientPolicies.RECONCILER.reconcilerDrain().plusSeconds(1);
 
     private final Reconciler reconciler;
     private final Clock clock;
@@ -46,7 +50,7 @@ public final class ReconcilerHandler implements RequestHandler<Map<String, Objec
 
     private static ReconcilerWiring.Primed production() {
         BackstopConfig config = BackstopConfig.fromEnvironment();
-        AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()));
+        AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()), ClientPolicies.RECONCILER);
         Clock clock = Clock.systemUTC();
         return ReconcilerWiring.withPriming(config, new DynamoSessionStore(clients.dynamoDb(), config.sessionsTable()),
                 clients, clock, ReconcilerWiring.wallClockSleeper(clock), new PowertoolsReconcilerMetrics());

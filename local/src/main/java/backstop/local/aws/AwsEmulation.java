@@ -1,6 +1,7 @@
 package backstop.local.aws;
 
 import backstop.core.aws.AwsClients;
+import backstop.core.aws.ClientPolicies;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
@@ -170,15 +171,19 @@ public final class AwsEmulation {
         return endpoint;
     }
 
-    /**
-     * Client target for this emulation; {@code connectEndpoint} is the Connect emulator's. Timeouts are longer
-     * than in AWS: moto serves one request at a time and copies a whole table for every transaction item, so
-     * under a burst of tests its answers queue up for seconds.
-     */
+    /** Client target for this emulation; {@code connectEndpoint} is the Connect emulator's. */
     public AwsClients.Target target(URI connectEndpoint) {
         return new AwsClients.Target(REGION,
                 StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")),
-                Optional.of(endpoint), Optional.ofNullable(connectEndpoint), Duration.ofSeconds(60), Duration.ofSeconds(120));
+                Optional.of(endpoint), Optional.ofNullable(connectEndpoint));
+    }
+
+    /**
+     * A function's call policies with the emulation's timeouts: the same attempts, but a minute per attempt, since
+     * moto serves one request at a time and under a burst of tests its answers queue up for seconds.
+     */
+    public static ClientPolicies policies(ClientPolicies function) {
+        return function.atLeast(Duration.ofSeconds(60), Duration.ofSeconds(120));
     }
 
     public synchronized void stop() {

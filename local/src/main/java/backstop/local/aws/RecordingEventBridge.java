@@ -25,22 +25,52 @@ public final class RecordingEventBridge implements EventBridgeClient {
     private final EventBridgeClient delegate;
     private final String region;
     private final String accountId;
-    private final List<JsonNode> accepted = new ArrayList<>();
+    /** What the recorders of one stack share: the accepted events, and whether EventBridge is "down". */
+    private final Shared shared;
+
+    private static final class Shared {
+        final List<JsonNode> accepted = new ArrayList<>();
+        volatile boolean refusing;
+    }
 
     public RecordingEventBridge(EventBridgeClient delegate, String region, String accountId) {
+        this(delegate, region, accountId, new Shared());
+    }
+
+    private RecordingEventBridge(EventBridgeClient delegate, String region, String accountId, Shared shared) {
         this.delegate = delegate;
         this.region = region;
         this.accountId = accountId;
+        this.shared = shared;
+    }
+
+    /** A recorder over another client (another function's) that records into, and refuses with, this one. */
+    public RecordingEventBridge sharing(EventBridgeClient other) {
+        return new RecordingEventBridge(other, region, accountId, shared);
+    }
+
+    /**
+     * While true, every PutEvents answers as EventBridge does when it fails every entry (HTTP 200,
+     * {@code FailedEntryCount} = all, {@code InternalFailure} per entry) and nothing reaches the bus.
+     */
+    public void refuse(boolean refusing) {
+        shared.refusing = refusing;
     }
 
     @Override
     public PutEventsResponse putEvents(PutEventsRequest request) {
+        if (shared.refusing) {
+            return PutEventsResponse.builder().failedEntryCount(request.entries().size())
+                    .entries(request.entries().stream().map(e -> PutEventsResultEntry.builder()
+                            .errorCode("InternalFailure").errorMessage("refused by the test").build()).toList())
+                    .build();
+        }
         PutEventsResponse response = delegate.putEvents(request);
         List<PutEventsResultEntry> results = response.entries();
-        synchronized (this) {
+        synchronized (shared) {
             for (int i = 0; i < request.entries().size() && i < results.size(); i++) {
                 if (results.get(i).errorCode() == null) {
-                    accepted.add(envelope(request.entries().get(i), results.get(i).eventId()));
+                    shared.accepted.add(envelope(request.entries().get(i), results.get(i).eventId()));
                 }
             }
         }
@@ -63,8 +93,10 @@ public final class RecordingEventBridge implements EventBridgeClient {
     }
 
     /** Every accepted event so far, oldest first. */
-    public synchronized List<JsonNode> events() {
-        return List.copyOf(accepted);
+    public List<JsonNode> events() {
+        synchronized (shared) {
+            return List.copyOf(shared.accepted);
+        }
     }
 
     /** Accepted events of one detail type whose detail has {@code field} = {@code value}. */

@@ -75,6 +75,31 @@ public final class TemplateResources {
         return resources;
     }
 
+    /** A function's Timeout: its own, else the Globals' one. */
+    @SuppressWarnings("unchecked")
+    public java.time.Duration timeout(String functionId) {
+        Object own = properties(functionId).get("Timeout");
+        Object global = ((Map<String, Object>) globals.getOrDefault("Function", Map.of())).get("Timeout");
+        return java.time.Duration.ofSeconds(((Number) (own != null ? own : global)).longValue());
+    }
+
+    /** The period of a function's ScheduleV2 event, from its {@code rate(N minute[s])} expression. */
+    @SuppressWarnings("unchecked")
+    public java.time.Duration scheduleRate(String functionId) {
+        for (Object event : ((Map<String, Object>) properties(functionId).get("Events")).values()) {
+            Map<String, Object> e = (Map<String, Object>) event;
+            if ("ScheduleV2".equals(e.get("Type"))) {
+                String expression = (String) ((Map<String, Object>) e.get("Properties")).get("ScheduleExpression");
+                java.util.regex.Matcher rate = java.util.regex.Pattern.compile("rate\\((\\d+) minutes?\\)").matcher(expression);
+                if (!rate.matches()) {
+                    throw new IllegalStateException("not a rate in minutes: " + expression);
+                }
+                return java.time.Duration.ofMinutes(Long.parseLong(rate.group(1)));
+            }
+        }
+        throw new IllegalArgumentException(functionId + " has no ScheduleV2 event");
+    }
+
     /** The template's Globals section. */
     public Map<String, Object> globals() {
         return globals;

@@ -30,7 +30,7 @@ class AwsEmulationTest {
     @Test
     void dynamoDbAndEventBridge_should_answerTheRealSdk_when_emulationIsShared() {
         AwsEmulation emulation = AwsEmulation.shared();
-        try (AwsClients clients = AwsClients.create(emulation.target(null))) {
+        try (AwsClients clients = AwsClients.create(emulation.target(null), AwsEmulation.policies(backstop.core.aws.ClientPolicies.BEACON))) {
             String table = "emulation-" + UUID.randomUUID();
             clients.dynamoDb().createTable(r -> r.tableName(table).billingMode(BillingMode.PAY_PER_REQUEST)
                     .attributeDefinitions(AttributeDefinition.builder().attributeName("pk").attributeType(ScalarAttributeType.S).build())
@@ -58,7 +58,7 @@ class AwsEmulationTest {
      */
     @Test
     void transactionsAndIndexQueries_should_behaveAsDynamoDb_when_servedByThePatchedMoto() {
-        try (AwsClients clients = AwsClients.create(AwsEmulation.shared().target(null))) {
+        try (AwsClients clients = AwsClients.create(AwsEmulation.shared().target(null), AwsEmulation.policies(backstop.core.aws.ClientPolicies.BEACON))) {
             var dynamo = clients.dynamoDb();
             String table = "patched-" + UUID.randomUUID();
             dynamo.createTable(r -> r.tableName(table).billingMode(BillingMode.PAY_PER_REQUEST)

@@ -72,7 +72,7 @@ public final class ColdStartProbe {
     /** What SnapStart snapshots: the production graph after init and the beforeCheckpoint priming. */
     private static BeaconHandler primed() {
         BackstopConfig config = BackstopConfig.fromEnvironment();
-        AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()));
+        AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()), backstop.core.aws.ClientPolicies.BEACON);
         BeaconWiring.Beacon beacon = BeaconWiring.beacon(config, clients, Clock.systemUTC());
         beacon.priming().beforeCheckpoint(null);
         beacon.priming().afterRestore(null);

@@ -46,7 +46,7 @@ class StormBenchmark {
         try (LocalStack stack = LocalStack.start(LocalStack.Options.forTests())) {
             ConnectEmulator connect = stack.connect();
             connect.setQuota(Quota.OFF);
-            DynamoSessionStore store = new DynamoSessionStore(stack.clients().dynamoDb(), stack.config().sessionsTable());
+            DynamoSessionStore store = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
             SecureRandom random = new SecureRandom();
             Instant silentSince = Instant.now().minus(Duration.ofMinutes(5));
             List<String> users = new ArrayList<>();
@@ -66,7 +66,7 @@ class StormBenchmark {
             connect.setQuota(new Quota(true, quotaRate, quotaBurst));
             Map<String, String> env = new HashMap<>(stack.environment());
             env.put("CONNECT_RATE_PER_SECOND", String.valueOf(rate));
-            Reconciler reconciler = ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), store, stack.clients(),
+            Reconciler reconciler = ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), store, stack.reconcilerClients(),
                     Clock.systemUTC(), wake -> { }, ReconcilerMetrics.NONE);
 
             long started = System.nanoTime();

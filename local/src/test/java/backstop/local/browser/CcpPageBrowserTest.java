@@ -148,7 +148,7 @@ class CcpPageBrowserTest {
         // The laptop "sleeps": the reconciler, its clock past the stale limit, closes the session and sets Offline.
         BackstopConfig config = stack.config();
         Clock later = Clock.offset(Clock.systemUTC(), Duration.ofSeconds(config.staleAfterSeconds() + 1));
-        ReconcilerWiring.reconciler(config, stack.clients(), later, wake -> { }, ReconcilerMetrics.NONE).sweepOnce();
+        ReconcilerWiring.reconciler(config, stack.reconcilerClients(), later, wake -> { }, ReconcilerMetrics.NONE).sweepOnce();
         await().atMost(Waits.PROMPT).until(() -> status(stack, userId).equals("Offline"));
 
         // The next heartbeat (at most HEARTBEAT away) is answered 410; the banner says so.

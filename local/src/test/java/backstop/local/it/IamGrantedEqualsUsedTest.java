@@ -92,7 +92,7 @@ class IamGrantedEqualsUsedTest {
         Map<String, String> env = new HashMap<>(stack.environment());
         env.put("CONNECT_RATE_PER_SECOND", "100");
         ReconcilerWiring.Primed reconciler = ReconcilerWiring.withPriming(BackstopConfig.fromEnvironment(env),
-                new DynamoSessionStore(stack.clients().dynamoDb(), stack.config().sessionsTable()), stack.clients(), clock,
+                new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()), stack.reconcilerClients(), clock,
                 wake -> { }, ReconcilerMetrics.NONE);
         Reconciler.Summary summary = reconciler.reconciler().sweepOnce();
         assertThat(summary.staleClosed()).as("linus and ada's reopened session").isGreaterThanOrEqualTo(1);

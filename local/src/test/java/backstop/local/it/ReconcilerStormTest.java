@@ -56,7 +56,7 @@ class ReconcilerStormTest {
         ConnectEmulator connect = stack.connect();
         connect.setQuota(Quota.OFF);
         MutableClock clock = new MutableClock(Instant.now());
-        DynamoSessionStore store = new DynamoSessionStore(stack.clients().dynamoDb(), stack.config().sessionsTable());
+        DynamoSessionStore store = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
         List<String> users = new ArrayList<>();
         SecureRandom random = new SecureRandom();
         for (int i = 0; i < agents; i++) {
@@ -75,7 +75,7 @@ class ReconcilerStormTest {
         connect.setQuota(new Quota(true, rate, burst));
         Map<String, String> env = new HashMap<>(stack.environment());
         env.put("CONNECT_RATE_PER_SECOND", String.valueOf(rate));
-        Reconciler reconciler = ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), store, stack.clients(),
+        Reconciler reconciler = ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), store, stack.reconcilerClients(),
                 clock, wake -> { }, ReconcilerMetrics.NONE);
 
         reconciler.sweepOnce();

@@ -61,7 +61,7 @@ class ReconcilerTest {
         stack = LocalStack.start(LocalStack.Options.forTests());
         api = new ApiClient(stack.frontUrl());
         connect = stack.connect();
-        store = new DynamoSessionStore(stack.clients().dynamoDb(), stack.config().sessionsTable());
+        store = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
     }
 
     @AfterAll
@@ -89,7 +89,7 @@ class ReconcilerTest {
         Map<String, String> env = new HashMap<>(stack.environment());
         env.put("CONNECT_RATE_PER_SECOND", "100");
         env.putAll(overrides);
-        return ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), sessions, stack.clients(), clock,
+        return ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), sessions, stack.reconcilerClients(), clock,
                 wake -> { }, ReconcilerMetrics.NONE);
     }
 

@@ -90,7 +90,7 @@ class SnapStartPrimingTest {
     @Test
     void reconcilerPriming_should_readOnly_andTheRestoredReconcilerShouldSweepAsBefore() {
         ReconcilerWiring.Primed primed = ReconcilerWiring.withPriming(stack.config(),
-                new DynamoSessionStore(stack.clients().dynamoDb(), stack.config().sessionsTable()), stack.clients(),
+                new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()), stack.reconcilerClients(),
                 Clock.systemUTC(), wake -> { }, ReconcilerMetrics.NONE);
         int itemsBefore = items();
         int eventsBefore = stack.events().events().size();

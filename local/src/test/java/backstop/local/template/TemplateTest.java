@@ -79,7 +79,7 @@ class TemplateTest {
     @Test
     void localTable_should_matchTheTemplate_when_builtFromIt() {
         backstop.local.aws.AwsEmulation aws = backstop.local.aws.AwsEmulation.shared();
-        try (backstop.core.aws.AwsClients clients = backstop.core.aws.AwsClients.create(aws.target(null))) {
+        try (backstop.core.aws.AwsClients clients = backstop.core.aws.AwsClients.create(aws.target(null), backstop.local.aws.AwsEmulation.policies(backstop.core.aws.ClientPolicies.BEACON))) {
             String name = "template-check-" + java.util.UUID.randomUUID();
             TemplateResources.load(TEMPLATE).createSessionsTable(clients.dynamoDb(), name);
 

@@ -3,6 +3,7 @@ package backstop.core.aws;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -14,6 +15,7 @@ import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * The one place SDK clients are built: one light HTTP client shared by all of them, the region and
@@ -27,39 +29,41 @@ import java.util.Optional;
 public record AwsClients(DynamoDbClient dynamoDb, EventBridgeClient eventBridge, ConnectClient connect,
                          SdkHttpClient httpClient) implements AutoCloseable {
 
-    /**
-     * Where the clients point and who they are.
-     *
-     * @param socketTimeout how long one answer may take; {@code apiCallTimeout} bounds a call with its retries
-     */
+    /** Where the clients point and who they are. */
     public record Target(Region region, AwsCredentialsProvider credentials, Optional<URI> awsEndpoint,
-                         Optional<URI> connectEndpoint, Duration socketTimeout, Duration apiCallTimeout) {
-        /** AWS answers in milliseconds; these bounds keep a stuck call from eating the Lambda's budget. */
-        public static final Duration AWS_SOCKET_TIMEOUT = Duration.ofSeconds(5);
-        public static final Duration AWS_API_CALL_TIMEOUT = Duration.ofSeconds(8);
-
+                         Optional<URI> connectEndpoint) {
         /** Production: region from {@code AWS_REGION}, credentials from the Lambda environment. */
         public static Target fromLambdaEnvironment(String region) {
             return new Target(Region.of(region), EnvironmentVariableCredentialsProvider.create(),
-                    Optional.empty(), Optional.empty(), AWS_SOCKET_TIMEOUT, AWS_API_CALL_TIMEOUT);
+                    Optional.empty(), Optional.empty());
         }
     }
 
-    public static AwsClients create(Target target) {
+    /** The clients for {@code target}, each trying calls exactly as {@code policies} says (see {@link CallPolicy}). */
+    public static AwsClients create(Target target, ClientPolicies policies) {
+        Duration longestAttempt = Stream.of(policies.dynamoDb(), policies.eventBridge(), policies.connect())
+                .map(CallPolicy::attemptTimeout).max(Duration::compareTo).orElseThrow();
         SdkHttpClient http = UrlConnectionHttpClient.builder()
                 .connectionTimeout(Duration.ofSeconds(2))
-                .socketTimeout(target.socketTimeout())
-                .build();
-        ClientOverrideConfiguration overrides = ClientOverrideConfiguration.builder()
-                .apiCallTimeout(target.apiCallTimeout())
+                .socketTimeout(longestAttempt)
                 .build();
         DynamoDbClient dynamoDb = configure(DynamoDbClient.builder(), target, target.awsEndpoint())
-                .httpClient(http).overrideConfiguration(overrides).build();
+                .httpClient(http).overrideConfiguration(overrides(policies.dynamoDb())).build();
         EventBridgeClient eventBridge = configure(EventBridgeClient.builder(), target, target.awsEndpoint())
-                .httpClient(http).overrideConfiguration(overrides).build();
+                .httpClient(http).overrideConfiguration(overrides(policies.eventBridge())).build();
         ConnectClient connect = configure(ConnectClient.builder(), target, target.connectEndpoint())
-                .httpClient(http).overrideConfiguration(overrides).build();
+                .httpClient(http).overrideConfiguration(overrides(policies.connect())).build();
         return new AwsClients(dynamoDb, eventBridge, connect, http);
+    }
+
+    /** An explicit retry strategy: the SDK then reads no retry setting from the environment or profile. */
+    static ClientOverrideConfiguration overrides(CallPolicy policy) {
+        return ClientOverrideConfiguration.builder()
+                .retryStrategy(policy.maxAttempts() == 1 ? AwsRetryStrategy.doNotRetry()
+                        : AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(policy.maxAttempts()).build())
+                .apiCallAttemptTimeout(policy.attemptTimeout())
+                .apiCallTimeout(policy.apiCallTimeout())
+                .build();
     }
 
     private static <B extends AwsClientBuilder<B, ?>> B configure(B builder, Target target, Optional<URI> endpoint) {

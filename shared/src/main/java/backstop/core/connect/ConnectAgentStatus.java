@@ -24,6 +24,7 @@ import java.util.function.Supplier;
  * renamed) once per container and cached; PutUserStatus is called once per transition.
  */
 public final class ConnectAgentStatus {
+    public static final String PUT_USER_STATUS = "PutUserStatus";
     /** GetCurrentUserData's Agents filter takes at most 100 users. */
     public static final int MAX_AGENTS_PER_LOOKUP = 100;
 
@@ -109,19 +110,45 @@ public final class ConnectAgentStatus {
     }
 
     /**
-     * Sets the agent Offline. If the agent is on a contact, Connect makes Offline their next status instead.
+     * Takes the turn for one PutUserStatus under the pacer, waiting for it only if it comes within {@code maxWait};
+     * false (nothing taken) when it would come later. A caller that shares the quota (the reconciler) takes its
+     * turn here, where it dispatches, so it always knows how many calls are still queued.
+     */
+    public boolean turnToSetOffline(java.time.Duration maxWait) throws ConnectFailure {
+        try {
+            return pacer.acquireWithin(PUT_USER_STATUS, maxWait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectFailure("Interrupted", true, false, e);
+        }
+    }
+
+    /**
+     * Sets the agent Offline (the caller took its turn, {@link #turnToSetOffline}). If the agent is on a contact,
+     * Connect makes Offline their next status instead. A 404 may mean the Offline status was replaced (deleted
+     * and created again, so its id changed): the status is looked up again and, when its id did change, the call
+     * is made once more with the new one.
      */
     public void setOffline(String userId) throws ConnectFailure {
         String statusId = offlineStatusId();
-        pace("PutUserStatus");
         try {
-            call(() -> connect.putUserStatus(r -> r.instanceId(instance.instanceId()).userId(userId).agentStatusId(statusId)));
+            putUserStatus(userId, statusId);
         } catch (ConnectFailure failure) {
-            if (failure.getCause() instanceof ResourceNotFoundException) {
-                offlineStatus = null; // the next attempt looks the status up again, in case that was what vanished
+            if (!(failure.getCause() instanceof ResourceNotFoundException)) {
+                throw failure;
             }
-            throw failure;
+            offlineStatus = null;
+            String fresh = offlineStatusId();
+            if (fresh.equals(statusId)) {
+                throw failure; // the status is there: it is the user that is gone
+            }
+            pace(PUT_USER_STATUS);
+            putUserStatus(userId, fresh);
         }
+    }
+
+    private void putUserStatus(String userId, String statusId) throws ConnectFailure {
+        call(() -> connect.putUserStatus(r -> r.instanceId(instance.instanceId()).userId(userId).agentStatusId(statusId)));
     }
 
     /** The user's routing profile id, or empty when the user does not exist in the instance. */

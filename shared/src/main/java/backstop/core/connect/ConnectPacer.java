@@ -26,11 +26,23 @@ public final class ConnectPacer {
         return Math.max(1, connectBurst - Math.max(1, (int) Math.ceil(connectBurst / 10.0)));
     }
 
+    /** Waits until a call of {@code operation} fits under the rate, if that is within {@code maxWait}; false otherwise. */
+    public boolean acquireWithin(String operation, java.time.Duration maxWait) throws InterruptedException {
+        if (ratePerSecond <= 0) {
+            return true;
+        }
+        return bucket(operation).acquireWithin(Math.max(0, maxWait.toNanos()));
+    }
+
+    private TokenBucket bucket(String operation) {
+        return buckets.computeIfAbsent(operation, op -> new TokenBucket(ratePerSecond, burstFor(ratePerSecond)));
+    }
+
     /** Waits until a call of {@code operation} fits under the rate. */
     public void acquire(String operation) throws InterruptedException {
         if (ratePerSecond <= 0) {
             return;
         }
-        buckets.computeIfAbsent(operation, op -> new TokenBucket(ratePerSecond, burstFor(ratePerSecond))).acquire();
+        bucket(operation).acquire();
     }
 }

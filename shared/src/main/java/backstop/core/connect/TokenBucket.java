@@ -46,6 +46,29 @@ public final class TokenBucket {
         return tokens >= 1 ? 0 : (long) Math.ceil((1 - tokens) / ratePerNano);
     }
 
+    /**
+     * Waits for a token, but only if one comes within {@code maxWaitNanos}: false (nothing taken, no wait) when
+     * the next token would come later. The reconciler dispatches no call that could go out after its budget.
+     */
+    public boolean acquireWithin(long maxWaitNanos) throws InterruptedException {
+        long deadline = nanoTime.getAsLong() + maxWaitNanos;
+        while (true) {
+            long wait;
+            synchronized (this) {
+                refill();
+                if (tokens >= 1) {
+                    tokens -= 1;
+                    return true;
+                }
+                wait = (long) Math.ceil((1 - tokens) / ratePerNano);
+            }
+            if (nanoTime.getAsLong() + wait > deadline) {
+                return false;
+            }
+            TimeUnit.NANOSECONDS.sleep(Math.max(wait, 100_000));
+        }
+    }
+
     /** Waits for a token. */
     public void acquire() throws InterruptedException {
         while (!tryAcquire()) {

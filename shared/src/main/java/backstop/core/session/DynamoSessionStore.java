@@ -410,6 +410,23 @@ public final class DynamoSessionStore implements SessionStore {
     }
 
     @Override
+    public boolean releaseClaim(SessionId id, String claim, Instant now) {
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":pending", s(TransitionState.PENDING.name()));
+        values.put(":claim", s(claim));
+        values.put(":now", millis(now));
+        try {
+            dynamoDb.updateItem(r -> r.tableName(table).key(transitionKey(id))
+                    .updateExpression("SET " + NEXT_ATTEMPT_AT + " = :now REMOVE " + CLAIM)
+                    .conditionExpression(TRANSITION_STATE + " = :pending AND " + CLAIM + " = :claim")
+                    .expressionAttributeValues(values));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
+    @Override
     public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt) {
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":pending", s(TransitionState.PENDING.name()));

@@ -76,6 +76,9 @@ public interface SessionStore {
     boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred,
                                Optional<String> error, Instant now);
 
+    /** Gives a claimed transition back untried, due at {@code now}; false when the claim was lost. */
+    boolean releaseClaim(SessionId id, String claim, Instant now);
+
     /** Releases the claim after a failed attempt and schedules the next one; false when the claim was lost. */
     boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt);
 }

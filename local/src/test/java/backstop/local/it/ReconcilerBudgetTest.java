@@ -1,0 +1,159 @@
+package backstop.local.it;
+
+import backstop.core.agent.AgentRef;
+import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.NewSession;
+import backstop.core.session.SessionId;
+import backstop.core.session.SessionToken;
+import backstop.core.transition.Transition;
+import backstop.core.transition.TransitionState;
+import backstop.local.DemoInstance;
+import backstop.local.LocalLambdaContext;
+import backstop.local.LocalStack;
+import backstop.local.Waits;
+import backstop.local.aws.TemplateResources;
+import backstop.local.connect.ConnectCall;
+import backstop.local.connect.ConnectEmulator;
+import backstop.local.connect.OperationFault;
+import backstop.local.connect.Quota;
+import backstop.reconciler.ReconcilerHandler;
+import backstop.reconciler.ReconcilerMetrics;
+import backstop.reconciler.ReconcilerWiring;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The reconciler on Lambda's real clock, through its real entry point: one invocation with the template's
+ * timeout and the handler's margin, at the default rate (1.5/s) against Connect's real quota (2/s, burst 5),
+ * with Connect answering slowly, failing and throttling, and 300 transitions due (far more than fit). Nothing is
+ * dispatched after the run stops taking work, nothing is left claimed, every ended transition has its event,
+ * the metrics are written, and the invocation returns inside its timeout.
+ */
+class ReconcilerBudgetTest {
+    static final int DUE = 300;
+    static final long LATENCY_MILLIS = 300;
+    static LocalStack stack;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = LocalStack.start(LocalStack.Options.forTests());
+    }
+
+    @AfterAll
+    static void stop() {
+        stack.close();
+    }
+
+    /** Counts what the run reports, and how often it writes its metrics. */
+    static final class CountingMetrics implements ReconcilerMetrics {
+        final AtomicInteger done = new AtomicInteger();
+        final AtomicInteger failed = new AtomicInteger();
+        final AtomicInteger flushes = new AtomicInteger();
+        @Override public void staleSessionsClosed(int count) { }
+        @Override public void transitionDone(boolean deferred) { done.incrementAndGet(); }
+        @Override public void transitionNotNeeded() { }
+        @Override public void transitionFailed() { failed.incrementAndGet(); }
+        @Override public void transitionRetryScheduled() { }
+        @Override public void connectThrottled() { }
+        @Override public void pendingBacklog(long count) { }
+        @Override public void flush() { flushes.incrementAndGet(); }
+    }
+
+    @Test
+    void run_should_dispatchNothingAfterItsBudget_strandNoClaim_andLoseNoEvent_whenFarMoreIsDueThanFits() {
+        ConnectEmulator connect = stack.connect();
+        connect.setQuota(Quota.OFF);
+        DynamoSessionStore store = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
+        List<String> users = staleSessions(store);
+        connect.setQuota(Quota.CONNECT_DEFAULT);
+        connect.setFault(ConnectEmulator.PUT_USER_STATUS, new OperationFault(0.05, 500, "InternalServiceException", LATENCY_MILLIS));
+        connect.setFault(ConnectEmulator.GET_CURRENT_USER_DATA, new OperationFault(0.1, 429, "ThrottlingException", 100));
+        Duration timeout = TemplateResources.load(TemplateResources.findTemplate()).timeout("ReconcilerFunction");
+        CountingMetrics metrics = new CountingMetrics();
+        Clock clock = Clock.systemUTC();
+        ReconcilerHandler handler = new ReconcilerHandler(ReconcilerWiring.reconciler(stack.config(), store,
+                stack.reconcilerClients(), clock, ReconcilerWiring.wallClockSleeper(clock), metrics), clock);
+
+        Instant started = Instant.now();
+        handler.handleRequest(Map.of("source", "ccp-backstop.schedule"), new LocalLambdaContext("ReconcilerFunction", (int) timeout.toMillis()));
+        Instant returned = Instant.now();
+        Instant stopBy = started.plus(timeout).minus(ReconcilerHandler.SAFETY_MARGIN);
+
+        List<ConnectCall> puts = connect.calls(ConnectEmulator.PUT_USER_STATUS).stream().filter(c -> users.contains(c.userId())).toList();
+        Instant lastPut = puts.stream().map(ConnectCall::at).max(Instant::compareTo).orElseThrow();
+        System.out.printf("budget run: %d PutUserStatus, last answered %d ms after start (stop taking work at %d ms), returned after %d ms"
+                        + " (timeout %d ms)%n", puts.size(), Duration.between(started, lastPut).toMillis(),
+                Duration.between(started, stopBy).toMillis(), Duration.between(started, returned).toMillis(), timeout.toMillis());
+        assertThat(returned).as("the invocation returns inside its timeout").isBefore(started.plus(timeout));
+        // The emulator logs a call when it answers: after its latency, so the dispatch was before stopBy.
+        assertThat(lastPut).as("last PutUserStatus").isBefore(stopBy.plusMillis(LATENCY_MILLIS + 1000));
+        assertThat(puts.size()).as("the run used its budget").isGreaterThan(40);
+
+        Map<TransitionState, Integer> states = new HashMap<>();
+        int withEvents = 0;
+        for (String user : users) {
+            Transition transition = transitionOf(store, user);
+            states.merge(transition.state(), 1, Integer::sum);
+            if (transition.state() == TransitionState.PENDING) {
+                // Stranded = held under a lease that outlives the run. A stale close's transition is born due at
+                // once under the sweep's claim; a released one is due at once; a failed attempt's has no claim.
+                boolean leasedPastTheRun = transition.claim().isPresent() && transition.nextAttemptAt().isAfter(returned);
+                assertThat(leasedPastTheRun).as("%s left claimed until %s", user, transition.nextAttemptAt()).isFalse();
+            }
+            if (transition.state() == TransitionState.DONE || transition.state() == TransitionState.FAILED) {
+                withEvents++;
+            }
+        }
+        System.out.printf("budget run: transitions %s%n", states);
+        assertThat(states.getOrDefault(TransitionState.PENDING, 0)).as("most are left for the next run").isGreaterThan(100);
+        assertThat(metrics.flushes).as("metrics written once, as the run ends").hasValue(1);
+        assertThat(metrics.done.get()).isEqualTo(states.getOrDefault(TransitionState.DONE, 0));
+        int expected = withEvents;
+        await().atMost(Waits.PROMPT).untilAsserted(() -> assertThat(stack.events().events().stream()
+                .filter(e -> users.contains(e.path("detail").path("userId").asText())).count()).isEqualTo(expected));
+    }
+
+    static Transition transitionOf(DynamoSessionStore store, String user) {
+        return sessions.get(user).flatMap(store::findTransition).orElseThrow(() -> new AssertionError("no transition for " + user));
+    }
+
+    static final Map<String, Optional<SessionId>> sessions = new HashMap<>();
+
+    /** Sessions silent for five minutes, straight in the table: the first sweep closes them all. */
+    static List<String> staleSessions(DynamoSessionStore store) {
+        SecureRandom random = new SecureRandom();
+        List<String> users = new ArrayList<>();
+        Instant created = Instant.now().minus(Duration.ofMinutes(5));
+        for (int i = 0; i < DUE; i++) {
+            String user = "budget-" + UUID.randomUUID();
+            stack.connect().addAgent(stack.instanceId(), user, user, "Budget", "Agent", "rp-support", "Available");
+            users.add(user);
+        }
+        try (var executor = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+            for (String user : users) {
+                SessionId id = SessionId.random(random);
+                sessions.put(user, Optional.of(id));
+                AgentRef agent = AgentRef.parseArn(DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + user).orElseThrow();
+                executor.submit(() -> store.createSession(new NewSession(id, agent, SessionToken.random(random).hash(), created,
+                        Optional.empty(), Optional.of("rp-support"), false, Optional.empty())));
+            }
+        }
+        return users;
+    }
+}

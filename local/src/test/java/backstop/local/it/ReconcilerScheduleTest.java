@@ -1,0 +1,105 @@
+package backstop.local.it;
+
+import backstop.core.config.BackstopConfig;
+import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.SessionStore;
+import backstop.local.LocalLambdaContext;
+import backstop.local.LocalStack;
+import backstop.local.aws.TemplateResources;
+import backstop.reconciler.ReconcilerHandler;
+import backstop.reconciler.ReconcilerMetrics;
+import backstop.reconciler.ReconcilerWiring;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The reconciler's cadence across consecutive invocations, as the deployed schedule runs them: the template's
+ * rate and Timeout, the real handler and its margin, on a clock the sleeper moves (work takes no time here; the
+ * real-clock budget is ReconcilerBudgetTest's). Consecutive sweeps are never more than SWEEP_INTERVAL apart,
+ * across invocation boundaries too, so a session is closed at most STALE_AFTER + SWEEP_INTERVAL after its last
+ * heartbeat; and no invocation works past its timeout.
+ */
+class ReconcilerScheduleTest {
+    static LocalStack stack;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = LocalStack.start(LocalStack.Options.forTests());
+    }
+
+    @AfterAll
+    static void stop() {
+        stack.close();
+    }
+
+    @Test
+    void consecutiveInvocations_should_sweepAtMostOneIntervalApart_andEndBeforeTheirTimeout() {
+        TemplateResources template = TemplateResources.load(TemplateResources.findTemplate());
+        Duration rate = template.scheduleRate("ReconcilerFunction");
+        Duration timeout = template.timeout("ReconcilerFunction");
+        BackstopConfig config = stack.config();
+        Duration interval = Duration.ofSeconds(config.sweepIntervalSeconds());
+        Instant first = Instant.parse("2026-11-29T10:00:00Z");
+        MutableClock clock = new MutableClock(first);
+        List<Instant> sweeps = new ArrayList<>();
+        SessionStore real = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), config.sessionsTable());
+        SessionStore recording = (SessionStore) Proxy.newProxyInstance(SessionStore.class.getClassLoader(),
+                new Class<?>[] {SessionStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("findStaleSessions") && (int) args[0] == 0) {
+                        sweeps.add(((Instant) args[1]).plusSeconds(config.staleAfterSeconds())); // cutoff + stale = sweep time
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        ReconcilerHandler handler = new ReconcilerHandler(ReconcilerWiring.reconciler(config, recording, stack.reconcilerClients(),
+                clock, wake -> clock.set(wake), ReconcilerMetrics.NONE), clock);
+
+        List<Instant> ends = new ArrayList<>();
+        for (int invocation = 0; invocation < 3; invocation++) {
+            Instant scheduled = first.plus(rate.multipliedBy(invocation));
+            clock.set(scheduled);
+            handler.handleRequest(Map.of("source", "ccp-backstop.schedule"), new MovedClockContext(clock, scheduled.plus(timeout)));
+            ends.add(clock.instant());
+            assertThat(clock.instant()).as("invocation %d stops taking work before its timeout, with the margin left", invocation)
+                    .isBeforeOrEqualTo(scheduled.plus(timeout).minus(ReconcilerHandler.SAFETY_MARGIN));
+        }
+
+        Duration widest = Duration.ZERO;
+        for (int i = 1; i < sweeps.size(); i++) {
+            Duration gap = Duration.between(sweeps.get(i - 1), sweeps.get(i));
+            widest = gap.compareTo(widest) > 0 ? gap : widest;
+        }
+        System.out.printf("sweeps over 3 invocations (rate %s, timeout %s): %s; widest gap %s%n", rate, timeout, sweeps, widest);
+        assertThat(sweeps).as("sweeps in 3 minutes").hasSize(12);
+        assertThat(widest).as("widest gap between sweeps, across invocations").isLessThanOrEqualTo(interval);
+        assertThat(ends.getLast()).isBefore(first.plus(rate.multipliedBy(3)));
+    }
+
+    /** A Context whose remaining time is measured on the moved clock. */
+    record MovedClockContext(MutableClock clock, Instant deadline) implements com.amazonaws.services.lambda.runtime.Context {
+        @Override public int getRemainingTimeInMillis() { return (int) Math.max(0, Duration.between(clock.instant(), deadline).toMillis()); }
+        @Override public String getAwsRequestId() { return "schedule-test"; }
+        @Override public String getLogGroupName() { return "/local/ReconcilerFunction"; }
+        @Override public String getLogStreamName() { return "local"; }
+        @Override public String getFunctionName() { return "ReconcilerFunction"; }
+        @Override public String getFunctionVersion() { return "live"; }
+        @Override public String getInvokedFunctionArn() { return "arn:aws:lambda:us-east-1:123456789012:function:ReconcilerFunction:live"; }
+        @Override public com.amazonaws.services.lambda.runtime.CognitoIdentity getIdentity() { return null; }
+        @Override public com.amazonaws.services.lambda.runtime.ClientContext getClientContext() { return null; }
+        @Override public int getMemoryLimitInMB() { return 1024; }
+        @Override public com.amazonaws.services.lambda.runtime.LambdaLogger getLogger() { return new LocalLambdaContext("ReconcilerFunction", 0).getLogger(); }
+    }
+}
