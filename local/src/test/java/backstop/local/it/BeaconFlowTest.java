@@ -2,6 +2,7 @@ package backstop.local.it;
 
 import backstop.local.Waits;
 import backstop.core.session.SessionId;
+import backstop.core.aws.ClientPolicies;
 import backstop.core.session.TableLayout;
 import backstop.local.DemoInstance;
 import backstop.local.LocalStack;
@@ -200,6 +201,8 @@ class BeaconFlowTest {
         assertThat(closed.status()).isEqualTo(202);
         assertThat(closed.text("offline")).isEqualTo("pending");
         assertThat(connect.agentView(instanceId, user).statusName()).isEqualTo("Available");
+        // The beacon's pinned policy, whatever AWS_MAX_ATTEMPTS says (the odd-aws-environment run sets it to 12).
+        assertThat(putUserStatusCalls(user)).as("PutUserStatus attempts").hasSize(ClientPolicies.BEACON.connect().maxAttempts());
         Map<String, AttributeValue> transition = item("TRANSITION#" + session.id(), "TRANSITION");
         assertThat(transition.get("transitionState").s()).isEqualTo("PENDING");
         assertThat(transition.get("attempts").n()).isEqualTo("1");

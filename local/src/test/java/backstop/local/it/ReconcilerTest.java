@@ -8,6 +8,7 @@ import backstop.core.session.NewSession;
 import backstop.core.session.SessionId;
 import backstop.core.session.SessionStore;
 import backstop.core.session.SessionToken;
+import backstop.core.aws.ClientPolicies;
 import backstop.core.session.TableLayout;
 import backstop.core.transition.Transition;
 import backstop.local.DemoInstance;
@@ -210,6 +211,8 @@ class ReconcilerTest {
         reconciler.sweepOnce();
 
         assertThat(status(user)).isEqualTo("Offline");
+        assertThat(puts(user)).as("the beacon's two attempts, then exactly one paced call from the reconciler")
+                .hasSize(ClientPolicies.BEACON.connect().maxAttempts() + 1);
         Map<String, AttributeValue> transition = item("TRANSITION#" + session.id(), "TRANSITION");
         assertThat(transition.get("transitionState").s()).isEqualTo("DONE");
         assertThat(transition).doesNotContainKey(TableLayout.DUE_SHARD);

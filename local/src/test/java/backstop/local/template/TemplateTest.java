@@ -175,6 +175,15 @@ class TemplateTest {
         assertThat(charted).as("API Gateway metrics on the dashboard").isPositive();
     }
 
+    /** A close with every call at its pinned limit still answers: inside the function's timeout and API Gateway's 30 s. */
+    @Test
+    void beaconTimeout_should_coverTheWorstCaseClose_andStayUnderApiGateways30Seconds() {
+        java.time.Duration timeout = TemplateResources.load(TEMPLATE).timeout("BeaconFunction");
+
+        assertThat(timeout).isGreaterThan(backstop.core.aws.ClientPolicies.BEACON.worstCaseClose())
+                .isLessThan(java.time.Duration.ofSeconds(30));
+    }
+
     static Map<String, Object> loadRoot() {
         return Map.of("Globals", TemplateResources.load(TEMPLATE).globals());
     }
