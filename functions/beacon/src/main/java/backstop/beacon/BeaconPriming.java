@@ -64,7 +64,7 @@ public final class BeaconPriming extends SnapStartHooks {
             steps.add("ListAgentStatuses -> " + failure.code());
         }
         events.entry(new BackstopEvent.AgentSetOffline(config.connectInstance().arn() + "/agent/priming", "priming",
-                noSuchSession, "tab-closed", 1, false, Instant.EPOCH));
+                noSuchSession, "tab-closed", 1, java.util.Optional.empty(), false, Instant.EPOCH));
         steps.add("event entry built, not sent");
         return steps;
     }

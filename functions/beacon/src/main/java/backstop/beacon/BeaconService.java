@@ -19,6 +19,7 @@ import backstop.core.session.NewSession;
 import backstop.core.session.Session;
 import backstop.core.session.SessionId;
 import backstop.core.session.SessionStore;
+import backstop.core.transition.TransitionStore;
 import backstop.core.session.SessionToken;
 import backstop.core.transition.OfflineOutcome;
 import backstop.core.transition.OfflineTransitions;
@@ -48,16 +49,18 @@ public final class BeaconService {
 
     private final BackstopConfig config;
     private final SessionStore store;
+    private final TransitionStore transitionStore;
     private final ConnectAgentStatus connect;
     private final OfflineTransitions transitions;
     private final EventPublisher events;
     private final Clock clock;
     private final RestoreSafeRandom random;
 
-    public BeaconService(BackstopConfig config, SessionStore store, ConnectAgentStatus connect,
+    public BeaconService(BackstopConfig config, SessionStore store, TransitionStore transitionStore, ConnectAgentStatus connect,
                          OfflineTransitions transitions, EventPublisher events, Clock clock, RestoreSafeRandom random) {
         this.config = config;
         this.store = store;
+        this.transitionStore = transitionStore;
         this.connect = connect;
         this.transitions = transitions;
         this.events = events;
@@ -117,7 +120,7 @@ public final class BeaconService {
         Instant giveUp = clock.instant().plus(RESTORE_WAIT);
         // PENDING with no attempt recorded: the closer's first PutUserStatus is in flight. (After a failed attempt
         // nothing is in flight, and the reconciler will find the agent's new session and drop the transition.)
-        while (store.findTransition(closed).filter(t -> t.state() == TransitionState.PENDING && t.attempts() == 0).isPresent()
+        while (transitionStore.findTransition(closed).filter(t -> t.state() == TransitionState.PENDING && t.attempts() == 0).isPresent()
                 && clock.instant().isBefore(giveUp)) {
             try {
                 Thread.sleep(50);
@@ -181,9 +184,10 @@ public final class BeaconService {
     }
 
     private OfflineOutcome setOfflineNow(Transition transition, String claim) {
-        return switch (transitions.attempt(transition, claim, false).result()) {
+        // Whether the agent was on a live contact is not known here (no GetCurrentUserData on the close path).
+        return switch (transitions.attempt(transition, claim, Optional.empty()).result()) {
             case DONE -> OfflineOutcome.DONE;
-            case FAILED -> OfflineOutcome.FAILED;
+            case FAILED, STILL_FAILED -> OfflineOutcome.FAILED;
             case NOT_NEEDED -> OfflineOutcome.NOT_NEEDED;
             case RETRY_SCHEDULED, CLAIM_LOST -> OfflineOutcome.PENDING;
         };
@@ -195,7 +199,7 @@ public final class BeaconService {
         if (recorded != OfflineOutcome.PENDING) {
             return recorded;
         }
-        return store.findTransition(session.id()).map(t -> switch (t.state()) {
+        return transitionStore.findTransition(session.id()).map(t -> switch (t.state()) {
             case DONE -> OfflineOutcome.DONE;
             case NOT_NEEDED -> OfflineOutcome.NOT_NEEDED;
             case EXEMPT -> OfflineOutcome.EXEMPT;

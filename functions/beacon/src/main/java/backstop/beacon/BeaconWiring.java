@@ -6,6 +6,7 @@ import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.events.EventBridgePublisher;
 import backstop.core.random.RestoreSafeRandom;
 import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.DynamoTransitionStore;
 import backstop.core.transition.Backoff;
 import backstop.core.transition.OfflineTransitions;
 
@@ -21,13 +22,14 @@ public final class BeaconWiring {
     }
 
     public static Beacon beacon(BackstopConfig config, AwsClients clients, Clock clock) {
-        DynamoSessionStore store = new DynamoSessionStore(clients.dynamoDb(), config.sessionsTable());
+        DynamoSessionStore sessions = new DynamoSessionStore(clients.dynamoDb(), config.sessionsTable());
+        DynamoTransitionStore transitionStore = new DynamoTransitionStore(clients.dynamoDb(), config.sessionsTable());
         ConnectAgentStatus connect = new ConnectAgentStatus(clients.connect(), config.connectInstance());
         EventBridgePublisher events = new EventBridgePublisher(clients.eventBridge(), config.eventBusName(), clock);
         RestoreSafeRandom random = new RestoreSafeRandom();
-        OfflineTransitions transitions = new OfflineTransitions(store, connect, events, clock, Backoff.DEFAULT,
+        OfflineTransitions transitions = new OfflineTransitions(transitionStore, connect, events, clock, Backoff.DEFAULT,
                 config.maxAttempts(), random);
-        BeaconApi api = new BeaconApi(config, new BeaconService(config, store, connect, transitions, events, clock, random));
+        BeaconApi api = new BeaconApi(config, new BeaconService(config, sessions, transitionStore, connect, transitions, events, clock, random));
         return new Beacon(api, new BeaconPriming(config, api, connect, events, random));
     }
 

@@ -64,7 +64,7 @@ class BeaconServiceTest {
         Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
         OfflineTransitions transitions = new OfflineTransitions(store, gateway, events::addAll, clock, Backoff.DEFAULT, 8, random);
-        service = new BeaconService(config, store, gateway, transitions, events::addAll, clock, random);
+        service = new BeaconService(config, store, store, gateway, transitions, events::addAll, clock, random);
     }
 
     AgentRef agent() {

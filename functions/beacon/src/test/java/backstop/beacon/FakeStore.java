@@ -10,6 +10,7 @@ import backstop.core.session.NewSession;
 import backstop.core.session.Session;
 import backstop.core.session.SessionId;
 import backstop.core.session.SessionStore;
+import backstop.core.transition.TransitionStore;
 import backstop.core.session.SessionToken;
 import backstop.core.transition.Transition;
 import backstop.core.transition.TransitionState;
@@ -22,7 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /** A scripted SessionStore for the service's unit tests (the DynamoDB store has its own integration tests). */
-final class FakeStore implements SessionStore {
+final class FakeStore implements SessionStore, TransitionStore {
     final List<NewSession> created = new ArrayList<>();
     final List<CloseRequest> closes = new ArrayList<>();
     final List<String> completed = new ArrayList<>();
@@ -60,9 +61,6 @@ final class FakeStore implements SessionStore {
     }
     @Override public Map<AgentRef, AgentRecord> findAgents(java.util.Collection<AgentRef> refs) { return Map.of(); }
     @Override public List<Session> findStaleSessions(int shard, Instant cutoff, int limit) { return List.of(); }
-    @Override public List<Transition> findDueTransitions(int shard, Instant now, int limit) { return List.of(); }
-    @Override public long countDueTransitions(Instant now) { return 0; }
-    @Override public Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil) { return Optional.empty(); }
 
     @Override
     public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred,
@@ -77,5 +75,10 @@ final class FakeStore implements SessionStore {
         return true;
     }
 
-    @Override public boolean releaseClaim(SessionId id, String claim, Instant now) { return false; }
+
+    @Override
+    public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant nextAttemptAt) {
+        completed.add(TransitionState.FAILED + ":" + claim);
+        return true;
+    }
 }

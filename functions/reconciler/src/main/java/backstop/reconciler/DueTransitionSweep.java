@@ -10,6 +10,7 @@ import backstop.core.session.SessionStore;
 import backstop.core.session.TableLayout;
 import backstop.core.transition.OfflineTransitions;
 import backstop.core.transition.Transition;
+import backstop.core.transition.TransitionQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +47,8 @@ public final class DueTransitionSweep {
     /** Slack on top of a chunk's paced duration before another worker may take its transitions over. */
     static final Duration LEASE_SLACK = Duration.ofSeconds(30);
 
-    private final SessionStore store;
+    private final SessionStore sessions;
+    private final TransitionQueue store;
     private final ConnectAgentStatus connect;
     private final OfflineTransitions transitions;
     private final BatchingEventPublisher events;
@@ -55,8 +57,10 @@ public final class DueTransitionSweep {
     private final double ratePerSecond;
     private int nextShard;
 
-    public DueTransitionSweep(SessionStore store, ConnectAgentStatus connect, OfflineTransitions transitions,
-                              BatchingEventPublisher events, ReconcilerMetrics metrics, Clock clock, double ratePerSecond) {
+    public DueTransitionSweep(SessionStore sessions, TransitionQueue store, ConnectAgentStatus connect,
+                              OfflineTransitions transitions, BatchingEventPublisher events, ReconcilerMetrics metrics,
+                              Clock clock, double ratePerSecond) {
+        this.sessions = sessions;
         this.store = store;
         this.connect = connect;
         this.transitions = transitions;
@@ -138,7 +142,7 @@ public final class DueTransitionSweep {
         // The lease covers this chunk's calls and the ones still queued before it, at the paced rate.
         Instant leaseUntil = now.plus(Duration.ofMillis((long) (2000 * due.size() / ratePerSecond))).plus(LEASE_SLACK);
         List<Transition> claimed = claimAll(due, claim, now, leaseUntil);
-        Map<AgentRef, AgentRecord> agents = store.findAgents(claimed.stream().map(Transition::agent).toList());
+        Map<AgentRef, AgentRecord> agents = sessions.findAgents(claimed.stream().map(Transition::agent).toList());
         List<Transition> toCheck = new ArrayList<>();
         for (Transition transition : claimed) {
             boolean working = Optional.ofNullable(agents.get(transition.agent()))
@@ -204,7 +208,7 @@ public final class DueTransitionSweep {
                 slots.acquireUninterruptibly();
                 inFlight.add(executor.submit(() -> {
                     try {
-                        OfflineTransitions.Attempt attempt = transitions.attempt(transition, chunk.claim(), deferred);
+                        OfflineTransitions.Attempt attempt = transitions.attempt(transition, chunk.claim(), Optional.of(deferred));
                         if (attempt.throttled()) {
                             metrics.connectThrottled();
                         }
@@ -316,6 +320,7 @@ public final class DueTransitionSweep {
             case NOT_NEEDED -> metrics.transitionNotNeeded();
             case FAILED -> metrics.transitionFailed();
             case RETRY_SCHEDULED -> metrics.transitionRetryScheduled();
+            case STILL_FAILED -> { } // counted once, when it first failed (the alarm)
             case CLAIM_LOST -> { }
         }
     }

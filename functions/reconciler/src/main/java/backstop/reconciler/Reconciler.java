@@ -1,6 +1,6 @@
 package backstop.reconciler;
 
-import backstop.core.session.SessionStore;
+import backstop.core.transition.TransitionQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +26,7 @@ public final class Reconciler {
     public record Summary(int sweeps, int staleClosed, int transitionsClaimed) {
     }
 
-    private final SessionStore store;
+    private final TransitionQueue store;
     private final StaleSessionSweep stale;
     private final DueTransitionSweep due;
     private final ReconcilerMetrics metrics;
@@ -35,7 +35,7 @@ public final class Reconciler {
     private final Duration sweepInterval;
     private final double ratePerSecond;
 
-    public Reconciler(SessionStore store, StaleSessionSweep stale, DueTransitionSweep due, ReconcilerMetrics metrics,
+    public Reconciler(TransitionQueue store, StaleSessionSweep stale, DueTransitionSweep due, ReconcilerMetrics metrics,
                       Clock clock, Sleeper sleeper, Duration sweepInterval, double ratePerSecond) {
         this.store = store;
         this.stale = stale;

@@ -4,6 +4,7 @@ import backstop.core.aws.AwsClients;
 import backstop.core.aws.ClientPolicies;
 import backstop.core.config.BackstopConfig;
 import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.DynamoTransitionStore;
 import org.crac.Core;
 import com.amazonaws.services.lambda.runtime.Context;
 import com.amazonaws.services.lambda.runtime.RequestHandler;
@@ -53,7 +54,7 @@ public final class ReconcilerHandler implements RequestHandler<Map<String, Objec
         AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()), ClientPolicies.RECONCILER);
         Clock clock = Clock.systemUTC();
         return ReconcilerWiring.withPriming(config, new DynamoSessionStore(clients.dynamoDb(), config.sessionsTable()),
-                clients, clock, ReconcilerWiring.wallClockSleeper(clock), new PowertoolsReconcilerMetrics());
+                new DynamoTransitionStore(clients.dynamoDb(), config.sessionsTable()), clients, clock, ReconcilerWiring.wallClockSleeper(clock), new PowertoolsReconcilerMetrics());
     }
 
     @Override

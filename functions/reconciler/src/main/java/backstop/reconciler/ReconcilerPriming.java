@@ -4,7 +4,7 @@ import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.connect.ConnectFailure;
 import backstop.core.random.RestoreSafeRandom;
 import backstop.core.snapstart.SnapStartHooks;
-import backstop.core.session.SessionStore;
+import backstop.core.transition.TransitionQueue;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -18,11 +18,11 @@ import java.util.List;
  */
 public final class ReconcilerPriming extends SnapStartHooks {
 
-    private final SessionStore store;
+    private final TransitionQueue store;
     private final ConnectAgentStatus connect;
     private final Clock clock;
 
-    public ReconcilerPriming(SessionStore store, ConnectAgentStatus connect, RestoreSafeRandom random, Clock clock) {
+    public ReconcilerPriming(TransitionQueue store, ConnectAgentStatus connect, RestoreSafeRandom random, Clock clock) {
         super(random);
         this.store = store;
         this.connect = connect;

@@ -8,9 +8,11 @@ import backstop.core.events.BatchingEventPublisher;
 import backstop.core.events.EventBridgePublisher;
 import backstop.core.random.RestoreSafeRandom;
 import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.DynamoTransitionStore;
 import backstop.core.session.SessionStore;
 import backstop.core.transition.Backoff;
 import backstop.core.transition.OfflineTransitions;
+import backstop.core.transition.TransitionQueue;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -22,33 +24,33 @@ public final class ReconcilerWiring {
 
     public static Reconciler reconciler(BackstopConfig config, AwsClients clients, Clock clock,
                                         Reconciler.Sleeper sleeper, ReconcilerMetrics metrics) {
-        return reconciler(config, new DynamoSessionStore(clients.dynamoDb(), config.sessionsTable()), clients, clock,
-                sleeper, metrics);
+        return reconciler(config, new DynamoSessionStore(clients.dynamoDb(), config.sessionsTable()),
+                new DynamoTransitionStore(clients.dynamoDb(), config.sessionsTable()), clients, clock, sleeper, metrics);
     }
 
-    public static Reconciler reconciler(BackstopConfig config, SessionStore store, AwsClients clients, Clock clock,
-                                        Reconciler.Sleeper sleeper, ReconcilerMetrics metrics) {
-        return withPriming(config, store, clients, clock, sleeper, metrics).reconciler();
+    public static Reconciler reconciler(BackstopConfig config, SessionStore sessions, TransitionQueue queue, AwsClients clients,
+                                        Clock clock, Reconciler.Sleeper sleeper, ReconcilerMetrics metrics) {
+        return withPriming(config, sessions, queue, clients, clock, sleeper, metrics).reconciler();
     }
 
     /** The reconciler and its SnapStart hooks, sharing one graph. */
     public record Primed(Reconciler reconciler, ReconcilerPriming priming) {
     }
 
-    public static Primed withPriming(BackstopConfig config, SessionStore store, AwsClients clients, Clock clock,
-                                     Reconciler.Sleeper sleeper, ReconcilerMetrics metrics) {
+    public static Primed withPriming(BackstopConfig config, SessionStore sessions, TransitionQueue queue, AwsClients clients,
+                                     Clock clock, Reconciler.Sleeper sleeper, ReconcilerMetrics metrics) {
         ConnectAgentStatus connect = new ConnectAgentStatus(clients.connect(), config.connectInstance(),
                 new ConnectPacer(config.connectRatePerSecond()));
         BatchingEventPublisher events = new BatchingEventPublisher(
                 new EventBridgePublisher(clients.eventBridge(), config.eventBusName(), clock));
         RestoreSafeRandom random = new RestoreSafeRandom();
-        OfflineTransitions transitions = new OfflineTransitions(store, connect, events, clock, Backoff.DEFAULT,
+        OfflineTransitions transitions = new OfflineTransitions(queue, connect, events, clock, Backoff.DEFAULT,
                 config.maxAttempts(), random);
-        Reconciler reconciler = new Reconciler(store,
-                new StaleSessionSweep(store, Duration.ofSeconds(config.staleAfterSeconds())),
-                new DueTransitionSweep(store, connect, transitions, events, metrics, clock, config.connectRatePerSecond()),
+        Reconciler reconciler = new Reconciler(queue,
+                new StaleSessionSweep(sessions, Duration.ofSeconds(config.staleAfterSeconds())),
+                new DueTransitionSweep(sessions, queue, connect, transitions, events, metrics, clock, config.connectRatePerSecond()),
                 metrics, clock, sleeper, Duration.ofSeconds(config.sweepIntervalSeconds()), config.connectRatePerSecond());
-        return new Primed(reconciler, new ReconcilerPriming(store, connect, random, clock));
+        return new Primed(reconciler, new ReconcilerPriming(queue, connect, random, clock));
     }
 
     /** Sleeps on the wall clock. */

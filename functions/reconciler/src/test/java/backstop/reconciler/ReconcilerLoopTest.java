@@ -17,6 +17,7 @@ import backstop.core.session.SessionToken;
 import backstop.core.transition.Backoff;
 import backstop.core.transition.OfflineTransitions;
 import backstop.core.transition.Transition;
+import backstop.core.transition.TransitionQueue;
 import backstop.core.transition.TransitionState;
 import com.amazonaws.services.lambda.runtime.tests.annotations.Event;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,7 @@ class ReconcilerLoopTest {
     }
 
     /** Records the stale cut-offs asked for; nothing is ever stale or due. */
-    static final class EmptyStore implements SessionStore {
+    static final class EmptyStore implements SessionStore, TransitionQueue {
         final List<Instant> staleQueries = new ArrayList<>();
         @Override public boolean createSession(NewSession session) { return false; }
         @Override public Optional<Session> findSession(SessionId id) { return Optional.empty(); }
@@ -67,6 +68,7 @@ class ReconcilerLoopTest {
         @Override public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred, Optional<String> error, Instant now) { return false; }
         @Override public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt) { return false; }
         @Override public boolean releaseClaim(SessionId id, String claim, Instant now) { return false; }
+        @Override public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant next) { return false; }
     }
 
     final StepClock clock = new StepClock();
@@ -77,7 +79,7 @@ class ReconcilerLoopTest {
         BatchingEventPublisher events = new BatchingEventPublisher(list -> { });
         OfflineTransitions transitions = new OfflineTransitions(store, connect, events, clock, Backoff.DEFAULT, 8, new SecureRandom());
         return new Reconciler(store, new StaleSessionSweep(store, Duration.ofSeconds(75)),
-                new DueTransitionSweep(store, connect, transitions, events, ReconcilerMetrics.NONE, clock, 1.5),
+                new DueTransitionSweep(store, store, connect, transitions, events, ReconcilerMetrics.NONE, clock, 1.5),
                 ReconcilerMetrics.NONE, clock, wake -> clock.now = wake, Duration.ofSeconds(15), 1.5);
     }
 

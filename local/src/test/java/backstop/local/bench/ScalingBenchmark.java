@@ -95,7 +95,7 @@ class ScalingBenchmark {
                 seeded.add(new NewSession(SessionId.random(random), liveAgent, SessionToken.random(random).hash(), now,
                         Optional.empty(), Optional.empty(), false, Optional.empty()));
             }
-            store.seedOpenSessions(seeded);
+            backstop.core.session.SessionSeeder.seedOpenSessions(stack.clients().dynamoDb(), stack.config().sessionsTable(), seeded);
             Instant silentSince = now.minus(Duration.ofMinutes(5));
             for (int i = 0; i < stale; i++) {
                 String user = "stale-" + i;
@@ -112,7 +112,8 @@ class ScalingBenchmark {
                 env.put("CONNECT_RATE_PER_SECOND", "100");
                 BackstopConfig config = BackstopConfig.fromEnvironment(env);
                 Reconciler reconciler = ReconcilerWiring.reconciler(config,
-                        new DynamoSessionStore(counted.clients().dynamoDb(), config.sessionsTable()), counted.clients(),
+                        new DynamoSessionStore(counted.clients().dynamoDb(), config.sessionsTable()),
+                        new backstop.core.session.DynamoTransitionStore(counted.clients().dynamoDb(), config.sessionsTable()), counted.clients(),
                         Clock.systemUTC(), wake -> { }, ReconcilerMetrics.NONE);
                 long started = System.nanoTime();
                 Reconciler.Summary summary = reconciler.sweepOnce();

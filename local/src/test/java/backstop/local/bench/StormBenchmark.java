@@ -66,7 +66,8 @@ class StormBenchmark {
             connect.setQuota(new Quota(true, quotaRate, quotaBurst));
             Map<String, String> env = new HashMap<>(stack.environment());
             env.put("CONNECT_RATE_PER_SECOND", String.valueOf(rate));
-            Reconciler reconciler = ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), store, stack.reconcilerClients(),
+            Reconciler reconciler = ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), store,
+                    new backstop.core.session.DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()), stack.reconcilerClients(),
                     Clock.systemUTC(), wake -> { }, ReconcilerMetrics.NONE);
 
             long started = System.nanoTime();

@@ -3,6 +3,7 @@ package backstop.local.it;
 import backstop.beacon.BeaconWiring;
 import backstop.core.config.BackstopConfig;
 import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.DynamoTransitionStore;
 import backstop.local.DemoInstance;
 import backstop.local.LocalStack;
 import backstop.local.aws.TemplateResources;
@@ -92,7 +93,8 @@ class IamGrantedEqualsUsedTest {
         Map<String, String> env = new HashMap<>(stack.environment());
         env.put("CONNECT_RATE_PER_SECOND", "100");
         ReconcilerWiring.Primed reconciler = ReconcilerWiring.withPriming(BackstopConfig.fromEnvironment(env),
-                new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()), stack.reconcilerClients(), clock,
+                new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()),
+                new DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()), stack.reconcilerClients(), clock,
                 wake -> { }, ReconcilerMetrics.NONE);
         Reconciler.Summary summary = reconciler.reconciler().sweepOnce();
         assertThat(summary.staleClosed()).as("linus and ada's reopened session").isGreaterThanOrEqualTo(1);

@@ -2,6 +2,7 @@ package backstop.local.it;
 
 import backstop.core.agent.AgentRef;
 import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.DynamoTransitionStore;
 import backstop.core.session.NewSession;
 import backstop.core.session.SessionId;
 import backstop.core.session.SessionToken;
@@ -87,7 +88,8 @@ class ReconcilerBudgetTest {
         Duration timeout = TemplateResources.load(TemplateResources.findTemplate()).timeout("ReconcilerFunction");
         CountingMetrics metrics = new CountingMetrics();
         Clock clock = Clock.systemUTC();
-        ReconcilerHandler handler = new ReconcilerHandler(ReconcilerWiring.reconciler(stack.config(), store,
+        DynamoTransitionStore transitions = new DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
+        ReconcilerHandler handler = new ReconcilerHandler(ReconcilerWiring.reconciler(stack.config(), store, transitions,
                 stack.reconcilerClients(), clock, ReconcilerWiring.wallClockSleeper(clock), metrics), clock);
 
         Instant started = Instant.now();
@@ -108,7 +110,7 @@ class ReconcilerBudgetTest {
         Map<TransitionState, Integer> states = new HashMap<>();
         int withEvents = 0;
         for (String user : users) {
-            Transition transition = transitionOf(store, user);
+            Transition transition = transitionOf(transitions, user);
             states.merge(transition.state(), 1, Integer::sum);
             if (transition.state() == TransitionState.PENDING) {
                 // Stranded = held under a lease that outlives the run. A stale close's transition is born due at
@@ -129,7 +131,7 @@ class ReconcilerBudgetTest {
                 .filter(e -> users.contains(e.path("detail").path("userId").asText())).count()).isEqualTo(expected));
     }
 
-    static Transition transitionOf(DynamoSessionStore store, String user) {
+    static Transition transitionOf(DynamoTransitionStore store, String user) {
         return sessions.get(user).flatMap(store::findTransition).orElseThrow(() -> new AssertionError("no transition for " + user));
     }
 

@@ -2,6 +2,7 @@ package backstop.local.it;
 
 import backstop.core.config.BackstopConfig;
 import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.DynamoTransitionStore;
 import backstop.core.session.SessionStore;
 import backstop.local.LocalLambdaContext;
 import backstop.local.LocalStack;
@@ -64,7 +65,8 @@ class ReconcilerScheduleTest {
                         throw e.getCause();
                     }
                 });
-        ReconcilerHandler handler = new ReconcilerHandler(ReconcilerWiring.reconciler(config, recording, stack.reconcilerClients(),
+        ReconcilerHandler handler = new ReconcilerHandler(ReconcilerWiring.reconciler(config, recording,
+                new DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), config.sessionsTable()), stack.reconcilerClients(),
                 clock, wake -> clock.set(wake), ReconcilerMetrics.NONE), clock);
 
         List<Instant> ends = new ArrayList<>();

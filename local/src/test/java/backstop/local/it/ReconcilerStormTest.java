@@ -75,7 +75,8 @@ class ReconcilerStormTest {
         connect.setQuota(new Quota(true, rate, burst));
         Map<String, String> env = new HashMap<>(stack.environment());
         env.put("CONNECT_RATE_PER_SECOND", String.valueOf(rate));
-        Reconciler reconciler = ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), store, stack.reconcilerClients(),
+        Reconciler reconciler = ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), store,
+                new backstop.core.session.DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()), stack.reconcilerClients(),
                 clock, wake -> { }, ReconcilerMetrics.NONE);
 
         reconciler.sweepOnce();

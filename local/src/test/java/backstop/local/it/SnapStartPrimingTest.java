@@ -3,6 +3,7 @@ package backstop.local.it;
 import backstop.beacon.BeaconApi;
 import backstop.beacon.BeaconWiring;
 import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.DynamoTransitionStore;
 import backstop.reconciler.ReconcilerMetrics;
 import backstop.reconciler.ReconcilerWiring;
 import backstop.core.http.HttpRequest;
@@ -90,7 +91,8 @@ class SnapStartPrimingTest {
     @Test
     void reconcilerPriming_should_readOnly_andTheRestoredReconcilerShouldSweepAsBefore() {
         ReconcilerWiring.Primed primed = ReconcilerWiring.withPriming(stack.config(),
-                new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()), stack.reconcilerClients(),
+                new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()),
+                new DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()), stack.reconcilerClients(),
                 Clock.systemUTC(), wake -> { }, ReconcilerMetrics.NONE);
         int itemsBefore = items();
         int eventsBefore = stack.events().events().size();

@@ -12,9 +12,13 @@ public sealed interface BackstopEvent {
 
     Map<String, Object> detail();
 
-    /** The agent was set Offline (or Offline was queued as next status during a live contact: deferred). */
+    /**
+     * The agent was set Offline (or Offline was queued as next status during a live contact: deferred, present
+     * only when known: the reconciler checks for a live contact first, the beacon does not). {@code recovered}:
+     * this ends a transition that had failed (an Agent Offline Failed event went out for it before).
+     */
     record AgentSetOffline(String agentArn, String userId, String sessionId, String reason, int attempts,
-                           boolean deferred, Instant at) implements BackstopEvent {
+                           java.util.Optional<Boolean> deferred, boolean recovered, Instant at) implements BackstopEvent {
         @Override
         public String detailType() {
             return "Agent Set Offline";
@@ -28,7 +32,10 @@ public sealed interface BackstopEvent {
             d.put("sessionId", sessionId);
             d.put("reason", reason);
             d.put("attempts", attempts);
-            d.put("deferred", deferred);
+            deferred.ifPresent(known -> d.put("deferred", known));
+            if (recovered) {
+                d.put("recovered", true);
+            }
             d.put("at", at.toString());
             return d;
         }

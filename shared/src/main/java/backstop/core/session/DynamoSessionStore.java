@@ -12,14 +12,11 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
-import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
-import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 import software.amazon.awssdk.services.dynamodb.model.Update;
-import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -34,21 +31,18 @@ import java.util.Optional;
 import static backstop.core.session.ItemMapper.*;
 import static backstop.core.session.TableLayout.*;
 
-/** {@link SessionStore} on one DynamoDB table ({@link TableLayout}). */
+/** {@link SessionStore} on the one DynamoDB table ({@link TableLayout}): session and agent items. */
 public final class DynamoSessionStore implements SessionStore {
     /** How long closed sessions, ended transitions and idle agents stay for audit before TTL removes them. */
     static final Duration SESSION_RETENTION = Duration.ofDays(7);
-    static final Duration TRANSITION_RETENTION = Duration.ofDays(30);
     static final Duration AGENT_RETENTION = Duration.ofDays(90);
-    private static final int MAX_TRANSACTION_TRIES = 6;
-    private static final String CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed";
 
+    private final DynamoTable table;
     private final DynamoDbClient dynamoDb;
-    private final String table;
 
-    public DynamoSessionStore(DynamoDbClient dynamoDb, String table) {
+    public DynamoSessionStore(DynamoDbClient dynamoDb, String tableName) {
+        this.table = new DynamoTable(dynamoDb, tableName);
         this.dynamoDb = dynamoDb;
-        this.table = table;
     }
 
     @Override
@@ -62,7 +56,7 @@ public final class DynamoSessionStore implements SessionStore {
             set.append(", ").append(ROUTING_PROFILE_ID).append(" = :rp, ").append(PROFILE_CHECKED_AT).append(" = :now");
             values.put(":rp", s(profile));
         });
-        Update.Builder agentUpdate = Update.builder().tableName(table).key(agentKey(session.agent()));
+        Update.Builder agentUpdate = Update.builder().tableName(table.name).key(agentKey(session.agent()));
         session.restoreOf().ifPresent(closed -> {
             // Take the restore: the last close is still the one read, and nobody took it yet.
             set.append(", ").append(LAST_CLOSE).append('.').append(RESTORED_BY).append(" = :me");
@@ -72,25 +66,25 @@ public final class DynamoSessionStore implements SessionStore {
                     + LAST_CLOSE + "." + RESTORED_BY + ")");
         });
         List<TransactWriteItem> items = List.of(
-                TransactWriteItem.builder().put(Put.builder().tableName(table)
+                TransactWriteItem.builder().put(Put.builder().tableName(table.name)
                         .item(newSessionItem(session, session.created().plus(SESSION_RETENTION)))
                         .conditionExpression("attribute_not_exists(" + PK + ")").build()).build(),
                 TransactWriteItem.builder().update(agentUpdate
                         .updateExpression(set + " ADD " + OPEN_SESSIONS + " :sid")
                         .expressionAttributeValues(values).build()).build());
         try {
-            transact(items);
+            table.transact(items);
             return session.restoreOf().isPresent();
         } catch (TransactionCanceledException e) {
             // The SDK retries a transaction whose answer was lost; if the first try landed, the session exists
             // with our token hash and this is success, not a conflict.
-            Optional<Session> existing = failed(e.cancellationReasons(), 0) ? findSession(session.id()) : Optional.empty();
+            Optional<Session> existing = DynamoTable.failed(e.cancellationReasons(), 0) ? findSession(session.id()) : Optional.empty();
             if (existing.isPresent() && java.security.MessageDigest.isEqual(existing.get().tokenHash(), session.tokenHash())) {
                 return session.restoreOf().isPresent()
                         && findAgent(session.agent()).flatMap(AgentRecord::lastClose)
                         .flatMap(AgentRecord.LastClose::restoredBy).filter(session.id()::equals).isPresent();
             }
-            if (session.restoreOf().isPresent() && failed(e.cancellationReasons(), 1)) {
+            if (session.restoreOf().isPresent() && DynamoTable.failed(e.cancellationReasons(), 1)) {
                 // Another page took the restore, or the agent closed again since: register without it.
                 return createSession(session.withoutRestore());
             }
@@ -98,37 +92,15 @@ public final class DynamoSessionStore implements SessionStore {
         }
     }
 
-    /**
-     * Writes OPEN session items in bulk (BatchWriteItem, 25 a request), without the agent items' open-session
-     * bookkeeping: for seeding load tests and benchmarks with many live sessions. A session seeded this way
-     * still closes correctly (its agent item "lost track" of it, a case the close already handles).
-     */
-    public void seedOpenSessions(List<NewSession> sessions) {
-        for (int from = 0; from < sessions.size(); from += 25) {
-            List<WriteRequest> writes = sessions
-                    .subList(from, Math.min(sessions.size(), from + 25)).stream()
-                    .map(session -> WriteRequest.builder()
-                            .putRequest(p -> p.item(newSessionItem(session, session.created().plus(SESSION_RETENTION))))
-                            .build())
-                    .toList();
-            Map<String, List<WriteRequest>> pending = Map.of(table, writes);
-            while (!pending.isEmpty()) {
-                Map<String, List<WriteRequest>> request = pending;
-                var response = dynamoDb.batchWriteItem(r -> r.requestItems(request));
-                pending = response.unprocessedItems() == null ? Map.of() : response.unprocessedItems();
-            }
-        }
-    }
-
     @Override
     public Optional<Session> findSession(SessionId id) {
-        Map<String, AttributeValue> item = dynamoDb.getItem(r -> r.tableName(table).key(sessionKey(id)).consistentRead(true)).item();
+        Map<String, AttributeValue> item = dynamoDb.getItem(r -> r.tableName(table.name).key(sessionKey(id)).consistentRead(true)).item();
         return item == null || item.isEmpty() ? Optional.empty() : Optional.of(session(item));
     }
 
     @Override
     public Optional<AgentRecord> findAgent(AgentRef agent) {
-        Map<String, AttributeValue> item = dynamoDb.getItem(r -> r.tableName(table).key(agentKey(agent)).consistentRead(true)).item();
+        Map<String, AttributeValue> item = dynamoDb.getItem(r -> r.tableName(table.name).key(agentKey(agent)).consistentRead(true)).item();
         return item == null || item.isEmpty() ? Optional.empty() : Optional.of(ItemMapper.agent(agent, item));
     }
 
@@ -141,11 +113,11 @@ public final class DynamoSessionStore implements SessionStore {
         for (int from = 0; from < pks.size(); from += 100) { // BatchGetItem takes at most 100 keys
             List<Map<String, AttributeValue>> keys = pks.subList(from, Math.min(pks.size(), from + 100)).stream()
                     .map(pk -> key(pk, AGENT_SK)).toList();
-            Map<String, KeysAndAttributes> request = Map.of(table, KeysAndAttributes.builder().keys(keys).consistentRead(true).build());
+            Map<String, KeysAndAttributes> request = Map.of(table.name, KeysAndAttributes.builder().keys(keys).consistentRead(true).build());
             while (!request.isEmpty()) {
                 Map<String, KeysAndAttributes> current = request;
                 var response = dynamoDb.batchGetItem(r -> r.requestItems(current));
-                for (Map<String, AttributeValue> item : response.responses().getOrDefault(table, List.of())) {
+                for (Map<String, AttributeValue> item : response.responses().getOrDefault(table.name, List.of())) {
                     AgentRef agent = byPk.get(item.get(PK).s());
                     found.put(agent, ItemMapper.agent(agent, item));
                 }
@@ -157,70 +129,8 @@ public final class DynamoSessionStore implements SessionStore {
 
     @Override
     public List<Session> findStaleSessions(int shard, Instant cutoff, int limit) {
-        return queryShard(OPEN_SESSIONS_INDEX, OPEN_SHARD + " = :shard AND " + LAST_SEEN + " < :at",
+        return table.queryShard(OPEN_SESSIONS_INDEX, OPEN_SHARD + " = :shard AND " + LAST_SEEN + " < :at",
                 openShard(shard), cutoff, limit, ItemMapper::session);
-    }
-
-    @Override
-    public List<Transition> findDueTransitions(int shard, Instant now, int limit) {
-        return queryShard(DUE_TRANSITIONS_INDEX, DUE_SHARD + " = :shard AND " + NEXT_ATTEMPT_AT + " <= :at",
-                dueShard(shard), now, limit, ItemMapper::transition);
-    }
-
-    /** Up to {@code limit} items of one shard of a sparse index, page by page. */
-    private <T> List<T> queryShard(String index, String keyCondition, String shard, Instant at, int limit,
-                                   java.util.function.Function<Map<String, AttributeValue>, T> mapper) {
-        List<T> found = new ArrayList<>();
-        Map<String, AttributeValue> start = null;
-        do {
-            Map<String, AttributeValue> exclusiveStart = start;
-            QueryResponse page = dynamoDb.query(r -> r.tableName(table).indexName(index)
-                    .keyConditionExpression(keyCondition)
-                    .expressionAttributeValues(Map.of(":shard", s(shard), ":at", millis(at)))
-                    .limit(Math.min(limit, 500)).exclusiveStartKey(exclusiveStart));
-            page.items().forEach(item -> found.add(mapper.apply(item)));
-            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
-        } while (start != null && found.size() < limit);
-        return found.size() > limit ? found.subList(0, limit) : found;
-    }
-
-    @Override
-    public long countDueTransitions(Instant now) {
-        long count = 0;
-        for (int shard = 0; shard < SHARDS; shard++) {
-            int current = shard;
-            Map<String, AttributeValue> start = null;
-            do {
-                Map<String, AttributeValue> exclusiveStart = start;
-                QueryResponse page = dynamoDb.query(r -> r.tableName(table).indexName(DUE_TRANSITIONS_INDEX)
-                        .keyConditionExpression(DUE_SHARD + " = :shard AND " + NEXT_ATTEMPT_AT + " <= :now")
-                        .expressionAttributeValues(Map.of(":shard", s(dueShard(current)), ":now", millis(now)))
-                        .select(software.amazon.awssdk.services.dynamodb.model.Select.COUNT).exclusiveStartKey(exclusiveStart));
-                count += page.count();
-                start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
-            } while (start != null);
-        }
-        return count;
-    }
-
-    @Override
-    public Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil) {
-        try {
-            Map<String, AttributeValue> item = dynamoDb.updateItem(r -> r.tableName(table).key(transitionKey(id))
-                    .updateExpression("SET " + CLAIM + " = :claim, " + NEXT_ATTEMPT_AT + " = :lease")
-                    .conditionExpression(TRANSITION_STATE + " = :pending AND " + NEXT_ATTEMPT_AT + " <= :now")
-                    .expressionAttributeValues(Map.of(":claim", s(claim), ":lease", millis(leaseUntil),
-                            ":pending", s(TransitionState.PENDING.name()), ":now", millis(now)))
-                    .returnValues(ReturnValue.ALL_NEW)
-                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)).attributes();
-            return Optional.of(transition(item));
-        } catch (ConditionalCheckFailedException e) {
-            // A retried claim that had landed finds its own claim in place: it is still ours.
-            Map<String, AttributeValue> old = e.item();
-            boolean ours = old != null && old.containsKey(CLAIM) && old.get(CLAIM).s().equals(claim)
-                    && TransitionState.PENDING.name().equals(old.get(TRANSITION_STATE).s());
-            return ours ? Optional.of(transition(old)) : Optional.empty();
-        }
     }
 
     @Override
@@ -243,7 +153,7 @@ public final class DynamoSessionStore implements SessionStore {
         String finalCondition = condition;
         try {
             // The hash comparison happens in DynamoDB; comparing hashes leaks nothing about the token.
-            dynamoDb.updateItem(r -> r.tableName(table).key(sessionKey(id)).updateExpression(update)
+            dynamoDb.updateItem(r -> r.tableName(table.name).key(sessionKey(id)).updateExpression(update)
                     .conditionExpression(finalCondition)
                     .expressionAttributeValues(values)
                     .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
@@ -267,7 +177,7 @@ public final class DynamoSessionStore implements SessionStore {
     public CloseResult close(Session current, CloseRequest request) {
         Session session = current;
         boolean assumeLast = true;
-        for (int tryNo = 0; tryNo < MAX_TRANSACTION_TRIES; tryNo++) {
+        for (int tryNo = 0; tryNo < DynamoTable.MAX_TRANSACTION_TRIES; tryNo++) {
             if (!session.isOpen()) {
                 return new CloseResult.AlreadyClosed(session);
             }
@@ -281,23 +191,23 @@ public final class DynamoSessionStore implements SessionStore {
             List<TransactWriteItem> items = new ArrayList<>();
             items.add(closeSession(request, outcome));
             items.add(assumeLast ? releaseLastSession(session, request) : releaseOneOfSessions(session, request));
-            transition.ifPresent(t -> items.add(TransactWriteItem.builder().put(Put.builder().tableName(table)
-                    .item(transitionItem(t, request.now().plus(TRANSITION_RETENTION)))
+            transition.ifPresent(t -> items.add(TransactWriteItem.builder().put(Put.builder().tableName(table.name)
+                    .item(transitionItem(t, request.now().plus(DynamoTransitionStore.TRANSITION_RETENTION)))
                     .conditionExpression("attribute_not_exists(" + PK + ")").build()).build()));
             try {
                 dynamoDb.transactWriteItems(r -> r.transactItems(items));
                 return new CloseResult.Closed(outcome, transition);
             } catch (TransactionCanceledException e) {
                 List<CancellationReason> reasons = e.cancellationReasons();
-                if (failed(reasons, 0)) {
+                if (DynamoTable.failed(reasons, 0)) {
                     // Closed meanwhile, or a heartbeat moved lastSeen: read again and decide above.
                     session = findSession(request.sessionId()).orElseThrow();
-                } else if (failed(reasons, 1)) {
+                } else if (DynamoTable.failed(reasons, 1)) {
                     assumeLast = !assumeLast; // the other tab closed or opened meanwhile: take the other path
-                } else if (!conflict(reasons)) {
+                } else if (!DynamoTable.conflict(reasons)) {
                     throw e;
                 }
-                pause(tryNo);
+                DynamoTable.pause(tryNo);
             }
         }
         throw new IllegalStateException("close of session " + request.sessionId() + " kept conflicting");
@@ -320,7 +230,7 @@ public final class DynamoSessionStore implements SessionStore {
             values.put(":before", millis(request.onlyIfLastSeenBefore().get()));
         }
         String finalCondition = condition;
-        return TransactWriteItem.builder().update(Update.builder().tableName(table).key(sessionKey(request.sessionId()))
+        return TransactWriteItem.builder().update(Update.builder().tableName(table.name).key(sessionKey(request.sessionId()))
                 .updateExpression("SET " + String.join(", ", sets) + " REMOVE " + OPEN_SHARD)
                 .conditionExpression(finalCondition)
                 .expressionAttributeValues(values).build()).build();
@@ -340,7 +250,7 @@ public final class DynamoSessionStore implements SessionStore {
         Map<String, AttributeValue> values = agentValues(session, request, true);
         values.put(":sidv", s(session.id().value()));
         values.put(":one", n(1));
-        return TransactWriteItem.builder().update(Update.builder().tableName(table).key(agentKey(session.agent()))
+        return TransactWriteItem.builder().update(Update.builder().tableName(table.name).key(agentKey(session.agent()))
                 .updateExpression("SET " + LAST_CLOSE + " = :lc, " + UPDATED_AT + " = :now REMOVE " + OPEN_SESSIONS)
                 .conditionExpression("attribute_not_exists(" + OPEN_SESSIONS + ") OR (contains(" + OPEN_SESSIONS
                         + ", :sidv) AND size(" + OPEN_SESSIONS + ") = :one)")
@@ -353,7 +263,7 @@ public final class DynamoSessionStore implements SessionStore {
         values.put(":sid", stringSet(session.id().value()));
         values.put(":sidv", s(session.id().value()));
         values.put(":one", n(1));
-        return TransactWriteItem.builder().update(Update.builder().tableName(table).key(agentKey(session.agent()))
+        return TransactWriteItem.builder().update(Update.builder().tableName(table.name).key(agentKey(session.agent()))
                 .updateExpression("SET " + LAST_CLOSE + " = :lc, " + UPDATED_AT + " = :now DELETE " + OPEN_SESSIONS + " :sid")
                 .conditionExpression("attribute_exists(" + OPEN_SESSIONS + ") AND (size(" + OPEN_SESSIONS
                         + ") > :one OR NOT contains(" + OPEN_SESSIONS + ", :sidv))")
@@ -379,112 +289,4 @@ public final class DynamoSessionStore implements SessionStore {
                 request.leaseUntil(), Optional.of(request.claim()), Optional.empty(), Optional.empty(), false);
     }
 
-    @Override
-    public Optional<Transition> findTransition(SessionId id) {
-        Map<String, AttributeValue> item = dynamoDb.getItem(r -> r.tableName(table).key(transitionKey(id)).consistentRead(true)).item();
-        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(transition(item));
-    }
-
-    @Override
-    public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred,
-                                      Optional<String> error, Instant now) {
-        if (!state.isFinal()) {
-            throw new IllegalArgumentException("complete with a final state, not " + state);
-        }
-        Map<String, AttributeValue> values = new HashMap<>();
-        values.put(":state", s(state.name()));
-        values.put(":pending", s(TransitionState.PENDING.name()));
-        values.put(":claim", s(claim));
-        values.put(":now", millis(now));
-        values.put(":deferred", AttributeValue.fromBool(deferred));
-        values.put(":exp", seconds(now.plus(TRANSITION_RETENTION)));
-        values.put(":attempts", n(attempts));
-        String set = "SET " + TRANSITION_STATE + " = :state, " + COMPLETED_AT + " = :now, " + DEFERRED + " = :deferred, "
-                + EXPIRES_AT + " = :exp, " + WRITTEN_BY + " = :claim, " + ATTEMPTS + " = :attempts";
-        if (error.isPresent()) {
-            set += ", " + LAST_ERROR + " = :error";
-            values.put(":error", s(error.get()));
-        }
-        String update = set + " REMOVE " + DUE_SHARD + ", " + CLAIM;
-        return conditionalUpdate(transitionKey(id), update, TRANSITION_STATE + " = :pending AND " + CLAIM + " = :claim", values);
-    }
-
-    @Override
-    public boolean releaseClaim(SessionId id, String claim, Instant now) {
-        Map<String, AttributeValue> values = new HashMap<>();
-        values.put(":pending", s(TransitionState.PENDING.name()));
-        values.put(":claim", s(claim));
-        values.put(":now", millis(now));
-        try {
-            dynamoDb.updateItem(r -> r.tableName(table).key(transitionKey(id))
-                    .updateExpression("SET " + NEXT_ATTEMPT_AT + " = :now REMOVE " + CLAIM)
-                    .conditionExpression(TRANSITION_STATE + " = :pending AND " + CLAIM + " = :claim")
-                    .expressionAttributeValues(values));
-            return true;
-        } catch (ConditionalCheckFailedException e) {
-            return false;
-        }
-    }
-
-    @Override
-    public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt) {
-        Map<String, AttributeValue> values = new HashMap<>();
-        values.put(":pending", s(TransitionState.PENDING.name()));
-        values.put(":claim", s(claim));
-        values.put(":attempts", n(attempts));
-        values.put(":error", s(error));
-        values.put(":next", millis(nextAttemptAt));
-        return conditionalUpdate(transitionKey(id),
-                "SET " + ATTEMPTS + " = :attempts, " + LAST_ERROR + " = :error, " + NEXT_ATTEMPT_AT + " = :next, "
-                        + WRITTEN_BY + " = :claim REMOVE " + CLAIM,
-                TRANSITION_STATE + " = :pending AND " + CLAIM + " = :claim", values);
-    }
-
-    /**
-     * An update under a claim. When the condition fails because an SDK retry re-sent a write that had already
-     * landed (the item says it was written by this claim), that is success too.
-     */
-    private boolean conditionalUpdate(Map<String, AttributeValue> key, String update, String condition,
-                                      Map<String, AttributeValue> values) {
-        try {
-            dynamoDb.updateItem(r -> r.tableName(table).key(key).updateExpression(update)
-                    .conditionExpression(condition).expressionAttributeValues(values)
-                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
-            return true;
-        } catch (ConditionalCheckFailedException e) {
-            AttributeValue writtenBy = e.item() == null ? null : e.item().get(WRITTEN_BY);
-            return writtenBy != null && writtenBy.equals(values.get(":claim"));
-        }
-    }
-
-    private void transact(List<TransactWriteItem> items) {
-        for (int tryNo = 0; ; tryNo++) {
-            try {
-                dynamoDb.transactWriteItems(r -> r.transactItems(items));
-                return;
-            } catch (TransactionCanceledException e) {
-                if (!conflict(e.cancellationReasons()) || tryNo >= MAX_TRANSACTION_TRIES) {
-                    throw e;
-                }
-                pause(tryNo);
-            }
-        }
-    }
-
-    private static boolean failed(List<CancellationReason> reasons, int index) {
-        return reasons.size() > index && CONDITIONAL_CHECK_FAILED.equals(reasons.get(index).code());
-    }
-
-    private static boolean conflict(List<CancellationReason> reasons) {
-        return reasons.stream().anyMatch(r -> "TransactionConflict".equals(r.code()));
-    }
-
-    private static void pause(int tryNo) {
-        try {
-            Thread.sleep((long) (Math.random() * (10L << Math.min(tryNo, 5))));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-    }
 }

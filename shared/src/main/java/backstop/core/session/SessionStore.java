@@ -12,8 +12,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Sessions, agents and transitions. Every race (heartbeat against stale close, duplicate beacons, two tabs
- * closing together, two reconcilers) is settled inside the store by conditional writes.
+ * Sessions and agents (a close creates its transition in the same transaction; what becomes of the transition is
+ * {@link backstop.core.transition.TransitionStore}'s). Every race (heartbeat against stale close, duplicate
+ * beacons, two tabs closing together, two reconcilers) is settled inside the store by conditional writes.
  */
 public interface SessionStore {
 
@@ -35,18 +36,6 @@ public interface SessionStore {
     /** OPEN sessions of one index shard whose last heartbeat is before {@code cutoff} (sparse index, no scan). */
     List<Session> findStaleSessions(int shard, Instant cutoff, int limit);
 
-    /** PENDING transitions of one index shard due at {@code now} (sparse index, no scan). */
-    List<Transition> findDueTransitions(int shard, Instant now, int limit);
-
-    /** How many PENDING transitions are due at {@code now}, over all shards (the backlog metric). */
-    long countDueTransitions(Instant now);
-
-    /**
-     * Takes a due transition under a lease: it is ours until {@code leaseUntil}, then anyone's again (so a
-     * crashed worker never strands it). Empty when it is not due any more (someone else claimed or ended it).
-     */
-    Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil);
-
     /** Records a heartbeat if the session is open and the token is its own. Never reopens a session. */
     default HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now) {
         return heartbeat(id, token, status, now, Optional.empty());
@@ -67,18 +56,4 @@ public interface SessionStore {
      */
     CloseResult close(Session current, CloseRequest request);
 
-    Optional<Transition> findTransition(SessionId id);
-
-    /**
-     * Ends a PENDING transition held under {@code claim}, recording how many attempts it took; false when the
-     * claim was lost (nothing written).
-     */
-    boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred,
-                               Optional<String> error, Instant now);
-
-    /** Gives a claimed transition back untried, due at {@code now}; false when the claim was lost. */
-    boolean releaseClaim(SessionId id, String claim, Instant now);
-
-    /** Releases the claim after a failed attempt and schedules the next one; false when the claim was lost. */
-    boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt);
 }

@@ -4,11 +4,11 @@ import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.connect.ConnectFailure;
 import backstop.core.events.BackstopEvent;
 import backstop.core.events.EventPublisher;
-import backstop.core.session.SessionStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
@@ -16,12 +16,15 @@ import java.util.random.RandomGenerator;
 /**
  * Carries out one claimed Offline transition: PutUserStatus, then the outcome written under the claim
  * (so two workers never both complete it), then the audit event. A failure that waiting can fix is scheduled
- * again with backoff; one that cannot, or the last allowed attempt, ends FAILED with an event for on-call.
+ * again with backoff; one that cannot, or the last allowed attempt, ends FAILED with an event for on-call. FAILED
+ * is not forever: the transition stays in a slow lane, tried every {@link #SLOW_LANE_PERIOD} for
+ * {@link #SLOW_LANE_HORIZON} after its failure (Connect recovers, a permission is fixed, a status comes back);
+ * a later success publishes Agent Set Offline marked {@code recovered}.
  */
 public final class OfflineTransitions {
     private static final Logger LOG = LoggerFactory.getLogger(OfflineTransitions.class);
 
-    private final SessionStore store;
+    private final TransitionStore store;
     private final ConnectAgentStatus connect;
     private final EventPublisher events;
     private final Clock clock;
@@ -29,7 +32,7 @@ public final class OfflineTransitions {
     private final int maxAttempts;
     private final RandomGenerator random;
 
-    public OfflineTransitions(SessionStore store, ConnectAgentStatus connect, EventPublisher events, Clock clock,
+    public OfflineTransitions(TransitionStore store, ConnectAgentStatus connect, EventPublisher events, Clock clock,
                               Backoff backoff, int maxAttempts, RandomGenerator random) {
         this.store = store;
         this.connect = connect;
@@ -40,8 +43,14 @@ public final class OfflineTransitions {
         this.random = random;
     }
 
-    /** What one attempt ended in. */
-    public enum Result { DONE, RETRY_SCHEDULED, FAILED, CLAIM_LOST, NOT_NEEDED }
+    public static final Duration SLOW_LANE_PERIOD = Duration.ofMinutes(15);
+    public static final Duration SLOW_LANE_HORIZON = Duration.ofDays(1);
+
+    /**
+     * What one attempt ended in. FAILED: the fast lane just ran out (alarm, event); STILL_FAILED: a slow-lane
+     * attempt failed too (no new alarm), or the slow lane's horizon passed and the transition was given up.
+     */
+    public enum Result { DONE, RETRY_SCHEDULED, FAILED, STILL_FAILED, CLAIM_LOST, NOT_NEEDED }
 
     /** The result, and whether Connect throttled the attempt (for the throttle metric). */
     public record Attempt(Result result, boolean throttled) {
@@ -52,7 +61,7 @@ public final class OfflineTransitions {
      *
      * @param deferred the agent is on a live contact, so Connect queues Offline as their next status
      */
-    public Attempt attempt(Transition transition, String claim, boolean deferred) {
+    public Attempt attempt(Transition transition, String claim, Optional<Boolean> deferred) {
         int attempts = transition.attempts() + 1;
         try {
             connect.setOffline(transition.agent().userId());
@@ -60,17 +69,19 @@ public final class OfflineTransitions {
             return new Attempt(failed(transition, claim, attempts, failure), failure.throttled());
         }
         Instant now = clock.instant();
-        if (!store.completeTransition(transition.sessionId(), claim, TransitionState.DONE, attempts, deferred,
+        if (!store.completeTransition(transition.sessionId(), claim, TransitionState.DONE, attempts, deferred.orElse(false),
                 Optional.empty(), now)) {
             LOG.warn("transition {} was completed by another worker", transition.sessionId());
             return new Attempt(Result.CLAIM_LOST, false);
         }
         String reason = attempts == 1 ? transition.reason().value() : TransitionReason.RETRY.value();
+        boolean recovered = transition.state() == TransitionState.FAILED;
         events.publishRecorded(new BackstopEvent.AgentSetOffline(transition.agent().arn(), transition.agent().userId(),
-                transition.sessionId().value(), reason, attempts, deferred, now));
+                transition.sessionId().value(), reason, attempts, deferred, recovered, now));
         // template.yaml's metric filters count transitions by reason from this exact wording.
-        LOG.info("agent {} set Offline (session {}, {}, attempt {}{})", transition.agent().userId(),
-                transition.sessionId(), reason, attempts, deferred ? ", as next status after the live contact" : "");
+        LOG.info("agent {} set Offline (session {}, {}, attempt {}{}{})", transition.agent().userId(),
+                transition.sessionId(), reason, attempts, deferred.orElse(false) ? ", as next status after the live contact" : "",
+                recovered ? ", recovered after failing" : "");
         return new Attempt(Result.DONE, false);
     }
 
@@ -87,6 +98,9 @@ public final class OfflineTransitions {
 
     private Result failed(Transition transition, String claim, int attempts, ConnectFailure failure) {
         Instant now = clock.instant();
+        if (transition.state() == TransitionState.FAILED) {
+            return failedAgain(transition, claim, attempts, failure, now);
+        }
         if (failure.retryable() && attempts < maxAttempts) {
             Instant next = now.plus(backoff.after(attempts, random));
             boolean recorded = store.recordFailedAttempt(transition.sessionId(), claim, attempts, failure.code(), next);
@@ -94,14 +108,31 @@ public final class OfflineTransitions {
                     transition.agent().userId(), transition.sessionId(), attempts, maxAttempts, failure.code(), next);
             return recorded ? Result.RETRY_SCHEDULED : Result.CLAIM_LOST;
         }
-        if (!store.completeTransition(transition.sessionId(), claim, TransitionState.FAILED, attempts, false,
-                Optional.of(failure.code()), now)) {
+        if (!store.failIntoSlowLane(transition.sessionId(), claim, attempts, failure.code(), now, now.plus(SLOW_LANE_PERIOD))) {
             return Result.CLAIM_LOST;
         }
-        LOG.error("agent {} could not be set Offline (session {}, {} attempts): {}", transition.agent().userId(),
-                transition.sessionId(), attempts, failure.code());
+        LOG.error("agent {} could not be set Offline (session {}, {} attempts): {}; tried again every {} min for {} h",
+                transition.agent().userId(), transition.sessionId(), attempts, failure.code(),
+                SLOW_LANE_PERIOD.toMinutes(), SLOW_LANE_HORIZON.toHours());
         events.publishRecorded(new BackstopEvent.AgentOfflineFailed(transition.agent().arn(), transition.agent().userId(),
                 transition.sessionId().value(), attempts, failure.code(), now));
         return Result.FAILED;
+    }
+
+    /** A slow-lane attempt failed: again in a period, or given up once the horizon since the first failure passed. */
+    private Result failedAgain(Transition transition, String claim, int attempts, ConnectFailure failure, Instant now) {
+        Instant failedAt = transition.completedAt().orElse(now);
+        Instant next = now.plus(SLOW_LANE_PERIOD);
+        if (next.isBefore(failedAt.plus(SLOW_LANE_HORIZON))) {
+            boolean kept = store.failIntoSlowLane(transition.sessionId(), claim, attempts, failure.code(), now, next);
+            LOG.warn("agent {} still not set Offline (session {}, attempt {}): {}; next try at {}",
+                    transition.agent().userId(), transition.sessionId(), attempts, failure.code(), next);
+            return kept ? Result.STILL_FAILED : Result.CLAIM_LOST;
+        }
+        boolean ended = store.completeTransition(transition.sessionId(), claim, TransitionState.FAILED, attempts, false,
+                Optional.of(failure.code()), now);
+        LOG.error("agent {} given up (session {}, {} attempts over {} h): {}", transition.agent().userId(),
+                transition.sessionId(), attempts, SLOW_LANE_HORIZON.toHours(), failure.code());
+        return ended ? Result.STILL_FAILED : Result.CLAIM_LOST;
     }
 }

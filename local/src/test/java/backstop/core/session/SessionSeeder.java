@@ -1,0 +1,35 @@
+package backstop.core.session;
+
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes OPEN session items in bulk (BatchWriteItem, 25 a request) for benchmarks that need many live sessions,
+ * without the agent items' open-session bookkeeping: a session seeded this way still closes correctly (its agent
+ * item "lost track" of it, a case the close already handles). Test code: the functions never bulk-write.
+ * (In this package for the item layout, {@link ItemMapper}, which stays package-private.)
+ */
+public final class SessionSeeder {
+    private SessionSeeder() {
+    }
+
+    public static void seedOpenSessions(DynamoDbClient dynamoDb, String table, List<NewSession> sessions) {
+        for (int from = 0; from < sessions.size(); from += 25) {
+            List<WriteRequest> writes = sessions.subList(from, Math.min(sessions.size(), from + 25)).stream()
+                    .map(session -> WriteRequest.builder()
+                            .putRequest(p -> p.item(ItemMapper.newSessionItem(session,
+                                    session.created().plus(DynamoSessionStore.SESSION_RETENTION))))
+                            .build())
+                    .toList();
+            Map<String, List<WriteRequest>> pending = Map.of(table, writes);
+            while (!pending.isEmpty()) {
+                Map<String, List<WriteRequest>> request = pending;
+                var response = dynamoDb.batchWriteItem(r -> r.requestItems(request));
+                pending = response.unprocessedItems() == null ? Map.of() : response.unprocessedItems();
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package backstop.core.session;
+
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+import static backstop.core.session.ItemMapper.millis;
+import static backstop.core.session.ItemMapper.s;
+import static backstop.core.session.TableLayout.WRITTEN_BY;
+
+/** The one table ({@link TableLayout}) and the ways both stores write and query it. */
+final class DynamoTable {
+    static final int MAX_TRANSACTION_TRIES = 6;
+    private static final String CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed";
+
+    final DynamoDbClient dynamoDb;
+    final String name;
+
+    DynamoTable(DynamoDbClient dynamoDb, String name) {
+        this.dynamoDb = dynamoDb;
+        this.name = name;
+    }
+
+    /** Up to {@code limit} items of one shard of a sparse index, page by page. */
+    <T> List<T> queryShard(String index, String keyCondition, String shard, Instant at, int limit,
+                           Function<Map<String, AttributeValue>, T> mapper) {
+        List<T> found = new ArrayList<>();
+        Map<String, AttributeValue> start = null;
+        do {
+            Map<String, AttributeValue> exclusiveStart = start;
+            QueryResponse page = dynamoDb.query(r -> r.tableName(name).indexName(index)
+                    .keyConditionExpression(keyCondition)
+                    .expressionAttributeValues(Map.of(":shard", s(shard), ":at", millis(at)))
+                    .limit(Math.min(limit, 500)).exclusiveStartKey(exclusiveStart));
+            page.items().forEach(item -> found.add(mapper.apply(item)));
+            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+        } while (start != null && found.size() < limit);
+        return found.size() > limit ? found.subList(0, limit) : found;
+    }
+
+    /**
+     * An update under a claim. When the condition fails because an SDK retry re-sent a write that had already
+     * landed (the item says it was written by this claim), that is success too.
+     */
+    boolean conditionalUpdate(Map<String, AttributeValue> key, String update, String condition,
+                              Map<String, AttributeValue> values) {
+        try {
+            dynamoDb.updateItem(r -> r.tableName(name).key(key).updateExpression(update)
+                    .conditionExpression(condition).expressionAttributeValues(values)
+                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            AttributeValue writtenBy = e.item() == null ? null : e.item().get(WRITTEN_BY);
+            return writtenBy != null && writtenBy.equals(values.get(":claim"));
+        }
+    }
+
+    /** A transaction, tried again (after a short random pause) while it only conflicts with another one. */
+    void transact(List<TransactWriteItem> items) {
+        for (int tryNo = 0; ; tryNo++) {
+            try {
+                dynamoDb.transactWriteItems(r -> r.transactItems(items));
+                return;
+            } catch (TransactionCanceledException e) {
+                if (!conflict(e.cancellationReasons()) || tryNo >= MAX_TRANSACTION_TRIES) {
+                    throw e;
+                }
+                pause(tryNo);
+            }
+        }
+    }
+
+    static boolean failed(List<CancellationReason> reasons, int index) {
+        return reasons.size() > index && CONDITIONAL_CHECK_FAILED.equals(reasons.get(index).code());
+    }
+
+    static boolean conflict(List<CancellationReason> reasons) {
+        return reasons.stream().anyMatch(r -> "TransactionConflict".equals(r.code()));
+    }
+
+    static void pause(int tryNo) {
+        try {
+            Thread.sleep((long) (Math.random() * (10L << Math.min(tryNo, 5))));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package backstop.core.session;
+
+import backstop.core.transition.Transition;
+import backstop.core.transition.TransitionQueue;
+import backstop.core.transition.TransitionState;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static backstop.core.session.ItemMapper.*;
+import static backstop.core.session.TableLayout.*;
+
+/** {@link TransitionQueue} on the one table: transition items, found through the sparse due index. */
+public final class DynamoTransitionStore implements TransitionQueue {
+    /** How long ended transitions stay for audit before TTL removes them. */
+    static final Duration TRANSITION_RETENTION = Duration.ofDays(30);
+
+    /** A transition the reconciler may work: PENDING, or FAILED in the slow lane (still in the due index). */
+    private static final String WORKABLE = "(" + TRANSITION_STATE + " = :pending OR " + TRANSITION_STATE + " = :failed)";
+
+    private final DynamoTable table;
+    private final DynamoDbClient dynamoDb;
+
+    public DynamoTransitionStore(DynamoDbClient dynamoDb, String tableName) {
+        this.table = new DynamoTable(dynamoDb, tableName);
+        this.dynamoDb = dynamoDb;
+    }
+
+    @Override
+    public List<Transition> findDueTransitions(int shard, Instant now, int limit) {
+        return table.queryShard(DUE_TRANSITIONS_INDEX, DUE_SHARD + " = :shard AND " + NEXT_ATTEMPT_AT + " <= :at",
+                dueShard(shard), now, limit, ItemMapper::transition);
+    }
+
+    @Override
+    public long countDueTransitions(Instant now) {
+        long count = 0;
+        for (int shard = 0; shard < SHARDS; shard++) {
+            int current = shard;
+            Map<String, AttributeValue> start = null;
+            do {
+                Map<String, AttributeValue> exclusiveStart = start;
+                QueryResponse page = dynamoDb.query(r -> r.tableName(table.name).indexName(DUE_TRANSITIONS_INDEX)
+                        .keyConditionExpression(DUE_SHARD + " = :shard AND " + NEXT_ATTEMPT_AT + " <= :now")
+                        .expressionAttributeValues(Map.of(":shard", s(dueShard(current)), ":now", millis(now)))
+                        .select(software.amazon.awssdk.services.dynamodb.model.Select.COUNT).exclusiveStartKey(exclusiveStart));
+                count += page.count();
+                start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+            } while (start != null);
+        }
+        return count;
+    }
+
+    @Override
+    public Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil) {
+        try {
+            Map<String, AttributeValue> item = dynamoDb.updateItem(r -> r.tableName(table.name).key(transitionKey(id))
+                    .updateExpression("SET " + CLAIM + " = :claim, " + NEXT_ATTEMPT_AT + " = :lease")
+                    .conditionExpression(WORKABLE + " AND " + NEXT_ATTEMPT_AT + " <= :now")
+                    .expressionAttributeValues(Map.of(":claim", s(claim), ":lease", millis(leaseUntil),
+                            ":pending", s(TransitionState.PENDING.name()), ":failed", s(TransitionState.FAILED.name()),
+                            ":now", millis(now)))
+                    .returnValues(ReturnValue.ALL_NEW)
+                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)).attributes();
+            return Optional.of(transition(item));
+        } catch (ConditionalCheckFailedException e) {
+            // A retried claim that had landed finds its own claim in place: it is still ours.
+            Map<String, AttributeValue> old = e.item();
+            boolean ours = old != null && old.containsKey(CLAIM) && old.get(CLAIM).s().equals(claim)
+                    && (TransitionState.PENDING.name().equals(old.get(TRANSITION_STATE).s())
+                    || TransitionState.FAILED.name().equals(old.get(TRANSITION_STATE).s()));
+            return ours ? Optional.of(transition(old)) : Optional.empty();
+        }
+    }
+
+    @Override
+    public Optional<Transition> findTransition(SessionId id) {
+        Map<String, AttributeValue> item = dynamoDb.getItem(r -> r.tableName(table.name).key(transitionKey(id)).consistentRead(true)).item();
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(transition(item));
+    }
+
+    @Override
+    public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred,
+                                      Optional<String> error, Instant now) {
+        if (!state.isFinal()) {
+            throw new IllegalArgumentException("complete with a final state, not " + state);
+        }
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":state", s(state.name()));
+        values.put(":pending", s(TransitionState.PENDING.name()));
+        values.put(":failed", s(TransitionState.FAILED.name()));
+        values.put(":claim", s(claim));
+        values.put(":now", millis(now));
+        values.put(":deferred", AttributeValue.fromBool(deferred));
+        values.put(":exp", seconds(now.plus(TRANSITION_RETENTION)));
+        values.put(":attempts", n(attempts));
+        String set = "SET " + TRANSITION_STATE + " = :state, " + COMPLETED_AT + " = :now, " + DEFERRED + " = :deferred, "
+                + EXPIRES_AT + " = :exp, " + WRITTEN_BY + " = :claim, " + ATTEMPTS + " = :attempts";
+        if (error.isPresent()) {
+            set += ", " + LAST_ERROR + " = :error";
+            values.put(":error", s(error.get()));
+        }
+        String update = set + " REMOVE " + DUE_SHARD + ", " + CLAIM;
+        return table.conditionalUpdate(transitionKey(id), update, WORKABLE + " AND " + CLAIM + " = :claim", values);
+    }
+
+    @Override
+    public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant nextAttemptAt) {
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":pending", s(TransitionState.PENDING.name()));
+        values.put(":failed", s(TransitionState.FAILED.name()));
+        values.put(":claim", s(claim));
+        values.put(":attempts", n(attempts));
+        values.put(":error", s(error));
+        values.put(":now", millis(now));
+        values.put(":next", millis(nextAttemptAt));
+        values.put(":exp", seconds(now.plus(TRANSITION_RETENTION)));
+        // The due shard stays: the item stays in the due index, found again at nextAttemptAt.
+        return table.conditionalUpdate(transitionKey(id),
+                "SET " + TRANSITION_STATE + " = :failed, " + COMPLETED_AT + " = if_not_exists(" + COMPLETED_AT + ", :now), "
+                        + ATTEMPTS + " = :attempts, " + LAST_ERROR + " = :error, " + NEXT_ATTEMPT_AT + " = :next, "
+                        + EXPIRES_AT + " = :exp, " + WRITTEN_BY + " = :claim REMOVE " + CLAIM,
+                WORKABLE + " AND " + CLAIM + " = :claim", values);
+    }
+
+    @Override
+    public boolean releaseClaim(SessionId id, String claim, Instant now) {
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":pending", s(TransitionState.PENDING.name()));
+        values.put(":failed", s(TransitionState.FAILED.name()));
+        values.put(":claim", s(claim));
+        values.put(":now", millis(now));
+        try {
+            dynamoDb.updateItem(r -> r.tableName(table.name).key(transitionKey(id))
+                    .updateExpression("SET " + NEXT_ATTEMPT_AT + " = :now REMOVE " + CLAIM)
+                    .conditionExpression(WORKABLE + " AND " + CLAIM + " = :claim")
+                    .expressionAttributeValues(values));
+            return true;
+        } catch (ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt) {
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":pending", s(TransitionState.PENDING.name()));
+        values.put(":claim", s(claim));
+        values.put(":attempts", n(attempts));
+        values.put(":error", s(error));
+        values.put(":next", millis(nextAttemptAt));
+        return table.conditionalUpdate(transitionKey(id),
+                "SET " + ATTEMPTS + " = :attempts, " + LAST_ERROR + " = :error, " + NEXT_ATTEMPT_AT + " = :next, "
+                        + WRITTEN_BY + " = :claim REMOVE " + CLAIM,
+                TRANSITION_STATE + " = :pending AND " + CLAIM + " = :claim", values);
+    }
+
+}
