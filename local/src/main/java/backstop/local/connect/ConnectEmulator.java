@@ -68,6 +68,7 @@ public final class ConnectEmulator implements AutoCloseable {
     private final Clock clock;
     private final Map<String, EmulatedInstance> instances = new LinkedHashMap<>();
     private final Map<String, OperationFault> faults = new ConcurrentHashMap<>();
+    private final Map<String, Integer> userFaults = new ConcurrentHashMap<>();
     private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
     private final Map<String, Quota> quotaByOperation = new ConcurrentHashMap<>();
     private volatile Quota defaultQuota = Quota.CONNECT_DEFAULT;
@@ -136,6 +137,26 @@ public final class ConnectEmulator implements AutoCloseable {
         EmulatedStatus status = status(instance(instanceId), statusId);
         status.name = newName;
         status.lastModified = clock.instant();
+    }
+
+    /**
+     * Fault injection: the status gets a new id (same name, type and order; agents in it move along) and the old
+     * id answers 404 ResourceNotFoundException from then on. Connect has no call that does this to a default
+     * status; it stands for an id a client cached going stale (an instance rebuilt from infrastructure code, a
+     * status replaced). Returns the new id.
+     */
+    public synchronized String replaceStatus(String instanceId, String statusId) {
+        EmulatedInstance instance = instance(instanceId);
+        EmulatedStatus old = status(instance, statusId);
+        String id = UUID.randomUUID().toString();
+        instance.statuses.remove(statusId);
+        instance.statuses.put(id, new EmulatedStatus(id, old.name, old.type, old.displayOrder, clock.instant()));
+        for (EmulatedAgent agent : instance.agents.values()) {
+            if (statusId.equals(agent.statusId)) {
+                agent.statusId = id;
+            }
+        }
+        return id;
     }
 
     /** The id of the first status of that type (Connect has exactly one OFFLINE and one ROUTABLE status). */
@@ -211,6 +232,11 @@ public final class ConnectEmulator implements AutoCloseable {
         faults.put(operation, fault);
     }
 
+    /** Every call that names this user in its path (PutUserStatus, DescribeUser) answers {@code status}. */
+    public void setUserFault(String userId, int status) {
+        userFaults.put(userId, status);
+    }
+
     /** The quota every operation gets unless {@link #setQuota(String, Quota)} says otherwise. */
     public void setQuota(Quota quota) {
         defaultQuota = quota;
@@ -226,6 +252,7 @@ public final class ConnectEmulator implements AutoCloseable {
     /** Removes faults and per-operation quotas and refills every bucket; the default quota returns to 2 rps, burst 5. */
     public void clearFaults() {
         faults.clear();
+        userFaults.clear();
         quotaByOperation.clear();
         defaultQuota = Quota.CONNECT_DEFAULT;
         buckets.clear();
@@ -326,6 +353,10 @@ public final class ConnectEmulator implements AutoCloseable {
             }
             if (fault.errorRate() > 0 && ThreadLocalRandom.current().nextDouble() < fault.errorRate()) {
                 throw new ConnectError(fault.errorStatus(), fault.errorType(), "Injected fault");
+            }
+            Integer userFault = userId == null ? null : userFaults.get(userId);
+            if (userFault != null) {
+                throw new ConnectError(userFault, "InternalServiceException", "Injected fault for this user");
             }
             JsonNode request = parseBody(body, !method.equals("GET"));
             Map<String, List<String>> query = query(exchange.getRequestURI().getRawQuery());

@@ -173,6 +173,22 @@ class BeaconFlowTest {
     }
 
     @Test
+    void close_should_lookTheOfflineStatusUpAgain_andSucceed_when_theCachedIdIsGone() {
+        String first = newAgent("rp-sales");
+        assertThat(api.close(api.open(arn(first))).text("offline")).as("caches the Offline status id").isEqualTo("done");
+        String stale = connect.statusId(instanceId, AgentStatusType.OFFLINE);
+        String fresh = connect.replaceStatus(instanceId, stale);
+        String user = newAgent("rp-sales");
+
+        ApiClient.Response closed = api.close(api.open(arn(user)));
+
+        assertThat(closed.text("offline")).isEqualTo("done");
+        assertThat(connect.agentView(instanceId, user).statusType()).isEqualTo(AgentStatusType.OFFLINE);
+        assertThat(putUserStatusCalls(user)).extracting(ConnectCall::statusId, ConnectCall::httpStatus)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(stale, 404), org.assertj.core.groups.Tuple.tuple(fresh, 200));
+    }
+
+    @Test
     void close_should_keepAgentOnline_when_anotherTabIsStillOpen() {
         String user = newAgent("rp-sales");
         ApiClient.Session first = api.open(arn(user));

@@ -5,6 +5,7 @@ import backstop.core.agent.AgentRef;
 import backstop.core.config.BackstopConfig;
 import backstop.core.session.DynamoSessionStore;
 import backstop.core.session.DynamoTransitionStore;
+import backstop.core.transition.OfflineTransitions;
 import backstop.core.transition.TransitionQueue;
 import backstop.core.session.NewSession;
 import backstop.core.session.SessionId;
@@ -225,6 +226,53 @@ class ReconcilerTest {
                     assertThat(e.path("detail").path("reason").asText()).isEqualTo("retry");
                     assertThat(e.path("detail").path("attempts").asInt()).isEqualTo(2);
                 }));
+    }
+
+    @Test
+    void failed_should_keepTryingInTheSlowLane_andSayRecovered_when_connectComesBack_orBeGivenUpAfterADay() {
+        String user = newAgent("Available");
+        String hopeless = newAgent("Available");
+        ApiClient.Session session = api.open(arn(user));
+        ApiClient.Session lost = api.open(arn(hopeless));
+        connect.setFault(ConnectEmulator.PUT_USER_STATUS, OperationFault.errors(1.0));
+        assertThat(api.close(session).text("offline")).isEqualTo("pending");
+        assertThat(api.close(lost).text("offline")).isEqualTo("pending");
+        Reconciler reconciler = reconciler(Map.of("MAX_ATTEMPTS", "2"));
+
+        clock.advance(Duration.ofSeconds(10));
+        reconciler.sweepOnce(); // the second and last fast-lane attempt fails: FAILED, on-call alarmed
+        Map<String, AttributeValue> failed = item("TRANSITION#" + session.id(), "TRANSITION");
+        assertThat(failed.get("transitionState").s()).isEqualTo("FAILED");
+        assertThat(failed).as("still in the due index: the slow lane").containsKey(TableLayout.DUE_SHARD);
+        await().atMost(Waits.PROMPT).untilAsserted(() ->
+                assertThat(stack.events().events("Agent Offline Failed", "userId", user)).hasSize(1));
+
+        clock.advance(OfflineTransitions.SLOW_LANE_PERIOD);
+        reconciler.sweepOnce(); // Connect still failing: FAILED again, no second alarm
+        assertThat(item("TRANSITION#" + session.id(), "TRANSITION").get("attempts").n()).isEqualTo("3");
+
+        connect.clearFaults();
+        connect.setQuota(Quota.OFF);
+        connect.setUserFault(hopeless, 500); // only this agent's calls keep failing
+        clock.advance(OfflineTransitions.SLOW_LANE_PERIOD);
+        reconciler.sweepOnce();
+
+        assertThat(status(user)).isEqualTo("Offline");
+        assertThat(item("TRANSITION#" + session.id(), "TRANSITION").get("transitionState").s()).isEqualTo("DONE");
+        await().atMost(Waits.PROMPT).untilAsserted(() ->
+                assertThat(stack.events().events("Agent Set Offline", "userId", user)).singleElement().satisfies(e -> {
+                    assertThat(e.path("detail").path("recovered").asBoolean()).isTrue();
+                    assertThat(e.path("detail").path("reason").asText()).isEqualTo("retry");
+                    assertThat(e.path("detail").path("attempts").asInt()).isEqualTo(4);
+                }));
+        assertThat(stack.events().events("Agent Offline Failed", "userId", user)).as("one alarm for the whole episode").hasSize(1);
+
+        clock.advance(OfflineTransitions.SLOW_LANE_HORIZON);
+        reconciler.sweepOnce(); // a day after it failed: the slow lane gives it up
+        Map<String, AttributeValue> givenUp = item("TRANSITION#" + lost.id(), "TRANSITION");
+        assertThat(givenUp.get("transitionState").s()).isEqualTo("FAILED");
+        assertThat(givenUp).as("out of the due index for good").doesNotContainKey(TableLayout.DUE_SHARD);
+        assertThat(status(hopeless)).isEqualTo("Available");
     }
 
     @Test
