@@ -130,9 +130,10 @@ public final class LocalStack implements AutoCloseable {
         executor.scheduleAtFixedRate(() -> {
             try {
                 handler.handleRequest(Map.of("source", "local-schedule"), new LocalLambdaContext("ReconcilerFunction", timeoutMillis));
-            } catch (RuntimeException e) {
-                // A scheduled invocation that fails is retried by the next one, as the Scheduler would; one cut
-                // short by the stack stopping is no failure.
+            } catch (RuntimeException | Error e) {
+                // A scheduled invocation that fails is followed by the next one, as the Scheduler would (an
+                // executor would silently cancel the schedule on an uncaught throwable); one cut short by the
+                // stack stopping is no failure.
                 if (!executorStopping) {
                     org.slf4j.LoggerFactory.getLogger(LocalStack.class).error("reconciler invocation failed", e);
                 }

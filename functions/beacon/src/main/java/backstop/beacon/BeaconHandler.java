@@ -2,6 +2,7 @@ package backstop.beacon;
 
 import backstop.core.aws.AwsClients;
 import backstop.core.aws.ClientPolicies;
+import backstop.core.metrics.OfflineMetrics;
 import backstop.core.config.BackstopConfig;
 import backstop.core.http.HttpRequest;
 import backstop.core.http.HttpResponse;
@@ -26,6 +27,7 @@ public final class BeaconHandler implements RequestHandler<APIGatewayV2HTTPEvent
     private final BeaconApi api;
     /** Held here: a CRaC context may keep only weak references to its resources. */
     private final BeaconPriming priming;
+    private final OfflineMetrics metrics;
 
     /**
      * Production: configuration from the environment, clients built once per container, and the SnapStart
@@ -38,24 +40,27 @@ public final class BeaconHandler implements RequestHandler<APIGatewayV2HTTPEvent
     private BeaconHandler(BeaconWiring.Beacon beacon) {
         this.api = beacon.api();
         this.priming = beacon.priming();
+        this.metrics = beacon.metrics();
         Core.getGlobalContext().register(priming);
     }
 
     public BeaconHandler(BeaconApi api) {
         this.api = api;
         this.priming = null;
+        this.metrics = OfflineMetrics.NONE;
     }
 
     private static BeaconWiring.Beacon production() {
         BackstopConfig config = BackstopConfig.fromEnvironment();
         AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()), ClientPolicies.BEACON);
-        return BeaconWiring.beacon(config, clients, Clock.systemUTC());
+        return BeaconWiring.beacon(config, clients, Clock.systemUTC(), new BeaconMetrics());
     }
 
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         // Adds the request id and cold-start flag to every log line of this invocation (no AspectJ needed).
         HttpResponse response = PowertoolsLogging.withLogging(context, () -> api.handle(toRequest(event)));
+        metrics.flush(); // writes only when this request counted something (a close that called Connect)
         return APIGatewayV2HTTPResponse.builder()
                 .withStatusCode(response.status())
                 .withHeaders(response.headers())

@@ -18,6 +18,7 @@ import backstop.core.session.HeartbeatResult;
 import backstop.core.session.NewSession;
 import backstop.core.session.Session;
 import backstop.core.session.SessionId;
+import backstop.core.metrics.OfflineMetrics;
 import backstop.core.session.SessionStore;
 import backstop.core.transition.TransitionStore;
 import backstop.core.session.SessionToken;
@@ -50,6 +51,7 @@ public final class BeaconService {
     private final BackstopConfig config;
     private final SessionStore store;
     private final TransitionStore transitionStore;
+    private final OfflineMetrics metrics;
     private final ConnectAgentStatus connect;
     private final OfflineTransitions transitions;
     private final EventPublisher events;
@@ -57,7 +59,9 @@ public final class BeaconService {
     private final RestoreSafeRandom random;
 
     public BeaconService(BackstopConfig config, SessionStore store, TransitionStore transitionStore, ConnectAgentStatus connect,
-                         OfflineTransitions transitions, EventPublisher events, Clock clock, RestoreSafeRandom random) {
+                         OfflineTransitions transitions, EventPublisher events, OfflineMetrics metrics, Clock clock,
+                         RestoreSafeRandom random) {
+        this.metrics = metrics;
         this.config = config;
         this.store = store;
         this.transitionStore = transitionStore;
@@ -185,7 +189,9 @@ public final class BeaconService {
 
     private OfflineOutcome setOfflineNow(Transition transition, String claim) {
         // Whether the agent was on a live contact is not known here (no GetCurrentUserData on the close path).
-        return switch (transitions.attempt(transition, claim, Optional.empty()).result()) {
+        OfflineTransitions.Attempt attempt = transitions.attempt(transition, claim, Optional.empty());
+        metrics.count(attempt, false);
+        return switch (attempt.result()) {
             case DONE -> OfflineOutcome.DONE;
             case FAILED, STILL_FAILED -> OfflineOutcome.FAILED;
             case NOT_NEEDED -> OfflineOutcome.NOT_NEEDED;

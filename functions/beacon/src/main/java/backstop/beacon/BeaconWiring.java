@@ -5,6 +5,9 @@ import backstop.core.config.BackstopConfig;
 import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.events.EventBridgePublisher;
 import backstop.core.random.RestoreSafeRandom;
+import backstop.core.metrics.OfflineMetrics;
+import backstop.core.events.OutboxPublisher;
+import backstop.core.session.DynamoEventOutbox;
 import backstop.core.session.DynamoSessionStore;
 import backstop.core.session.DynamoTransitionStore;
 import backstop.core.transition.Backoff;
@@ -18,19 +21,26 @@ public final class BeaconWiring {
     }
 
     /** The API and its SnapStart hooks, sharing one graph. */
-    public record Beacon(BeaconApi api, BeaconPriming priming) {
+    public record Beacon(BeaconApi api, BeaconPriming priming, OfflineMetrics metrics) {
     }
 
+    /** Without metrics (the local stack, tests). */
     public static Beacon beacon(BackstopConfig config, AwsClients clients, Clock clock) {
+        return beacon(config, clients, clock, OfflineMetrics.NONE);
+    }
+
+    public static Beacon beacon(BackstopConfig config, AwsClients clients, Clock clock, OfflineMetrics metrics) {
         DynamoSessionStore sessions = new DynamoSessionStore(clients.dynamoDb(), config.sessionsTable());
         DynamoTransitionStore transitionStore = new DynamoTransitionStore(clients.dynamoDb(), config.sessionsTable());
         ConnectAgentStatus connect = new ConnectAgentStatus(clients.connect(), config.connectInstance());
-        EventBridgePublisher events = new EventBridgePublisher(clients.eventBridge(), config.eventBusName(), clock);
+        EventBridgePublisher eventBridge = new EventBridgePublisher(clients.eventBridge(), config.eventBusName(), clock);
+        // What EventBridge still refuses is kept on the table; the reconciler sends it again.
+        OutboxPublisher events = new OutboxPublisher(eventBridge, new DynamoEventOutbox(clients.dynamoDb(), config.sessionsTable()));
         RestoreSafeRandom random = new RestoreSafeRandom();
         OfflineTransitions transitions = new OfflineTransitions(transitionStore, connect, events, clock, Backoff.DEFAULT,
                 config.maxAttempts(), random);
-        BeaconApi api = new BeaconApi(config, new BeaconService(config, sessions, transitionStore, connect, transitions, events, clock, random));
-        return new Beacon(api, new BeaconPriming(config, api, connect, events, random));
+        BeaconApi api = new BeaconApi(config, new BeaconService(config, sessions, transitionStore, connect, transitions, events, metrics, clock, random));
+        return new Beacon(api, new BeaconPriming(config, api, connect, eventBridge, random), metrics);
     }
 
     public static BeaconApi api(BackstopConfig config, AwsClients clients, Clock clock) {

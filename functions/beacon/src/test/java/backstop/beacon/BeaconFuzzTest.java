@@ -49,7 +49,7 @@ class BeaconFuzzTest {
         RestoreSafeRandom random = new RestoreSafeRandom();
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
         OfflineTransitions transitions = new OfflineTransitions(store, gateway, e -> { }, clock, Backoff.DEFAULT, 8, random);
-        BeaconHandler handler = new BeaconHandler(new BeaconApi(config, new BeaconService(config, store, store, gateway, transitions, e -> { }, clock, random)));
+        BeaconHandler handler = new BeaconHandler(new BeaconApi(config, new BeaconService(config, store, store, gateway, transitions, e -> { }, backstop.core.metrics.OfflineMetrics.NONE, clock, random)));
 
         APIGatewayV2HTTPResponse response = handler.handleRequest(event, null);
         CASES.incrementAndGet();

@@ -50,7 +50,7 @@ class BeaconHandlerTest {
         RestoreSafeRandom random = new RestoreSafeRandom();
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
         OfflineTransitions transitions = new OfflineTransitions(store, gateway, e -> { }, clock, Backoff.DEFAULT, 8, random);
-        handler = new BeaconHandler(new BeaconApi(config, new BeaconService(config, store, store, gateway, transitions, e -> { }, clock, random)));
+        handler = new BeaconHandler(new BeaconApi(config, new BeaconService(config, store, store, gateway, transitions, e -> { }, backstop.core.metrics.OfflineMetrics.NONE, clock, random)));
         AgentRef ada = AgentRef.parseArn(INSTANCE + "/agent/demo-ada").orElseThrow();
         store.sessions.put(SESSION, new Session(SESSION, ada, TOKEN.hash(), NOW, NOW, SessionState.OPEN, Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty(), 0, false));

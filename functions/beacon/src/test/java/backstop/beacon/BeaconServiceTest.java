@@ -47,6 +47,16 @@ class BeaconServiceTest {
     List<BackstopEvent> events;
     BeaconService service;
     RestoreSafeRandom random = new RestoreSafeRandom();
+    final Map<String, Integer> counted = new java.util.TreeMap<>();
+    /** Counts what the close path reports, by metric. */
+    final backstop.core.metrics.OfflineMetrics metrics = new backstop.core.metrics.OfflineMetrics() {
+        @Override public void transitionDone(boolean deferred) { counted.merge("done", 1, Integer::sum); }
+        @Override public void transitionNotNeeded() { counted.merge("notNeeded", 1, Integer::sum); }
+        @Override public void transitionFailed() { counted.merge("failed", 1, Integer::sum); }
+        @Override public void transitionRetryScheduled() { counted.merge("retry", 1, Integer::sum); }
+        @Override public void connectThrottled() { counted.merge("throttled", 1, Integer::sum); }
+        @Override public void flush() { }
+    };
 
     @BeforeEach
     void wire() {
@@ -64,7 +74,7 @@ class BeaconServiceTest {
         Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
         OfflineTransitions transitions = new OfflineTransitions(store, gateway, events::addAll, clock, Backoff.DEFAULT, 8, random);
-        service = new BeaconService(config, store, store, gateway, transitions, events::addAll, clock, random);
+        service = new BeaconService(config, store, store, gateway, transitions, events::addAll, metrics, clock, random);
     }
 
     AgentRef agent() {
@@ -242,7 +252,36 @@ class BeaconServiceTest {
             assertThat(e.reason()).isEqualTo("tab-closed");
             assertThat(e.attempts()).isEqualTo(1);
             assertThat(e.at()).isEqualTo(NOW);
+            assertThat(e.deferred()).as("the beacon does not know about a live contact").isEmpty();
+            assertThat(e.detail()).doesNotContainKey("deferred").doesNotContainKey("recovered");
         });
+        assertThat(counted).containsExactly(Map.entry("done", 1));
+    }
+
+    @Test
+    void close_should_countTheThrottle_andScheduleARetry_when_connectThrottles() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, openSession(id, token));
+        store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(pending(id)));
+        connect.failStatus = 429;
+
+        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(OfflineOutcome.PENDING);
+        assertThat(counted).containsExactly(Map.entry("retry", 1), Map.entry("throttled", 1));
+    }
+
+    @Test
+    void close_should_countTheFailure_andAlarmOnCall_when_connectRefusesForGood() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, openSession(id, token));
+        store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(pending(id)));
+        connect.failStatus = 403;
+
+        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(OfflineOutcome.FAILED);
+        assertThat(counted).as("TransitionsFailedAlarm sees the beacon's failures").containsExactly(Map.entry("failed", 1));
+        assertThat(events).singleElement().isInstanceOf(BackstopEvent.AgentOfflineFailed.class);
+        assertThat(store.completed).as("into the slow lane").containsExactly("FAILED:" + store.closes.getFirst().claim());
     }
 
     @Test

@@ -23,6 +23,8 @@ final class FakeConnect implements ConnectClient {
     final List<DescribeUserRequest> describes = new ArrayList<>();
     final List<PutUserStatusRequest> puts = new ArrayList<>();
     boolean failPuts;
+    /** When set, PutUserStatus answers this HTTP status: 429 throttled, 403 access denied (retrying cannot fix). */
+    int failStatus;
 
     @Override
     public DescribeUserResponse describeUser(DescribeUserRequest request) {
@@ -45,6 +47,12 @@ final class FakeConnect implements ConnectClient {
         puts.add(request);
         if (failPuts) {
             throw InternalServiceException.builder().message("boom").statusCode(500).build();
+        }
+        if (failStatus == 429) {
+            throw software.amazon.awssdk.services.connect.model.ThrottlingException.builder().message("slow down").statusCode(429).build();
+        }
+        if (failStatus == 403) {
+            throw software.amazon.awssdk.services.connect.model.AccessDeniedException.builder().message("no").statusCode(403).build();
         }
         return PutUserStatusResponse.builder().build();
     }

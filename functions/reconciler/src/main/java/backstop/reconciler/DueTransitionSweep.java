@@ -148,7 +148,7 @@ public final class DueTransitionSweep {
             boolean working = Optional.ofNullable(agents.get(transition.agent()))
                     .map(a -> !a.openSessions().isEmpty()).orElse(false);
             if (working) {
-                count(transitions.notNeeded(transition, claim, "agent has an open session again"), false);
+                metrics.count(transitions.notNeeded(transition, claim, "agent has an open session again"), false);
             } else {
                 toCheck.add(transition);
             }
@@ -170,7 +170,7 @@ public final class DueTransitionSweep {
         for (Transition transition : toCheck) {
             AgentSnapshot snapshot = snapshots.get(transition.agent().userId());
             if (snapshot != null && offlineOrQueued(snapshot)) {
-                count(transitions.notNeeded(transition, claim, "agent already Offline"), false);
+                metrics.count(transitions.notNeeded(transition, claim, "agent already Offline"), false);
             } else {
                 toSet.add(transition);
                 deferred.put(transition.agent().userId(), snapshot != null && snapshot.onContact());
@@ -208,11 +208,7 @@ public final class DueTransitionSweep {
                 slots.acquireUninterruptibly();
                 inFlight.add(executor.submit(() -> {
                     try {
-                        OfflineTransitions.Attempt attempt = transitions.attempt(transition, chunk.claim(), Optional.of(deferred));
-                        if (attempt.throttled()) {
-                            metrics.connectThrottled();
-                        }
-                        count(attempt.result(), deferred);
+                        metrics.count(transitions.attempt(transition, chunk.claim(), Optional.of(deferred)), deferred);
                     } finally {
                         slots.release();
                     }
@@ -311,17 +307,6 @@ public final class DueTransitionSweep {
             return connect.isOfflineOrQueued(snapshot);
         } catch (ConnectFailure failure) {
             return false;
-        }
-    }
-
-    private void count(OfflineTransitions.Result result, boolean deferred) {
-        switch (result) {
-            case DONE -> metrics.transitionDone(deferred);
-            case NOT_NEEDED -> metrics.transitionNotNeeded();
-            case FAILED -> metrics.transitionFailed();
-            case RETRY_SCHEDULED -> metrics.transitionRetryScheduled();
-            case STILL_FAILED -> { } // counted once, when it first failed (the alarm)
-            case CLAIM_LOST -> { }
         }
     }
 }

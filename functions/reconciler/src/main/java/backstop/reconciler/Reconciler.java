@@ -1,5 +1,6 @@
 package backstop.reconciler;
 
+import backstop.core.events.OutboxRelay;
 import backstop.core.transition.TransitionQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,14 +30,16 @@ public final class Reconciler {
     private final TransitionQueue store;
     private final StaleSessionSweep stale;
     private final DueTransitionSweep due;
+    private final OutboxRelay outbox;
     private final ReconcilerMetrics metrics;
     private final Clock clock;
     private final Sleeper sleeper;
     private final Duration sweepInterval;
     private final double ratePerSecond;
 
-    public Reconciler(TransitionQueue store, StaleSessionSweep stale, DueTransitionSweep due, ReconcilerMetrics metrics,
-                      Clock clock, Sleeper sleeper, Duration sweepInterval, double ratePerSecond) {
+    public Reconciler(TransitionQueue store, StaleSessionSweep stale, DueTransitionSweep due, OutboxRelay outbox,
+                      ReconcilerMetrics metrics, Clock clock, Sleeper sleeper, Duration sweepInterval, double ratePerSecond) {
+        this.outbox = outbox;
         this.store = store;
         this.stale = stale;
         this.due = due;
@@ -104,7 +107,9 @@ public final class Reconciler {
         return (int) Math.min(DueTransitionSweep.MAX_CHUNK, Math.max(DueTransitionSweep.MIN_CHUNK, perSweep));
     }
 
+    /** A stale sweep; the events EventBridge refused earlier go out again with it. */
     private int sweepStale(Instant now) {
+        outbox.relay();
         int closed = stale.sweep(now);
         metrics.staleSessionsClosed(closed);
         metrics.pendingBacklog(store.countDueTransitions(now));

@@ -1,23 +1,12 @@
 package backstop.reconciler;
 
+import backstop.core.metrics.OfflineMetrics;
+
 /** What the reconciler counts; {@link PowertoolsReconcilerMetrics} publishes it as CloudWatch EMF. */
-public interface ReconcilerMetrics {
+public interface ReconcilerMetrics extends OfflineMetrics {
     void staleSessionsClosed(int count);
 
-    void transitionDone(boolean deferred);
-
-    void transitionNotNeeded();
-
-    void transitionFailed();
-
-    void transitionRetryScheduled();
-
-    void connectThrottled();
-
     void pendingBacklog(long count);
-
-    /** Writes what was counted during this invocation. */
-    void flush();
 
     ReconcilerMetrics NONE = new ReconcilerMetrics() {
         @Override public void staleSessionsClosed(int count) { }

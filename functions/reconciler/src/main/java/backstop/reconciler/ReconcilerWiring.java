@@ -7,6 +7,9 @@ import backstop.core.connect.ConnectPacer;
 import backstop.core.events.BatchingEventPublisher;
 import backstop.core.events.EventBridgePublisher;
 import backstop.core.random.RestoreSafeRandom;
+import backstop.core.events.OutboxPublisher;
+import backstop.core.events.OutboxRelay;
+import backstop.core.session.DynamoEventOutbox;
 import backstop.core.session.DynamoSessionStore;
 import backstop.core.session.DynamoTransitionStore;
 import backstop.core.session.SessionStore;
@@ -41,15 +44,17 @@ public final class ReconcilerWiring {
                                      Clock clock, Reconciler.Sleeper sleeper, ReconcilerMetrics metrics) {
         ConnectAgentStatus connect = new ConnectAgentStatus(clients.connect(), config.connectInstance(),
                 new ConnectPacer(config.connectRatePerSecond()));
-        BatchingEventPublisher events = new BatchingEventPublisher(
-                new EventBridgePublisher(clients.eventBridge(), config.eventBusName(), clock));
+        EventBridgePublisher eventBridge = new EventBridgePublisher(clients.eventBridge(), config.eventBusName(), clock);
+        DynamoEventOutbox outbox = new DynamoEventOutbox(clients.dynamoDb(), config.sessionsTable());
+        BatchingEventPublisher events = new BatchingEventPublisher(new OutboxPublisher(eventBridge, outbox));
         RestoreSafeRandom random = new RestoreSafeRandom();
         OfflineTransitions transitions = new OfflineTransitions(queue, connect, events, clock, Backoff.DEFAULT,
                 config.maxAttempts(), random);
         Reconciler reconciler = new Reconciler(queue,
                 new StaleSessionSweep(sessions, Duration.ofSeconds(config.staleAfterSeconds())),
                 new DueTransitionSweep(sessions, queue, connect, transitions, events, metrics, clock, config.connectRatePerSecond()),
-                metrics, clock, sleeper, Duration.ofSeconds(config.sweepIntervalSeconds()), config.connectRatePerSecond());
+                new OutboxRelay(outbox, eventBridge), metrics, clock, sleeper, Duration.ofSeconds(config.sweepIntervalSeconds()),
+                config.connectRatePerSecond());
         return new Primed(reconciler, new ReconcilerPriming(queue, connect, random, clock));
     }
 

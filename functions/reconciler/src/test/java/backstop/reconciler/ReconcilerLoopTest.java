@@ -80,7 +80,7 @@ class ReconcilerLoopTest {
         OfflineTransitions transitions = new OfflineTransitions(store, connect, events, clock, Backoff.DEFAULT, 8, new SecureRandom());
         return new Reconciler(store, new StaleSessionSweep(store, Duration.ofSeconds(75)),
                 new DueTransitionSweep(store, store, connect, transitions, events, ReconcilerMetrics.NONE, clock, 1.5),
-                ReconcilerMetrics.NONE, clock, wake -> clock.now = wake, Duration.ofSeconds(15), 1.5);
+                new backstop.core.events.OutboxRelay(backstop.core.events.EventOutbox.NONE, null), ReconcilerMetrics.NONE, clock, wake -> clock.now = wake, Duration.ofSeconds(15), 1.5);
     }
 
     @Test

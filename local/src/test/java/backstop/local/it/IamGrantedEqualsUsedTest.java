@@ -3,6 +3,10 @@ package backstop.local.it;
 import backstop.beacon.BeaconWiring;
 import backstop.core.config.BackstopConfig;
 import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.Session;
+import backstop.core.session.SessionId;
+import backstop.core.session.SessionStore;
+import backstop.core.session.SessionToken;
 import backstop.core.session.DynamoTransitionStore;
 import backstop.local.DemoInstance;
 import backstop.local.LocalStack;
@@ -26,6 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -81,6 +86,12 @@ class IamGrantedEqualsUsedTest {
         assertThat(api.close(second).text("offline")).isEqualTo("done");
         assertThat(api.register(arn(ada)).body().path("restore").path("name").asText()).isEqualTo("Available");
 
+        String kept = newAgent(); // EventBridge refuses its event: kept on the table, sent by the sweep below
+        ApiClient.Session refused = api.open(arn(kept));
+        stack.events().refuse(true);
+        assertThat(api.close(refused).text("offline")).isEqualTo("done");
+        stack.events().refuse(false);
+
         String grace = newAgent();
         ApiClient.Session failing = api.open(arn(grace));
         stack.connect().setFault(ConnectEmulator.PUT_USER_STATUS, OperationFault.errors(1.0));
@@ -92,14 +103,29 @@ class IamGrantedEqualsUsedTest {
         MutableClock clock = new MutableClock(Instant.now().plus(Duration.ofSeconds(stack.config().staleAfterSeconds() + 60)));
         Map<String, String> env = new HashMap<>(stack.environment());
         env.put("CONNECT_RATE_PER_SECOND", "100");
-        ReconcilerWiring.Primed reconciler = ReconcilerWiring.withPriming(BackstopConfig.fromEnvironment(env),
-                new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()),
+        // A heartbeat lands while the sweep closes this one: the close reads the session again (GetItem).
+        String racer = newAgent();
+        ApiClient.Session racing = api.open(arn(racer));
+        DynamoSessionStore sessions = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
+        SessionStore heartbeatDuringClose = (SessionStore) java.lang.reflect.Proxy.newProxyInstance(SessionStore.class.getClassLoader(),
+                new Class<?>[] {SessionStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("close") && ((Session) args[0]).id().value().equals(racing.id())) {
+                        sessions.heartbeat(new SessionId(racing.id()), SessionToken.parse(racing.token()), Optional.empty(), clock.instant());
+                    }
+                    try {
+                        return method.invoke(sessions, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        ReconcilerWiring.Primed reconciler = ReconcilerWiring.withPriming(BackstopConfig.fromEnvironment(env), heartbeatDuringClose,
                 new DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()), stack.reconcilerClients(), clock,
                 wake -> { }, ReconcilerMetrics.NONE);
         Reconciler.Summary summary = reconciler.reconciler().sweepOnce();
         assertThat(summary.staleClosed()).as("linus and ada's reopened session").isGreaterThanOrEqualTo(1);
         assertThat(stack.connect().agentView(stack.instanceId(), grace).statusName()).isEqualTo("Offline");
         assertThat(stack.connect().agentView(stack.instanceId(), linus).statusName()).isEqualTo("Offline");
+        assertThat(stack.events().events("Agent Set Offline", "userId", kept)).as("the kept event, sent by the sweep").hasSize(1);
 
         reconciler.priming().prime();
         BeaconWiring.beacon(stack.config(), stack.clients(), clock).priming().prime();

@@ -116,6 +116,22 @@ class TemplateTest {
                 assertThat((List<Map<String, Object>>) alarm.get("Dimensions"))
                         .containsExactly(Map.of("Name", "service", "Value", "reconciler"));
             }
+            if (alarm.containsKey("Metrics")) {
+                // Metric math over our own metrics: each term is a metric the function of its dimension writes.
+                for (Map<String, Object> query : (List<Map<String, Object>>) alarm.get("Metrics")) {
+                    Map<String, Object> stat = (Map<String, Object>) query.get("MetricStat");
+                    if (stat == null) {
+                        continue;
+                    }
+                    Map<String, Object> metric = (Map<String, Object>) stat.get("Metric");
+                    String service = (String) ((List<Map<String, Object>>) metric.get("Dimensions")).getFirst().get("Value");
+                    List<String> written = service.equals("beacon") ? backstop.beacon.BeaconMetrics.METRIC_NAMES
+                            : backstop.reconciler.PowertoolsReconcilerMetrics.METRIC_NAMES;
+                    assertThat(metric.get("Namespace")).isEqualTo("ccp-backstop");
+                    assertThat(written).as("%s: %s of service %s", entry.getKey(), metric.get("MetricName"), service)
+                            .contains((String) metric.get("MetricName"));
+                }
+            }
             if ("AWS/ApiGateway".equals(alarm.get("Namespace"))) {
                 // HTTP APIs publish 4xx/5xx with dimension ApiId (REST APIs' 5XXError would never fire here).
                 assertThat(alarm.get("MetricName")).isIn("4xx", "5xx", "Latency", "IntegrationLatency", "Count");

@@ -8,6 +8,7 @@ import software.amazon.awssdk.services.eventbridge.model.PutEventsResultEntry;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import software.amazon.awssdk.core.exception.SdkException;
 import java.util.List;
 
 /**
@@ -30,9 +31,30 @@ public final class EventBridgePublisher implements EventPublisher {
 
     @Override
     public void publish(List<? extends BackstopEvent> events) {
-        List<PutEventsRequestEntry> entries = events.stream().map(this::entry).toList();
+        publishEntries(events.stream().map(this::entry).toList());
+    }
+
+    /**
+     * Sends entries as they are (a kept event keeps its first time); throws {@link EventsNotPublished} with every
+     * entry that did not get through, including those of batches after a failed one.
+     */
+    public void publishEntries(List<PutEventsRequestEntry> entries) {
+        List<PutEventsRequestEntry> unsent = new ArrayList<>();
+        String error = null;
         for (int from = 0; from < entries.size(); from += MAX_ENTRIES) {
-            send(entries.subList(from, Math.min(entries.size(), from + MAX_ENTRIES)));
+            List<PutEventsRequestEntry> batch = entries.subList(from, Math.min(entries.size(), from + MAX_ENTRIES));
+            try {
+                send(batch);
+            } catch (EventsNotPublished refused) {
+                unsent.addAll(refused.unsent());
+                error = refused.getMessage();
+            } catch (SdkException unreachable) {
+                unsent.addAll(batch);
+                error = unreachable.getClass().getSimpleName();
+            }
+        }
+        if (!unsent.isEmpty()) {
+            throw new EventsNotPublished(unsent, error);
         }
     }
 
@@ -60,7 +82,7 @@ public final class EventBridgePublisher implements EventPublisher {
             pending = failed;
         }
         if (!pending.isEmpty()) {
-            throw new EventsNotPublished(pending.size(), lastError);
+            throw new EventsNotPublished(pending, lastError);
         }
     }
 

@@ -1,15 +1,24 @@
 package backstop.core.events;
 
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
+
+import java.util.List;
+
 /** Some events were still refused by EventBridge after the retries. */
 public final class EventsNotPublished extends RuntimeException {
-    private final int failed;
+    private final transient List<PutEventsRequestEntry> unsent;
 
-    public EventsNotPublished(int failed, String firstErrorCode) {
-        super(failed + " event(s) not published; first error " + firstErrorCode, null, false, false);
-        this.failed = failed;
+    public EventsNotPublished(List<PutEventsRequestEntry> unsent, String firstErrorCode) {
+        super(unsent.size() + " event(s) not published; first error " + firstErrorCode, null, false, false);
+        this.unsent = List.copyOf(unsent);
     }
 
     public int failed() {
-        return failed;
+        return unsent.size();
+    }
+
+    /** The entries EventBridge did not take, as they were sent. */
+    public List<PutEventsRequestEntry> unsent() {
+        return unsent;
     }
 }
