@@ -87,4 +87,78 @@ class StormBenchmark {
                     calls.size(), ok.size(), throttled, 100.0 * throttled / calls.size(), (double) calls.size() / agents, lost);
         }
     }
+
+    /**
+     * The same storm as the schedule runs it on Lambda: the real handler invoked on the template's rate with the
+     * template's timeout (so each run stops taking work 9 s before it ends and the quota idles until the next
+     * minute), until every agent is Offline. Prints each invocation's duration against its timeout, the storm's
+     * time against the quota's minimum, throttles and agents left.
+     * <pre>local/bin/bench storm   (or -Dtest=StormBenchmark#measureAcrossScheduledInvocations -Dagents=1000)</pre>
+     */
+    @Test
+    void measureAcrossScheduledInvocations() throws Exception {
+        int agents = Integer.getInteger("agents", 1000);
+        double quotaRate = 2;
+        int quotaBurst = 5;
+        backstop.local.aws.TemplateResources template = backstop.local.aws.TemplateResources.load(
+                backstop.local.aws.TemplateResources.findTemplate());
+        Duration period = template.scheduleRate("ReconcilerFunction");
+        Duration timeout = template.timeout("ReconcilerFunction");
+        try (LocalStack stack = LocalStack.start(LocalStack.Options.forTests())) {
+            ConnectEmulator connect = stack.connect();
+            connect.setQuota(Quota.OFF);
+            DynamoSessionStore store = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
+            SecureRandom random = new SecureRandom();
+            Instant silentSince = Instant.now().minus(Duration.ofMinutes(5));
+            List<String> users = new ArrayList<>();
+            for (int i = 0; i < agents; i++) {
+                String user = "storm-" + UUID.randomUUID();
+                connect.addAgent(stack.instanceId(), user, user, "Storm", "Agent", "rp-support", "Available");
+                users.add(user);
+            }
+            try (var executor = Executors.newFixedThreadPool(8)) {
+                for (String user : users) {
+                    executor.submit(() -> store.createSession(new NewSession(SessionId.random(random),
+                            AgentRef.parseArn(DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + user).orElseThrow(),
+                            SessionToken.random(random).hash(), silentSince, Optional.empty(), Optional.of("rp-support"), false, Optional.empty())));
+                }
+            }
+            connect.clearCalls();
+            connect.setQuota(new Quota(true, quotaRate, quotaBurst));
+            Clock clock = Clock.systemUTC();
+            backstop.reconciler.ReconcilerHandler handler = new backstop.reconciler.ReconcilerHandler(
+                    ReconcilerWiring.reconciler(stack.config(), store,
+                            new backstop.core.session.DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()),
+                            stack.reconcilerClients(), clock, ReconcilerWiring.wallClockSleeper(clock), ReconcilerMetrics.NONE), clock);
+
+            List<Long> durations = new ArrayList<>();
+            long lost = agents;
+            long first = System.nanoTime();
+            for (int i = 0; lost > 0 && i < 40; i++) {
+                long due = first + period.toNanos() * i;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                long started = System.nanoTime();
+                handler.handleRequest(Map.of("source", "ccp-backstop.schedule"),
+                        new backstop.local.LocalLambdaContext("ReconcilerFunction", (int) timeout.toMillis()));
+                durations.add((System.nanoTime() - started) / 1_000_000);
+                lost = users.stream().filter(u -> !connect.agentView(stack.instanceId(), u).statusName().equals("Offline")).count();
+            }
+
+            List<ConnectCall> calls = connect.calls().stream().filter(c -> !c.operation().startsWith("ccp:")).toList();
+            List<ConnectCall> ok = calls.stream().filter(c -> c.operation().equals(ConnectEmulator.PUT_USER_STATUS) && c.ok()).toList();
+            long throttled = calls.stream().filter(c -> c.outcome().equals("ThrottlingException")).count();
+            double storm = Duration.between(ok.getFirst().at(), ok.getLast().at()).toMillis() / 1000.0;
+            double minimum = (agents - quotaBurst) / quotaRate;
+            long longest = durations.stream().mapToLong(Long::longValue).max().orElseThrow();
+            System.out.printf("storm-invocations: %d agents over %d scheduled invocations (every %d s, timeout %d s); longest invocation %d ms%n",
+                    agents, durations.size(), period.toSeconds(), timeout.toSeconds(), longest);
+            System.out.printf("storm-invocations: first to last PutUserStatus %.1f s; quota minimum %.1f s (%+.1f%%)%n",
+                    storm, minimum, 100 * (storm / minimum - 1));
+            System.out.printf("storm-invocations: %d Connect calls, %d throttled (%.2f%%), %d agents not Offline%n",
+                    calls.size(), throttled, 100.0 * throttled / calls.size(), lost);
+        }
+    }
 }

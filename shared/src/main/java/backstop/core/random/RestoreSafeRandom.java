@@ -11,7 +11,16 @@ import java.util.Base64;
  * the generator with one seeded after the restore.
  */
 public final class RestoreSafeRandom extends SecureRandom {
-    private transient volatile SecureRandom current = new SecureRandom();
+    private transient volatile SecureRandom current;
+
+    public RestoreSafeRandom() {
+        this(new SecureRandom());
+    }
+
+    /** Starting from {@code initial}'s state (tests: two copies of one snapshot start from the same state). */
+    RestoreSafeRandom(SecureRandom initial) {
+        this.current = initial;
+    }
 
     /** A generator seeded now (called after a snapshot restore). */
     public void reseed() {
