@@ -21,7 +21,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.Map;
 import java.util.Optional;
 

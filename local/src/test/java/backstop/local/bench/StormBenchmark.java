@@ -1,12 +1,7 @@
 package backstop.local.bench;
 
-import backstop.core.agent.AgentRef;
 import backstop.core.config.BackstopConfig;
 import backstop.core.session.DynamoSessionStore;
-import backstop.core.session.NewSession;
-import backstop.core.session.SessionId;
-import backstop.core.session.SessionToken;
-import backstop.local.DemoInstance;
 import backstop.local.LocalStack;
 import backstop.local.connect.ConnectCall;
 import backstop.local.connect.ConnectEmulator;
@@ -17,7 +12,6 @@ import backstop.reconciler.ReconcilerWiring;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,9 +19,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.UUID;
-import java.util.concurrent.Executors;
 
 /**
  * A storm of crashed tabs against the real default quota (emulator: 2 requests/s, burst 5, per operation).
@@ -47,21 +38,7 @@ class StormBenchmark {
             ConnectEmulator connect = stack.connect();
             connect.setQuota(Quota.OFF);
             DynamoSessionStore store = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
-            SecureRandom random = new SecureRandom();
-            Instant silentSince = Instant.now().minus(Duration.ofMinutes(5));
-            List<String> users = new ArrayList<>();
-            for (int i = 0; i < agents; i++) {
-                String user = "storm-" + UUID.randomUUID();
-                connect.addAgent(stack.instanceId(), user, user, "Storm", "Agent", "rp-support", "Available");
-                users.add(user);
-            }
-            try (var executor = Executors.newFixedThreadPool(8)) {
-                for (String user : users) {
-                    executor.submit(() -> store.createSession(new NewSession(SessionId.random(random),
-                            AgentRef.parseArn(DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + user).orElseThrow(),
-                            SessionToken.random(random).hash(), silentSince, Optional.empty(), Optional.of("rp-support"), false, Optional.empty())));
-                }
-            }
+            List<String> users = List.copyOf(backstop.local.CrashedTabs.seed(stack, agents, "storm", Instant.now().minus(Duration.ofMinutes(5))).keySet());
             connect.clearCalls();
             connect.setQuota(new Quota(true, quotaRate, quotaBurst));
             Map<String, String> env = new HashMap<>(stack.environment());
@@ -108,21 +85,7 @@ class StormBenchmark {
             ConnectEmulator connect = stack.connect();
             connect.setQuota(Quota.OFF);
             DynamoSessionStore store = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
-            SecureRandom random = new SecureRandom();
-            Instant silentSince = Instant.now().minus(Duration.ofMinutes(5));
-            List<String> users = new ArrayList<>();
-            for (int i = 0; i < agents; i++) {
-                String user = "storm-" + UUID.randomUUID();
-                connect.addAgent(stack.instanceId(), user, user, "Storm", "Agent", "rp-support", "Available");
-                users.add(user);
-            }
-            try (var executor = Executors.newFixedThreadPool(8)) {
-                for (String user : users) {
-                    executor.submit(() -> store.createSession(new NewSession(SessionId.random(random),
-                            AgentRef.parseArn(DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + user).orElseThrow(),
-                            SessionToken.random(random).hash(), silentSince, Optional.empty(), Optional.of("rp-support"), false, Optional.empty())));
-                }
-            }
+            List<String> users = List.copyOf(backstop.local.CrashedTabs.seed(stack, agents, "storm", Instant.now().minus(Duration.ofMinutes(5))).keySet());
             connect.clearCalls();
             connect.setQuota(new Quota(true, quotaRate, quotaBurst));
             Clock clock = Clock.systemUTC();

@@ -21,7 +21,6 @@ import software.amazon.awssdk.services.connect.ConnectClient;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;

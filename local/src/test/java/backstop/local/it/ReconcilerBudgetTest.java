@@ -1,14 +1,11 @@
 package backstop.local.it;
 
-import backstop.core.agent.AgentRef;
 import backstop.core.session.DynamoSessionStore;
 import backstop.core.session.DynamoTransitionStore;
-import backstop.core.session.NewSession;
 import backstop.core.session.SessionId;
-import backstop.core.session.SessionToken;
 import backstop.core.transition.Transition;
 import backstop.core.transition.TransitionState;
-import backstop.local.DemoInstance;
+import backstop.local.CrashedTabs;
 import backstop.local.LocalLambdaContext;
 import backstop.local.LocalStack;
 import backstop.local.Waits;
@@ -24,16 +21,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -81,7 +74,8 @@ class ReconcilerBudgetTest {
         ConnectEmulator connect = stack.connect();
         connect.setQuota(Quota.OFF);
         DynamoSessionStore store = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
-        List<String> users = staleSessions(store);
+        Map<String, SessionId> sessions = CrashedTabs.seed(stack, DUE, "budget", Instant.now().minus(Duration.ofMinutes(5)));
+        List<String> users = List.copyOf(sessions.keySet());
         connect.setQuota(Quota.CONNECT_DEFAULT);
         connect.setFault(ConnectEmulator.PUT_USER_STATUS, new OperationFault(0.05, 500, "InternalServiceException", LATENCY_MILLIS));
         connect.setFault(ConnectEmulator.GET_CURRENT_USER_DATA, new OperationFault(0.1, 429, "ThrottlingException", 100));
@@ -110,7 +104,7 @@ class ReconcilerBudgetTest {
         Map<TransitionState, Integer> states = new HashMap<>();
         int withEvents = 0;
         for (String user : users) {
-            Transition transition = transitionOf(transitions, user);
+            Transition transition = transitions.findTransition(sessions.get(user)).orElseThrow(() -> new AssertionError("no transition for " + user));
             states.merge(transition.state(), 1, Integer::sum);
             if (transition.state() == TransitionState.PENDING) {
                 // Stranded = held under a lease that outlives the run. A stale close's transition is born due at
@@ -129,33 +123,5 @@ class ReconcilerBudgetTest {
         int expected = withEvents;
         await().atMost(Waits.PROMPT).untilAsserted(() -> assertThat(stack.events().events().stream()
                 .filter(e -> users.contains(e.path("detail").path("userId").asText())).count()).isEqualTo(expected));
-    }
-
-    static Transition transitionOf(DynamoTransitionStore store, String user) {
-        return sessions.get(user).flatMap(store::findTransition).orElseThrow(() -> new AssertionError("no transition for " + user));
-    }
-
-    static final Map<String, Optional<SessionId>> sessions = new HashMap<>();
-
-    /** Sessions silent for five minutes, straight in the table: the first sweep closes them all. */
-    static List<String> staleSessions(DynamoSessionStore store) {
-        SecureRandom random = new SecureRandom();
-        List<String> users = new ArrayList<>();
-        Instant created = Instant.now().minus(Duration.ofMinutes(5));
-        for (int i = 0; i < DUE; i++) {
-            String user = "budget-" + UUID.randomUUID();
-            stack.connect().addAgent(stack.instanceId(), user, user, "Budget", "Agent", "rp-support", "Available");
-            users.add(user);
-        }
-        try (var executor = java.util.concurrent.Executors.newFixedThreadPool(8)) {
-            for (String user : users) {
-                SessionId id = SessionId.random(random);
-                sessions.put(user, Optional.of(id));
-                AgentRef agent = AgentRef.parseArn(DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + user).orElseThrow();
-                executor.submit(() -> store.createSession(new NewSession(id, agent, SessionToken.random(random).hash(), created,
-                        Optional.empty(), Optional.of("rp-support"), false, Optional.empty())));
-            }
-        }
-        return users;
     }
 }

@@ -1,12 +1,7 @@
 package backstop.local.it;
 
-import backstop.core.agent.AgentRef;
 import backstop.core.config.BackstopConfig;
 import backstop.core.session.DynamoSessionStore;
-import backstop.core.session.NewSession;
-import backstop.core.session.SessionId;
-import backstop.core.session.SessionToken;
-import backstop.local.DemoInstance;
 import backstop.local.LocalStack;
 import backstop.local.connect.ConnectCall;
 import backstop.local.connect.ConnectEmulator;
@@ -18,15 +13,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -57,21 +48,7 @@ class ReconcilerStormTest {
         connect.setQuota(Quota.OFF);
         MutableClock clock = new MutableClock(Instant.now());
         DynamoSessionStore store = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
-        List<String> users = new ArrayList<>();
-        SecureRandom random = new SecureRandom();
-        for (int i = 0; i < agents; i++) {
-            String user = "storm-" + UUID.randomUUID();
-            connect.addAgent(stack.instanceId(), user, user, "Storm", "Agent", "rp-support", "Available");
-            users.add(user);
-        }
-        try (var executor = java.util.concurrent.Executors.newFixedThreadPool(8)) {
-            for (String user : users) {
-                executor.submit(() -> store.createSession(new NewSession(SessionId.random(random),
-                        AgentRef.parseArn(DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + user).orElseThrow(),
-                        SessionToken.random(random).hash(), clock.instant().minus(Duration.ofMinutes(5)), Optional.empty(),
-                        Optional.of("rp-support"), false, Optional.empty())));
-            }
-        }
+        List<String> users = List.copyOf(backstop.local.CrashedTabs.seed(stack, agents, "storm", clock.instant().minus(Duration.ofMinutes(5))).keySet());
         connect.setQuota(new Quota(true, rate, burst));
         Map<String, String> env = new HashMap<>(stack.environment());
         env.put("CONNECT_RATE_PER_SECOND", String.valueOf(rate));

@@ -1,13 +1,11 @@
 package backstop.local.it;
 
 import backstop.local.Waits;
-import backstop.core.agent.AgentRef;
 import backstop.core.config.BackstopConfig;
 import backstop.core.session.DynamoSessionStore;
 import backstop.core.session.DynamoTransitionStore;
 import backstop.core.transition.OfflineTransitions;
 import backstop.core.transition.TransitionQueue;
-import backstop.core.session.NewSession;
 import backstop.core.session.SessionId;
 import backstop.core.session.SessionStore;
 import backstop.core.session.SessionToken;
@@ -33,7 +31,6 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 import java.lang.reflect.Proxy;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -430,22 +427,9 @@ class ReconcilerTest {
         assertThat(putsByUser.values()).allMatch(n -> n == 1);
     }
 
-    /** Sessions created straight in the table, silent since {@code silentFor}: what a wave of crashes leaves. */
+    /** What a wave of crashes leaves: sessions silent since {@code silentFor} ago. */
     List<String> staleSessions(int count, Duration silentFor) {
-        SecureRandom random = new SecureRandom();
-        List<String> users = new ArrayList<>();
-        Instant created = clock.instant().minus(silentFor);
-        for (int i = 0; i < count; i++) {
-            users.add(newAgent("Available"));
-        }
-        try (var executor = java.util.concurrent.Executors.newFixedThreadPool(8)) {
-            for (String user : users) {
-                AgentRef agent = AgentRef.parseArn(arn(user)).orElseThrow();
-                executor.submit(() -> store.createSession(new NewSession(SessionId.random(random), agent,
-                        SessionToken.random(random).hash(), created, Optional.empty(), Optional.of("rp-support"), false, Optional.empty())));
-            }
-        }
-        return users;
+        return List.copyOf(backstop.local.CrashedTabs.seed(stack, count, "rec", clock.instant().minus(silentFor)).keySet());
     }
 
     private static void meet(CyclicBarrier barrier) {

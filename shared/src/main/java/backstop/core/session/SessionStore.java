@@ -2,8 +2,6 @@ package backstop.core.session;
 
 import backstop.core.agent.AgentRef;
 import backstop.core.agent.AgentStatus;
-import backstop.core.transition.Transition;
-import backstop.core.transition.TransitionState;
 
 import java.time.Instant;
 import java.util.Collection;
