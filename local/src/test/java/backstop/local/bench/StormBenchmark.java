@@ -89,8 +89,10 @@ class StormBenchmark {
             connect.clearCalls();
             connect.setQuota(new Quota(true, quotaRate, quotaBurst));
             Clock clock = Clock.systemUTC();
+            Map<String, String> env = new HashMap<>(stack.environment());
+            env.put("CONNECT_RATE_PER_SECOND", System.getProperty("rate", "2")); // the whole quota, as the other storm
             backstop.reconciler.ReconcilerHandler handler = new backstop.reconciler.ReconcilerHandler(
-                    ReconcilerWiring.reconciler(stack.config(), store,
+                    ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), store,
                             new backstop.core.session.DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()),
                             stack.reconcilerClients(), clock, ReconcilerWiring.wallClockSleeper(clock), ReconcilerMetrics.NONE), clock);
 

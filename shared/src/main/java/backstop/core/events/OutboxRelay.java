@@ -19,9 +19,15 @@ public final class OutboxRelay {
         this.eventBridge = eventBridge;
     }
 
-    /** How many kept events were published this time. */
+    /** How many kept events were published this time; a failure here never stops the sweep that calls it. */
     public int relay() {
-        List<EventOutbox.Kept> kept = outbox.oldest(PER_RELAY);
+        List<EventOutbox.Kept> kept;
+        try {
+            kept = outbox.oldest(PER_RELAY);
+        } catch (RuntimeException e) {
+            LOG.warn("kept events not read ({}); tried again next sweep", e.toString());
+            return 0;
+        }
         int sent = 0;
         for (EventOutbox.Kept event : kept) {
             try {
