@@ -1,7 +1,6 @@
 package backstop.local.bench;
 
 import backstop.core.config.BackstopConfig;
-import backstop.core.session.DynamoSessionStore;
 import backstop.local.LocalStack;
 import backstop.local.connect.ConnectCall;
 import backstop.local.connect.ConnectEmulator;
@@ -36,15 +35,8 @@ class StormBenchmark {
         int quotaBurst = Integer.getInteger("quotaBurst", 5);
         try (LocalStack stack = LocalStack.start(LocalStack.Options.forTests())) {
             ConnectEmulator connect = stack.connect();
-            connect.setQuota(Quota.OFF);
-            DynamoSessionStore store = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
-            List<String> users = List.copyOf(backstop.local.CrashedTabs.seed(stack, agents, "storm", Instant.now().minus(Duration.ofMinutes(5))).keySet());
-            connect.clearCalls();
-            connect.setQuota(new Quota(true, quotaRate, quotaBurst));
-            Map<String, String> env = new HashMap<>(stack.environment());
-            env.put("CONNECT_RATE_PER_SECOND", String.valueOf(rate));
-            Reconciler reconciler = ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), store,
-                    new backstop.core.session.DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()), stack.reconcilerClients(),
+            List<String> users = storm(stack, agents, new Quota(true, quotaRate, quotaBurst));
+            Reconciler reconciler = ReconcilerWiring.reconciler(atRate(stack, rate), stack.reconcilerClients(),
                     Clock.systemUTC(), wake -> { }, ReconcilerMetrics.NONE);
 
             long started = System.nanoTime();
@@ -83,17 +75,10 @@ class StormBenchmark {
         Duration timeout = template.timeout("ReconcilerFunction");
         try (LocalStack stack = LocalStack.start(LocalStack.Options.forTests())) {
             ConnectEmulator connect = stack.connect();
-            connect.setQuota(Quota.OFF);
-            DynamoSessionStore store = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
-            List<String> users = List.copyOf(backstop.local.CrashedTabs.seed(stack, agents, "storm", Instant.now().minus(Duration.ofMinutes(5))).keySet());
-            connect.clearCalls();
-            connect.setQuota(new Quota(true, quotaRate, quotaBurst));
+            List<String> users = storm(stack, agents, new Quota(true, quotaRate, quotaBurst));
             Clock clock = Clock.systemUTC();
-            Map<String, String> env = new HashMap<>(stack.environment());
-            env.put("CONNECT_RATE_PER_SECOND", System.getProperty("rate", "2")); // the whole quota, as the other storm
             backstop.reconciler.ReconcilerHandler handler = new backstop.reconciler.ReconcilerHandler(
-                    ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), store,
-                            new backstop.core.session.DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()),
+                    ReconcilerWiring.reconciler(atRate(stack, Double.parseDouble(System.getProperty("rate", "2"))), // the whole quota
                             stack.reconcilerClients(), clock, ReconcilerWiring.wallClockSleeper(clock), ReconcilerMetrics.NONE), clock);
 
             List<Long> durations = new ArrayList<>();
@@ -125,5 +110,22 @@ class StormBenchmark {
             System.out.printf("storm-invocations: %d Connect calls, %d throttled (%.2f%%), %d agents not Offline%n",
                     calls.size(), throttled, 100.0 * throttled / calls.size(), lost);
         }
+    }
+
+    /** {@code agents} crashed tabs silent for five minutes, then Connect's quota on and the call log cleared. */
+    static List<String> storm(LocalStack stack, int agents, Quota quota) {
+        stack.connect().setQuota(Quota.OFF);
+        List<String> users = List.copyOf(backstop.local.CrashedTabs.seed(stack, agents, "storm",
+                Instant.now().minus(Duration.ofMinutes(5))).keySet());
+        stack.connect().clearCalls();
+        stack.connect().setQuota(quota);
+        return users;
+    }
+
+    /** The stack's configuration with the reconciler's own rate set to {@code rate}. */
+    static BackstopConfig atRate(LocalStack stack, double rate) {
+        Map<String, String> env = new HashMap<>(stack.environment());
+        env.put("CONNECT_RATE_PER_SECOND", String.valueOf(rate));
+        return BackstopConfig.fromEnvironment(env);
     }
 }

@@ -1,7 +1,6 @@
 package backstop.local.it;
 
 import backstop.core.config.BackstopConfig;
-import backstop.core.session.DynamoSessionStore;
 import backstop.local.LocalStack;
 import backstop.local.connect.ConnectCall;
 import backstop.local.connect.ConnectEmulator;
@@ -47,13 +46,11 @@ class ReconcilerStormTest {
         ConnectEmulator connect = stack.connect();
         connect.setQuota(Quota.OFF);
         MutableClock clock = new MutableClock(Instant.now());
-        DynamoSessionStore store = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
         List<String> users = List.copyOf(backstop.local.CrashedTabs.seed(stack, agents, "storm", clock.instant().minus(Duration.ofMinutes(5))).keySet());
         connect.setQuota(new Quota(true, rate, burst));
         Map<String, String> env = new HashMap<>(stack.environment());
         env.put("CONNECT_RATE_PER_SECOND", String.valueOf(rate));
-        Reconciler reconciler = ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), store,
-                new backstop.core.session.DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()), stack.reconcilerClients(),
+        Reconciler reconciler = ReconcilerWiring.reconciler(BackstopConfig.fromEnvironment(env), stack.reconcilerClients(),
                 clock, wake -> { }, ReconcilerMetrics.NONE);
 
         reconciler.sweepOnce();
