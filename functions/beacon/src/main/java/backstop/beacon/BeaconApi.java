@@ -43,7 +43,7 @@ public final class BeaconApi {
         try {
             checkOrigin(request);
             return switch (request.route()) {
-                case REGISTER -> register(body(request));
+                case REGISTER -> register(request.claims(), body(request));
                 case HEARTBEAT -> heartbeat(sessionId(request), body(request));
                 case CLOSE -> close(sessionId(request), body(request));
                 default -> HttpResponse.error(ApiError.notFound("no such route"));
@@ -58,9 +58,9 @@ public final class BeaconApi {
         }
     }
 
-    private HttpResponse register(JsonObject body) {
+    private HttpResponse register(Map<String, String> identity, JsonObject body) {
         String agentArn = body.requiredString("agentArn", 256);
-        BeaconService.Registration registration = service.register(agentArn, status(body));
+        BeaconService.Registration registration = service.register(identity, agentArn, status(body));
         Map<String, Object> response = new LinkedHashMap<>();
         response.put("sessionId", registration.sessionId().value());
         response.put("token", registration.token().reveal());

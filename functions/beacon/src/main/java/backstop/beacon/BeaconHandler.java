@@ -87,6 +87,16 @@ public final class BeaconHandler implements RequestHandler<APIGatewayV2HTTPEvent
             body = event.getBody().getBytes(StandardCharsets.UTF_8);
         }
         Map<String, String> path = event.getPathParameters() == null ? Map.of() : event.getPathParameters();
-        return new HttpRequest(event.getRouteKey() == null ? "" : event.getRouteKey(), path, headers, body);
+        return new HttpRequest(event.getRouteKey() == null ? "" : event.getRouteKey(), path, headers, body, claims(event));
+    }
+
+    /** Where an HTTP API's JWT authorizer puts the validated token's claims: requestContext.authorizer.jwt.claims. */
+    private static Map<String, String> claims(APIGatewayV2HTTPEvent event) {
+        var context = event.getRequestContext();
+        if (context == null || context.getAuthorizer() == null || context.getAuthorizer().getJwt() == null
+                || context.getAuthorizer().getJwt().getClaims() == null) {
+            return Map.of();
+        }
+        return Map.copyOf(context.getAuthorizer().getJwt().getClaims());
     }
 }

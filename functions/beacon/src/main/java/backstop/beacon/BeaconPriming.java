@@ -55,7 +55,7 @@ public final class BeaconPriming extends SnapStartHooks {
         steps.add("close of an unknown session -> " + close.status());
         HttpResponse register = api.handle(new HttpRequest(BeaconApi.REGISTER, Map.of(), headers,
                 "{\"agentArn\":\"arn:aws:connect:us-east-1:000000000000:instance/not-this-instance/agent/priming\"}"
-                        .getBytes(StandardCharsets.UTF_8)));
+                        .getBytes(StandardCharsets.UTF_8), Map.of(config.agentIdentityClaim(), "priming")));
         steps.add("register for a foreign instance -> " + register.status());
         try {
             connect.offlineStatusId();

@@ -8,6 +8,9 @@ import backstop.core.events.BackstopEvent;
 import backstop.core.events.EventPublisher;
 import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.connect.ConnectFailure;
+import backstop.core.connect.ConnectPacer;
+import backstop.core.session.Exemption;
+import backstop.core.session.SessionLimitReached;
 import backstop.core.http.ApiError;
 import backstop.core.random.RestoreSafeRandom;
 import backstop.core.session.AgentRecord;
@@ -32,6 +35,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -46,6 +50,9 @@ public final class BeaconService {
     static final Duration CLOSE_LEASE = Duration.ofSeconds(60);
     /** How long a restoring register waits for the closed tab's Offline to land (see awaitOffline). */
     static final Duration RESTORE_WAIT = Duration.ofSeconds(3);
+    static final String DESCRIBE_USER = "DescribeUser";
+    /** The longest a register waits for its DescribeUser turn; then it goes on as if Connect throttled it. */
+    static final Duration DESCRIBE_WAIT = Duration.ofSeconds(2);
 
     private final BackstopConfig config;
     private final SessionStore store;
@@ -56,10 +63,21 @@ public final class BeaconService {
     private final EventPublisher events;
     private final Clock clock;
     private final RestoreSafeRandom random;
+    private final ConnectPacer describePacer;
+    private final UnknownUsers unknownUsers;
 
     public BeaconService(BackstopConfig config, SessionStore store, TransitionStore transitionStore, ConnectAgentStatus connect,
                          OfflineTransitions transitions, EventPublisher events, OfflineMetrics metrics, Clock clock,
                          RestoreSafeRandom random) {
+        this(config, store, transitionStore, connect, transitions, events, metrics, clock, random,
+                new ConnectPacer(config.connectRatePerSecond()), new UnknownUsers(clock));
+    }
+
+    public BeaconService(BackstopConfig config, SessionStore store, TransitionStore transitionStore, ConnectAgentStatus connect,
+                         OfflineTransitions transitions, EventPublisher events, OfflineMetrics metrics, Clock clock,
+                         RestoreSafeRandom random, ConnectPacer describePacer, UnknownUsers unknownUsers) {
+        this.describePacer = describePacer;
+        this.unknownUsers = unknownUsers;
         this.metrics = metrics;
         this.config = config;
         this.store = store;
@@ -76,42 +94,95 @@ public final class BeaconService {
                                Optional<AgentStatus> restore) {
     }
 
-    public Registration register(String agentArn, Optional<AgentStatus> status) {
+    /**
+     * Opens a session for the agent the signed-in caller is. {@code identity} holds the claims of the token API
+     * Gateway's JWT authorizer already validated (signature, issuer, audience, expiry); here the configured claim
+     * must equal the Username Connect reports for the user in the ARN, compared as Connect compares usernames:
+     * exactly, case included ("All Amazon Connect usernames are case sensitive, even when using SAML").
+     */
+    public Registration register(Map<String, String> identity, String agentArn, Optional<AgentStatus> status) {
+        if (identity.isEmpty()) {
+            // API Gateway's authorizer answers 401 before the function runs; this is the second lock on the door.
+            throw new ApiError(401, "unauthenticated", "sign in: registering needs the identity provider's token");
+        }
         AgentRef agent = AgentRef.parseArn(agentArn)
                 .orElseThrow(() -> ApiError.badRequest("agentArn must be an agent ARN: arn:aws:connect:<region>:<account>:instance/<id>/agent/<userId>"));
         if (!agent.instance().equals(config.connectInstance())) {
             throw ApiError.forbidden("foreign_instance", "this backstop serves another Connect instance");
         }
+        String presented = identity.get(config.agentIdentityClaim());
+        if (presented == null || presented.isEmpty()) {
+            throw ApiError.forbidden("identity_claim_missing", "the token has no " + config.agentIdentityClaim()
+                    + " claim to compare with the agent's Connect username");
+        }
+        if (unknownUsers.contains(agent.userId())) {
+            throw ApiError.forbidden("unknown_agent", "no such agent in this Connect instance");
+        }
         Instant now = clock.instant();
         Optional<AgentRecord> known = store.findAgent(agent);
-        Optional<String> profile = known.flatMap(AgentRecord::routingProfileId);
-        Optional<String> freshProfile = Optional.empty();
-        boolean stale = known.flatMap(AgentRecord::profileCheckedAt)
-                .map(checked -> checked.plus(PROFILE_MAX_AGE).isBefore(now)).orElse(true);
-        if (stale) {
-            try {
-                freshProfile = Optional.of(connect.routingProfileOf(agent.userId())
-                        .orElseThrow(() -> ApiError.forbidden("unknown_agent", "no such agent in this Connect instance")));
-                profile = freshProfile;
-            } catch (ConnectFailure failure) {
-                // Registering matters more than knowing the profile: without a session there is no backstop.
-                LOG.warn("routing profile of agent {} not checked: {}", agent.userId(), failure.code());
-            }
+        boolean stale = known.flatMap(AgentRecord::profileCheckedAt).map(checked -> checked.plus(PROFILE_MAX_AGE).isBefore(now)).orElse(true)
+                || known.flatMap(AgentRecord::username).isEmpty();
+        Optional<NewSession.CheckedUser> checked = stale ? describe(agent) : Optional.empty();
+        Optional<String> username = checked.map(NewSession.CheckedUser::username).or(() -> known.flatMap(AgentRecord::username));
+        if (username.isEmpty()) {
+            // Connect could not be asked and this agent was never seen: who they are cannot be checked now.
+            throw new ApiError(503, "identity_unverified", "the agent's identity cannot be checked right now; try again shortly");
         }
-        boolean exempt = profile.map(config.exemptRoutingProfileIds()::contains).orElse(false);
+        if (!username.get().equals(presented)) {
+            LOG.warn("register refused: the token's {} does not name agent {}", config.agentIdentityClaim(), agent.userId());
+            throw ApiError.forbidden("identity_mismatch", "the signed-in user is not the agent in agentArn");
+        }
+        // A stale profile whose refresh failed is not knowledge: the Offline path asks Connect again (fail-safe).
+        Exemption exemption = stale && checked.isEmpty() ? Exemption.UNKNOWN
+                : Exemption.of(checked.map(NewSession.CheckedUser::routingProfileId).orElseGet(() -> known.flatMap(AgentRecord::routingProfileId))
+                        .map(config.exemptRoutingProfileIds()::contains).orElse(false));
         SessionId id = SessionId.random(random);
         SessionToken token = SessionToken.random(random);
         Optional<AgentRecord.LastClose> restorable = known.flatMap(AgentRecord::lastClose).filter(last -> restorable(last, now));
-        boolean restoring = store.createSession(new NewSession(id, agent, token.hash(), now, status, freshProfile, exempt,
-                restorable.map(AgentRecord.LastClose::sessionId)));
+        boolean restoring;
+        try {
+            restoring = store.createSession(new NewSession(id, agent, token.hash(), now, status, checked, exemption,
+                    restorable.map(AgentRecord.LastClose::sessionId), config.maxSessionsPerAgent()));
+        } catch (SessionLimitReached limit) {
+            throw new ApiError(429, "too_many_sessions", "this agent already has " + limit.open()
+                    + " open CCP sessions; close one, or wait until a closed one is noticed (at most "
+                    + (config.staleAfterSeconds() + config.sweepIntervalSeconds()) + " s)");
+        }
         Optional<AgentStatus> restore = restoring ? restorable.flatMap(AgentRecord.LastClose::status) : Optional.empty();
         if (restore.isPresent()) {
             awaitOffline(restorable.get().sessionId());
         }
-        LOG.info("session {} registered for agent {}{}{}", id, agent.userId(), exempt ? " (exempt)" : "",
+        LOG.info("session {} registered for agent {}{}{}", id, agent.userId(),
+                exemption == Exemption.EXEMPT ? " (exempt)" : exemption == Exemption.UNKNOWN ? " (exemption unknown)" : "",
                 restore.isPresent() ? " (restore offered)" : "");
         restore.ifPresent(r -> events.publishRecorded(new BackstopEvent.AgentStatusRestored(agent.arn(), r.name(), id.value(), now)));
         return new Registration(id, token, config.heartbeatSeconds(), config.staleAfterSeconds(), restore);
+    }
+
+    /**
+     * DescribeUser, paced within its quota in this container (a burst of registers waits its turn up to
+     * {@link #DESCRIBE_WAIT}); a user Connect does not know is remembered, so repeating it costs no call.
+     * Empty when Connect could not be asked (throttled, unavailable).
+     */
+    private Optional<NewSession.CheckedUser> describe(AgentRef agent) {
+        try {
+            if (!describePacer.acquireWithin(DESCRIBE_USER, DESCRIBE_WAIT)) {
+                LOG.warn("agent {} not looked up: DescribeUser is at its pace in this container", agent.userId());
+                return Optional.empty();
+            }
+            Optional<ConnectAgentStatus.ConnectUser> user = connect.describeUser(agent.userId());
+            if (user.isEmpty()) {
+                unknownUsers.add(agent.userId());
+                throw ApiError.forbidden("unknown_agent", "no such agent in this Connect instance");
+            }
+            return user.map(u -> new NewSession.CheckedUser(u.username(), u.routingProfileId()));
+        } catch (ConnectFailure failure) {
+            LOG.warn("agent {} not looked up in Connect: {}", agent.userId(), failure.code());
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
     }
 
     /**
@@ -174,7 +245,7 @@ public final class BeaconService {
         }
         Instant now = clock.instant();
         String claim = random.claim();
-        CloseResult result = store.close(session, new CloseRequest(id, reason, status, now, session.exempt(), claim,
+        CloseResult result = store.close(session, new CloseRequest(id, reason, status, now, session.exemption(), claim,
                 now.plus(CLOSE_LEASE), Optional.empty()));
         return switch (result) {
             case CloseResult.Closed closed -> closed.transition()
@@ -194,6 +265,7 @@ public final class BeaconService {
             case DONE -> OfflineOutcome.DONE;
             case FAILED, STILL_FAILED -> OfflineOutcome.FAILED;
             case NOT_NEEDED -> OfflineOutcome.NOT_NEEDED;
+            case EXEMPT -> OfflineOutcome.EXEMPT;
             case RETRY_SCHEDULED, CLAIM_LOST -> OfflineOutcome.PENDING;
         };
     }

@@ -38,7 +38,7 @@ public final class BeaconWiring {
         OutboxPublisher events = new OutboxPublisher(eventBridge, new DynamoEventOutbox(clients.dynamoDb(), config.sessionsTable()));
         RestoreSafeRandom random = new RestoreSafeRandom();
         OfflineTransitions transitions = new OfflineTransitions(transitionStore, connect, events, clock, Backoff.DEFAULT,
-                config.maxAttempts(), random);
+                config.maxAttempts(), random, config.exemptRoutingProfileIds());
         BeaconApi api = new BeaconApi(config, new BeaconService(config, sessions, transitionStore, connect, transitions, events, metrics, clock, random));
         return new Beacon(api, new BeaconPriming(config, api, connect, eventBridge, random), metrics);
     }

@@ -45,6 +45,7 @@ class BeaconHandlerTest {
         store = new FakeStore();
         connect = new FakeConnect();
         connect.routingProfiles.put("demo-ada", "rp-sales");
+        connect.usernames.put("demo-ada", "ada");
         Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
         RestoreSafeRandom random = new RestoreSafeRandom();
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
@@ -52,7 +53,7 @@ class BeaconHandlerTest {
         handler = new BeaconHandler(new BeaconApi(config, new BeaconService(config, store, store, gateway, transitions, e -> { }, backstop.core.metrics.OfflineMetrics.NONE, clock, random)));
         AgentRef ada = AgentRef.parseArn(INSTANCE + "/agent/demo-ada").orElseThrow();
         store.sessions.put(SESSION, new Session(SESSION, ada, TOKEN.hash(), NOW, NOW, SessionState.OPEN, Optional.empty(),
-                Optional.empty(), Optional.empty(), Optional.empty(), 0, false));
+                Optional.empty(), Optional.empty(), Optional.empty(), 0, backstop.core.session.Exemption.NOT_EXEMPT));
         store.closeResult = new CloseResult.Closed(OfflineOutcome.NOT_NEEDED, Optional.empty());
     }
 
@@ -140,6 +141,24 @@ class BeaconHandlerTest {
     @Event(value = "events/negative/register-foreign-instance.json", type = APIGatewayV2HTTPEvent.class)
     void register_should_answer403_when_agentIsOfAnotherInstance(APIGatewayV2HTTPEvent event) {
         assertRefused(event, 403, "foreign_instance");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/negative/register-identity-mismatch.json", type = APIGatewayV2HTTPEvent.class)
+    void register_should_answer403_when_theTokensUserIsAnotherAgent(APIGatewayV2HTTPEvent event) {
+        AgentRef ada = AgentRef.parseArn(INSTANCE + "/agent/demo-ada").orElseThrow();
+        store.agents.put(ada, new backstop.core.session.AgentRecord(ada, java.util.Set.of(), Optional.of("ada"),
+                Optional.of("rp-sales"), Optional.of(NOW.minusSeconds(60)), Optional.empty()));
+        assertRefused(event, 403, "identity_mismatch");
+        assertThat(store.created).isEmpty();
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/register.json", type = APIGatewayV2HTTPEvent.class)
+    void register_should_answer401_when_noAuthorizerClaimsArrive(APIGatewayV2HTTPEvent event) {
+        event.getRequestContext().setAuthorizer(null);
+        assertRefused(event, 401, "unauthenticated");
+        assertThat(store.created).isEmpty();
     }
 
     @ParameterizedTest

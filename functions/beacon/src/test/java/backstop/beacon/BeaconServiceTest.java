@@ -10,6 +10,8 @@ import backstop.core.http.ApiError;
 import backstop.core.session.AgentRecord;
 import backstop.core.session.CloseReason;
 import backstop.core.session.CloseResult;
+import backstop.core.session.Exemption;
+import backstop.core.session.NewSession;
 import backstop.core.session.Session;
 import backstop.core.session.SessionId;
 import backstop.core.session.SessionState;
@@ -41,6 +43,9 @@ class BeaconServiceTest {
     static final String INSTANCE = "arn:aws:connect:eu-west-2:123456789012:instance/inst-1";
     static final String AGENT_ARN = INSTANCE + "/agent/user-1";
     static final Instant NOW = Instant.parse("2026-11-25T09:00:00Z");
+    static final String USERNAME = "ada@example.com";
+    /** The claims API Gateway's JWT authorizer hands on for the agent's own token. */
+    static final Map<String, String> IDENTITY = Map.of("sub", "00u-ada", "preferred_username", USERNAME);
 
     FakeStore store;
     FakeConnect connect;
@@ -70,6 +75,7 @@ class BeaconServiceTest {
         store = new FakeStore();
         connect = new FakeConnect();
         connect.routingProfiles.put("user-1", "rp-sales");
+        connect.usernames.put("user-1", USERNAME);
         events = new ArrayList<>();
         Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
@@ -83,7 +89,7 @@ class BeaconServiceTest {
 
     @Test
     void register_should_refuseWithoutWriting_when_agentBelongsToAnotherInstance() {
-        assertThatThrownBy(() -> service.register("arn:aws:connect:eu-west-2:123456789012:instance/other/agent/user-1", Optional.empty()))
+        assertThatThrownBy(() -> service.register(IDENTITY, "arn:aws:connect:eu-west-2:123456789012:instance/other/agent/user-1", Optional.empty()))
                 .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(403));
         assertThat(store.created).isEmpty();
         assertThat(connect.describes).isEmpty();
@@ -91,25 +97,25 @@ class BeaconServiceTest {
 
     @Test
     void register_should_askConnectForTheProfile_when_neverCheckedOrOlderThan12Hours() {
-        store.agents.put(agent(), new AgentRecord(agent(), Set.of(), Optional.of("rp-sales"),
+        store.agents.put(agent(), new AgentRecord(agent(), Set.of(), Optional.of(USERNAME), Optional.of("rp-sales"),
                 Optional.of(NOW.minus(Duration.ofHours(13))), Optional.empty()));
 
-        service.register(AGENT_ARN, Optional.empty());
+        service.register(IDENTITY, AGENT_ARN, Optional.empty());
 
         assertThat(connect.describes).singleElement().satisfies(r -> assertThat(r.userId()).isEqualTo("user-1"));
-        assertThat(store.created.getFirst().routingProfileId()).contains("rp-sales");
+        assertThat(store.created.getFirst().checkedUser()).contains(new NewSession.CheckedUser(USERNAME, Optional.of("rp-sales")));
     }
 
     @Test
     void register_should_notSpendConnectQuota_when_profileWasCheckedRecently() {
-        store.agents.put(agent(), new AgentRecord(agent(), Set.of(), Optional.of("rp-supervisors"),
+        store.agents.put(agent(), new AgentRecord(agent(), Set.of(), Optional.of(USERNAME), Optional.of("rp-supervisors"),
                 Optional.of(NOW.minus(Duration.ofHours(1))), Optional.empty()));
 
-        BeaconService.Registration registration = service.register(AGENT_ARN, Optional.empty());
+        BeaconService.Registration registration = service.register(IDENTITY, AGENT_ARN, Optional.empty());
 
         assertThat(connect.describes).isEmpty();
-        assertThat(store.created.getFirst().exempt()).isTrue();
-        assertThat(store.created.getFirst().routingProfileId()).isEmpty();
+        assertThat(store.created.getFirst().exemption()).isEqualTo(Exemption.EXEMPT);
+        assertThat(store.created.getFirst().checkedUser()).isEmpty();
         assertThat(store.created.getFirst().created()).isEqualTo(NOW);
         assertThat(store.created.getFirst().tokenHash()).isEqualTo(registration.token().hash());
     }
@@ -118,9 +124,144 @@ class BeaconServiceTest {
     void register_should_refuse_when_connectDoesNotKnowTheUser() {
         connect.routingProfiles.clear();
 
-        assertThatThrownBy(() -> service.register(AGENT_ARN, Optional.empty()))
+        assertThatThrownBy(() -> service.register(IDENTITY, AGENT_ARN, Optional.empty()))
                 .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("unknown_agent"));
         assertThat(store.created).isEmpty();
+    }
+
+    @Test
+    void register_should_refuseWithoutConnectOrWrites_when_noTokenClaimsReachedTheFunction() {
+        assertThatThrownBy(() -> service.register(Map.of(), AGENT_ARN, Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> {
+                    assertThat(e.status()).isEqualTo(401);
+                    assertThat(e.code()).isEqualTo("unauthenticated");
+                });
+        assertThat(store.created).isEmpty();
+        assertThat(connect.describes).isEmpty();
+    }
+
+    @Test
+    void register_should_refuseWithoutConnect_when_theTokenLacksTheIdentityClaim() {
+        assertThatThrownBy(() -> service.register(Map.of("sub", "00u-ada", "email", USERNAME), AGENT_ARN, Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> {
+                    assertThat(e.status()).isEqualTo(403);
+                    assertThat(e.code()).isEqualTo("identity_claim_missing");
+                    assertThat(e.getMessage()).contains("preferred_username");
+                });
+        assertThat(store.created).isEmpty();
+        assertThat(connect.describes).isEmpty();
+    }
+
+    @Test
+    void register_should_refuseWithoutWriting_when_theSignedInUserIsAnotherAgent() {
+        assertThatThrownBy(() -> service.register(Map.of("preferred_username", "alan@example.com"), AGENT_ARN, Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> {
+                    assertThat(e.status()).isEqualTo(403);
+                    assertThat(e.code()).isEqualTo("identity_mismatch");
+                });
+        assertThat(store.created).isEmpty();
+        assertThat(connect.describes).as("one DescribeUser to learn the agent's username").hasSize(1);
+    }
+
+    @Test
+    void register_should_compareUsernamesAsConnectDoes_when_theyDifferOnlyInCaseOrSpace() {
+        for (String lookalike : List.of("Ada@example.com", "ADA@EXAMPLE.COM", " ada@example.com", "ada@example.com ")) {
+            assertThatThrownBy(() -> service.register(Map.of("preferred_username", lookalike), AGENT_ARN, Optional.empty()))
+                    .as(lookalike).isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("identity_mismatch"));
+        }
+        assertThat(store.created).isEmpty();
+    }
+
+    @Test
+    void register_should_useTheConfiguredClaim_when_anotherIsSet() {
+        BackstopConfig config = BackstopConfig.fromEnvironment(Map.of("AWS_REGION", "eu-west-2",
+                "CONNECT_INSTANCE_ARN", INSTANCE, "SESSIONS_TABLE", "t", "EVENT_BUS_NAME", "b", "AGENT_IDENTITY_CLAIM", "email"));
+        Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+        ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
+        service = new BeaconService(config, store, store, gateway, new OfflineTransitions(store, gateway, events::addAll, clock,
+                Backoff.DEFAULT, 8, random), events::addAll, metrics, clock, random);
+
+        assertThatThrownBy(() -> service.register(IDENTITY, AGENT_ARN, Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("identity_claim_missing"));
+        service.register(Map.of("email", USERNAME, "preferred_username", "someone-else"), AGENT_ARN, Optional.empty());
+        assertThat(store.created).hasSize(1);
+    }
+
+    @Test
+    void register_should_rememberAnUnknownUser_when_connectSaysItHasNone() {
+        String ghost = INSTANCE + "/agent/ghost";
+        for (int i = 0; i < 3; i++) {
+            assertThatThrownBy(() -> service.register(Map.of("preferred_username", "ghost"), ghost, Optional.empty()))
+                    .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("unknown_agent"));
+        }
+        assertThat(connect.describes).as("one DescribeUser, then the negative cache answers").hasSize(1);
+        assertThat(store.created).isEmpty();
+    }
+
+    @Test
+    void register_should_answer503WithoutWriting_when_connectCannotSayWhoANeverSeenAgentIs() {
+        connect.throttleDescribes = true;
+
+        assertThatThrownBy(() -> service.register(IDENTITY, AGENT_ARN, Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> {
+                    assertThat(e.status()).isEqualTo(503);
+                    assertThat(e.code()).isEqualTo("identity_unverified");
+                });
+        assertThat(store.created).isEmpty();
+    }
+
+    @Test
+    void register_should_checkTheKnownUsernameAndLeaveExemptionUnknown_when_theRefreshIsThrottled() {
+        store.agents.put(agent(), new AgentRecord(agent(), Set.of(), Optional.of(USERNAME), Optional.of("rp-sales"),
+                Optional.of(NOW.minus(Duration.ofHours(13))), Optional.empty()));
+        connect.throttleDescribes = true;
+
+        assertThatThrownBy(() -> service.register(Map.of("preferred_username", "alan@example.com"), AGENT_ARN, Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("identity_mismatch"));
+        service.register(IDENTITY, AGENT_ARN, Optional.empty());
+
+        assertThat(store.created).singleElement().satisfies(created -> {
+            assertThat(created.exemption()).isEqualTo(Exemption.UNKNOWN);
+            assertThat(created.checkedUser()).isEmpty();
+        });
+    }
+
+    @Test
+    void register_should_refuseWith429_when_theAgentHasTheMostOpenSessionsAllowed() {
+        store.agents.put(agent(), new AgentRecord(agent(), Set.of("s1", "s2", "s3", "s4"), Optional.of(USERNAME),
+                Optional.of("rp-sales"), Optional.of(NOW.minus(Duration.ofHours(1))), Optional.empty()));
+
+        assertThatThrownBy(() -> service.register(IDENTITY, AGENT_ARN, Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> {
+                    assertThat(e.status()).isEqualTo(429);
+                    assertThat(e.code()).isEqualTo("too_many_sessions");
+                });
+        assertThat(store.created).isEmpty();
+    }
+
+    @Test
+    void close_should_askConnectAndNeverPut_when_exemptionWasUnknownAndTheAgentIsASupervisor() {
+        Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+        BackstopConfig config = BackstopConfig.fromEnvironment(Map.of("AWS_REGION", "eu-west-2",
+                "CONNECT_INSTANCE_ARN", INSTANCE, "SESSIONS_TABLE", "t", "EVENT_BUS_NAME", "b",
+                "EXEMPT_ROUTING_PROFILE_IDS", "rp-supervisors"));
+        ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
+        service = new BeaconService(config, store, store, gateway, new OfflineTransitions(store, gateway, events::addAll, clock,
+                Backoff.DEFAULT, 8, random, config.exemptRoutingProfileIds()), events::addAll, metrics, clock, random);
+        connect.routingProfiles.put("user-1", "rp-supervisors");
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, new Session(id, agent(), token.hash(), NOW.minusSeconds(60), NOW.minusSeconds(5), SessionState.OPEN,
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), 3, Exemption.UNKNOWN));
+        Transition unknown = new Transition(id, agent(), TransitionReason.TAB_CLOSED, TransitionState.PENDING, 0, NOW,
+                NOW.plus(BeaconService.CLOSE_LEASE), Optional.of("claim"), Optional.empty(), Optional.empty(), false, true);
+        store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(unknown));
+
+        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(OfflineOutcome.EXEMPT);
+        assertThat(store.closes.getFirst().exemption()).isEqualTo(Exemption.UNKNOWN);
+        assertThat(connect.describes).hasSize(1);
+        assertThat(connect.puts).isEmpty();
+        assertThat(store.completed).singleElement().asString().contains("EXEMPT");
     }
 
     static final AgentStatus AVAILABLE = new AgentStatus("Available", INSTANCE + "/agent-state/available-id");
@@ -129,7 +270,7 @@ class BeaconServiceTest {
     /** The agent item as a tab close left it {@code secondsAgo}, its profile checked an hour ago. */
     void lastClose(CloseReason reason, long secondsAgo, boolean setOffline, Optional<AgentStatus> status,
                    Optional<SessionId> restoredBy) {
-        store.agents.put(agent(), new AgentRecord(agent(), Set.of(), Optional.of("rp-sales"),
+        store.agents.put(agent(), new AgentRecord(agent(), Set.of(), Optional.of(USERNAME), Optional.of("rp-sales"),
                 Optional.of(NOW.minus(Duration.ofHours(1))), Optional.of(new AgentRecord.LastClose(CLOSED_TAB,
                 NOW.minusSeconds(secondsAgo), reason, status, setOffline, restoredBy))));
     }
@@ -138,7 +279,7 @@ class BeaconServiceTest {
     void register_should_offerTheClosedTabsStatusAndPublishRestored_when_reloadedWithinTheWindow() {
         lastClose(CloseReason.TAB_CLOSED, 30, true, Optional.of(AVAILABLE), Optional.empty());
 
-        BeaconService.Registration registration = service.register(AGENT_ARN, Optional.empty());
+        BeaconService.Registration registration = service.register(IDENTITY, AGENT_ARN, Optional.empty());
 
         assertThat(registration.restore()).contains(AVAILABLE);
         assertThat(store.created.getFirst().restoreOf()).contains(CLOSED_TAB);
@@ -152,7 +293,7 @@ class BeaconServiceTest {
 
     Transition closersTransition(int attempts, TransitionState state) {
         return new Transition(CLOSED_TAB, agent(), TransitionReason.TAB_CLOSED, state, attempts, NOW, NOW.plusSeconds(60),
-                Optional.of("closer"), Optional.empty(), Optional.empty(), false);
+                Optional.of("closer"), Optional.empty(), Optional.empty(), false, false);
     }
 
     @Test
@@ -162,7 +303,7 @@ class BeaconServiceTest {
         store.transitionReads.add(closersTransition(0, TransitionState.PENDING));
         store.transitionReads.add(closersTransition(1, TransitionState.DONE));
 
-        assertThat(service.register(AGENT_ARN, Optional.empty()).restore()).contains(AVAILABLE);
+        assertThat(service.register(IDENTITY, AGENT_ARN, Optional.empty()).restore()).contains(AVAILABLE);
         assertThat(store.findTransitionCalls).as("read until the closer's PutUserStatus was done").isEqualTo(3);
     }
 
@@ -171,7 +312,7 @@ class BeaconServiceTest {
         lastClose(CloseReason.TAB_CLOSED, 1, true, Optional.of(AVAILABLE), Optional.empty());
         store.transitionReads.add(closersTransition(1, TransitionState.PENDING)); // retry scheduled: nothing in flight
 
-        assertThat(service.register(AGENT_ARN, Optional.empty()).restore()).contains(AVAILABLE);
+        assertThat(service.register(IDENTITY, AGENT_ARN, Optional.empty()).restore()).contains(AVAILABLE);
         assertThat(store.findTransitionCalls).isEqualTo(1);
     }
 
@@ -194,7 +335,7 @@ class BeaconServiceTest {
             store.created.clear();
             lastClose(c.reason(), c.secondsAgo(), c.setOffline(), c.status(), c.restoredBy());
 
-            BeaconService.Registration registration = service.register(AGENT_ARN, Optional.empty());
+            BeaconService.Registration registration = service.register(IDENTITY, AGENT_ARN, Optional.empty());
 
             assertThat(registration.restore()).as(c.why()).isEmpty();
             assertThat(store.created.getFirst().restoreOf()).as(c.why()).isEmpty();
@@ -207,7 +348,7 @@ class BeaconServiceTest {
         wire("stay-offline");
         lastClose(CloseReason.TAB_CLOSED, 5, true, Optional.of(AVAILABLE), Optional.empty());
 
-        assertThat(service.register(AGENT_ARN, Optional.empty()).restore()).isEmpty();
+        assertThat(service.register(IDENTITY, AGENT_ARN, Optional.empty()).restore()).isEmpty();
         assertThat(events).isEmpty();
     }
 
@@ -216,7 +357,7 @@ class BeaconServiceTest {
         lastClose(CloseReason.TAB_CLOSED, 5, true, Optional.of(AVAILABLE), Optional.empty());
         store.restoreAvailable = false;
 
-        assertThat(service.register(AGENT_ARN, Optional.empty()).restore()).isEmpty();
+        assertThat(service.register(IDENTITY, AGENT_ARN, Optional.empty()).restore()).isEmpty();
         assertThat(events).isEmpty();
     }
 
@@ -310,11 +451,11 @@ class BeaconServiceTest {
 
     Session openSession(SessionId id, SessionToken token) {
         return new Session(id, agent(), token.hash(), NOW.minusSeconds(60), NOW.minusSeconds(5), SessionState.OPEN,
-                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), 3, false);
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), 3, Exemption.NOT_EXEMPT);
     }
 
     Transition pending(SessionId id) {
         return new Transition(id, agent(), TransitionReason.TAB_CLOSED, TransitionState.PENDING, 0, NOW,
-                NOW.plus(BeaconService.CLOSE_LEASE), Optional.of("claim"), Optional.empty(), Optional.empty(), false);
+                NOW.plus(BeaconService.CLOSE_LEASE), Optional.of("claim"), Optional.empty(), Optional.empty(), false, false);
     }
 }

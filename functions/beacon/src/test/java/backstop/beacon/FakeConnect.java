@@ -20,6 +20,10 @@ import java.util.Map;
 /** An in-memory ConnectClient for unit tests: records requests, answers from a map of users. */
 final class FakeConnect implements ConnectClient {
     final Map<String, String> routingProfiles = new HashMap<>();
+    /** Connect usernames by user id; a known user without one here is named after their id. */
+    final Map<String, String> usernames = new HashMap<>();
+    /** When set, DescribeUser is throttled (429). */
+    boolean throttleDescribes;
     final List<DescribeUserRequest> describes = new ArrayList<>();
     final List<PutUserStatusRequest> puts = new ArrayList<>();
     boolean failPuts;
@@ -29,11 +33,15 @@ final class FakeConnect implements ConnectClient {
     @Override
     public DescribeUserResponse describeUser(DescribeUserRequest request) {
         describes.add(request);
+        if (throttleDescribes) {
+            throw software.amazon.awssdk.services.connect.model.ThrottlingException.builder().message("slow down").statusCode(429).build();
+        }
         String profile = routingProfiles.get(request.userId());
         if (profile == null) {
             throw ResourceNotFoundException.builder().message("User not found").statusCode(404).build();
         }
-        return DescribeUserResponse.builder().user(u -> u.id(request.userId()).routingProfileId(profile)).build();
+        return DescribeUserResponse.builder().user(u -> u.id(request.userId())
+                .username(usernames.getOrDefault(request.userId(), request.userId())).routingProfileId(profile)).build();
     }
 
     @Override

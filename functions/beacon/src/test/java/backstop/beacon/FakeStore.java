@@ -34,7 +34,15 @@ final class FakeStore implements SessionStore, TransitionStore {
     boolean restoreAvailable = true;
     HeartbeatResult heartbeatResult = HeartbeatResult.RECORDED;
 
-    @Override public boolean createSession(NewSession session) { created.add(session); return session.restoreOf().isPresent() && restoreAvailable; }
+    @Override
+    public boolean createSession(NewSession session) {
+        int open = Optional.ofNullable(agents.get(session.agent())).map(a -> a.openSessions().size()).orElse(0);
+        if (open >= session.maxOpenSessions()) {
+            throw new backstop.core.session.SessionLimitReached(open);
+        }
+        created.add(session);
+        return session.restoreOf().isPresent() && restoreAvailable;
+    }
     @Override public Optional<Session> findSession(SessionId id) { return Optional.ofNullable(sessions.get(id)); }
     @Override public Optional<AgentRecord> findAgent(AgentRef agent) { return Optional.ofNullable(agents.get(agent)); }
 

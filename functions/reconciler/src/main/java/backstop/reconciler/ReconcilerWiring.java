@@ -49,7 +49,7 @@ public final class ReconcilerWiring {
         BatchingEventPublisher events = new BatchingEventPublisher(new OutboxPublisher(eventBridge, outbox));
         RestoreSafeRandom random = new RestoreSafeRandom();
         OfflineTransitions transitions = new OfflineTransitions(queue, connect, events, clock, Backoff.DEFAULT,
-                config.maxAttempts(), random);
+                config.maxAttempts(), random, config.exemptRoutingProfileIds());
         Reconciler reconciler = new Reconciler(queue,
                 new StaleSessionSweep(sessions, Duration.ofSeconds(config.staleAfterSeconds())),
                 new DueTransitionSweep(sessions, queue, connect, transitions, events, metrics, clock, config.connectRatePerSecond()),

@@ -66,7 +66,7 @@ public final class StaleSessionSweep {
 
     private boolean close(Session session, Instant now, Instant cutoff) {
         CloseResult result = store.close(session, new CloseRequest(session.id(), CloseReason.STALE, Optional.empty(), now,
-                session.exempt(), UUID.randomUUID().toString(), now, Optional.of(cutoff)));
+                session.exemption(), UUID.randomUUID().toString(), now, Optional.of(cutoff)));
         if (result instanceof CloseResult.Closed c) {
             LOG.info("stale session {} of agent {} closed (last heartbeat {}): {}", session.id(),
                     session.agent().userId(), session.lastSeen(), c.outcome().value());

@@ -29,13 +29,15 @@ public record BackstopConfig(
         double connectRatePerSecond,
         int maxAttempts,
         Set<String> exemptRoutingProfileIds,
-        int sweepIntervalSeconds) {
+        int sweepIntervalSeconds,
+        String agentIdentityClaim,
+        int maxSessionsPerAgent) {
 
     /** Every variable read here; the template contract test checks the template sets exactly these. */
     public static final List<String> VARIABLES = List.of("AWS_REGION", "CONNECT_INSTANCE_ARN", "ALLOWED_ORIGINS",
             "SESSIONS_TABLE", "EVENT_BUS_NAME", "HEARTBEAT_SECONDS", "STALE_AFTER_SECONDS", "RELOAD_WINDOW_SECONDS",
             "RELOAD_POLICY", "CONNECT_RATE_PER_SECOND", "MAX_ATTEMPTS", "EXEMPT_ROUTING_PROFILE_IDS",
-            "SWEEP_INTERVAL_SECONDS");
+            "SWEEP_INTERVAL_SECONDS", "AGENT_IDENTITY_CLAIM", "MAX_SESSIONS_PER_AGENT");
 
     public BackstopConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
@@ -67,10 +69,12 @@ public record BackstopConfig(
         Integer attempts = reader.optional("MAX_ATTEMPTS", "8", s -> range(s, 1, 50));
         Set<String> exempt = reader.optional("EXEMPT_ROUTING_PROFILE_IDS", "", BackstopConfig::ids);
         Integer sweep = reader.optional("SWEEP_INTERVAL_SECONDS", "15", s -> range(s, 1, 60));
+        String identityClaim = reader.optional("AGENT_IDENTITY_CLAIM", "preferred_username", BackstopConfig::claimName);
+        Integer maxSessions = reader.optional("MAX_SESSIONS_PER_AGENT", "4", s -> range(s, 1, 20));
         if (reader.problems.isEmpty()) {
             try {
                 config = new BackstopConfig(region, instance, origins, table, bus, heartbeat, stale, reload, policy,
-                        rate, attempts, exempt, sweep);
+                        rate, attempts, exempt, sweep, identityClaim, maxSessions);
             } catch (IllegalArgumentException e) {
                 reader.problems.add(e.getMessage());
             }
@@ -101,6 +105,15 @@ public record BackstopConfig(
             origins.add(trimmed);
         }
         return origins;
+    }
+
+    /** A JWT claim name as API Gateway passes claims on: a plain name such as preferred_username or cognito:username. */
+    private static String claimName(String text) {
+        String name = text.trim();
+        if (!name.matches("[A-Za-z0-9_:.\\-/]{1,128}")) {
+            throw new IllegalArgumentException("'" + text + "' is not a claim name like preferred_username");
+        }
+        return name;
     }
 
     private static Set<String> ids(String text) {

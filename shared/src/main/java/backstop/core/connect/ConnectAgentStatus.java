@@ -153,10 +153,19 @@ public final class ConnectAgentStatus {
 
     /** The user's routing profile id, or empty when the user does not exist in the instance. */
     public Optional<String> routingProfileOf(String userId) throws ConnectFailure {
+        return describeUser(userId).flatMap(ConnectUser::routingProfileId);
+    }
+
+    /** A user as DescribeUser reports them: the Username (what sign-in names them) and their routing profile. */
+    public record ConnectUser(String username, Optional<String> routingProfileId) {
+    }
+
+    /** DescribeUser; empty when the instance has no such user. */
+    public Optional<ConnectUser> describeUser(String userId) throws ConnectFailure {
         pace("DescribeUser");
         try {
             User user = call(() -> connect.describeUser(r -> r.instanceId(instance.instanceId()).userId(userId)).user());
-            return Optional.ofNullable(user.routingProfileId());
+            return Optional.of(new ConnectUser(user.username(), Optional.ofNullable(user.routingProfileId())));
         } catch (ConnectFailure failure) {
             if (failure.getCause() instanceof ResourceNotFoundException) {
                 return Optional.empty();

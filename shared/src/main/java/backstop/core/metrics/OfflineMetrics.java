@@ -31,7 +31,7 @@ public interface OfflineMetrics {
     default void count(OfflineTransitions.Result result, boolean deferred) {
         switch (result) {
             case DONE -> transitionDone(deferred);
-            case NOT_NEEDED -> transitionNotNeeded();
+            case NOT_NEEDED, EXEMPT -> transitionNotNeeded();
             case FAILED -> transitionFailed();
             case RETRY_SCHEDULED -> transitionRetryScheduled();
             case STILL_FAILED, CLAIM_LOST -> { } // a slow-lane failure was counted when it first failed (the alarm)

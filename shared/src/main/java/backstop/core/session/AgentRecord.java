@@ -9,10 +9,12 @@ import java.util.Set;
 
 /**
  * What the table knows of an agent: the sessions open now (the one place "is another tab open?" is decided,
- * atomically), the routing profile last seen in Connect, and the last close (for reload restore).
+ * atomically), the username and routing profile last seen in Connect (with when), and the last close (for reload
+ * restore).
  */
-public record AgentRecord(AgentRef agent, Set<String> openSessions, Optional<String> routingProfileId,
-                          Optional<Instant> profileCheckedAt, Optional<LastClose> lastClose) {
+public record AgentRecord(AgentRef agent, Set<String> openSessions, Optional<String> username,
+                          Optional<String> routingProfileId, Optional<Instant> profileCheckedAt,
+                          Optional<LastClose> lastClose) {
 
     /**
      * The last close of one of the agent's sessions.

@@ -52,19 +52,27 @@ public final class DynamoSessionStore implements SessionStore {
         values.put(":now", millis(session.created()));
         values.put(":exp", seconds(session.created().plus(AGENT_RETENTION)));
         StringBuilder set = new StringBuilder("SET " + UPDATED_AT + " = :now, " + EXPIRES_AT + " = :exp");
-        session.routingProfileId().ifPresent(profile -> {
-            set.append(", ").append(ROUTING_PROFILE_ID).append(" = :rp, ").append(PROFILE_CHECKED_AT).append(" = :now");
-            values.put(":rp", s(profile));
+        session.checkedUser().ifPresent(user -> {
+            set.append(", ").append(USERNAME).append(" = :un, ").append(PROFILE_CHECKED_AT).append(" = :now");
+            values.put(":un", s(user.username()));
+            user.routingProfileId().ifPresent(profile -> {
+                set.append(", ").append(ROUTING_PROFILE_ID).append(" = :rp");
+                values.put(":rp", s(profile));
+            });
         });
         Update.Builder agentUpdate = Update.builder().tableName(table.name).key(agentKey(session.agent()));
-        session.restoreOf().ifPresent(closed -> {
+        // The cap holds however many pages register at once: the set may grow only while below it.
+        values.put(":below", n(session.maxOpenSessions()));
+        String condition = "(attribute_not_exists(" + OPEN_SESSIONS + ") OR size(" + OPEN_SESSIONS + ") < :below)";
+        if (session.restoreOf().isPresent()) {
             // Take the restore: the last close is still the one read, and nobody took it yet.
             set.append(", ").append(LAST_CLOSE).append('.').append(RESTORED_BY).append(" = :me");
             values.put(":me", s(session.id().value()));
-            values.put(":closed", s(closed.value()));
-            agentUpdate.conditionExpression(LAST_CLOSE + "." + SESSION_ID + " = :closed AND attribute_not_exists("
-                    + LAST_CLOSE + "." + RESTORED_BY + ")");
-        });
+            values.put(":closed", s(session.restoreOf().get().value()));
+            condition += " AND " + LAST_CLOSE + "." + SESSION_ID + " = :closed AND attribute_not_exists("
+                    + LAST_CLOSE + "." + RESTORED_BY + ")";
+        }
+        agentUpdate.conditionExpression(condition);
         List<TransactWriteItem> items = List.of(
                 TransactWriteItem.builder().put(Put.builder().tableName(table.name)
                         .item(newSessionItem(session, session.created().plus(SESSION_RETENTION)))
@@ -84,9 +92,15 @@ public final class DynamoSessionStore implements SessionStore {
                         && findAgent(session.agent()).flatMap(AgentRecord::lastClose)
                         .flatMap(AgentRecord.LastClose::restoredBy).filter(session.id()::equals).isPresent();
             }
-            if (session.restoreOf().isPresent() && DynamoTable.failed(e.cancellationReasons(), 1)) {
-                // Another page took the restore, or the agent closed again since: register without it.
-                return createSession(session.withoutRestore());
+            if (DynamoTable.failed(e.cancellationReasons(), 1)) {
+                int open = findAgent(session.agent()).map(a -> a.openSessions().size()).orElse(0);
+                if (open >= session.maxOpenSessions()) {
+                    throw new SessionLimitReached(open);
+                }
+                if (session.restoreOf().isPresent()) {
+                    // Another page took the restore, or the agent closed again since: register without it.
+                    return createSession(session.withoutRestore());
+                }
             }
             throw e;
         }
@@ -185,7 +199,7 @@ public final class DynamoSessionStore implements SessionStore {
             if (request.onlyIfLastSeenBefore().filter(before -> !lastSeen.isBefore(before)).isPresent()) {
                 return new CloseResult.StillAlive();
             }
-            OfflineOutcome outcome = assumeLast ? (request.exempt() ? OfflineOutcome.EXEMPT : OfflineOutcome.PENDING)
+            OfflineOutcome outcome = assumeLast ? (request.exemption() == Exemption.EXEMPT ? OfflineOutcome.EXEMPT : OfflineOutcome.PENDING)
                     : OfflineOutcome.NOT_NEEDED;
             Optional<Transition> transition = assumeLast ? Optional.of(newTransition(session, request)) : Optional.empty();
             List<TransactWriteItem> items = new ArrayList<>();
@@ -274,19 +288,20 @@ public final class DynamoSessionStore implements SessionStore {
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":now", millis(request.now()));
         values.put(":lc", AttributeValue.fromM(lastClose(session.id(), request.now(), request.reason(),
-                request.status().or(session::status), setOffline && !request.exempt())));
+                request.status().or(session::status), setOffline && request.exemption() != Exemption.EXEMPT)));
         return values;
     }
 
     private static Transition newTransition(Session session, CloseRequest request) {
         TransitionReason reason = request.reason() == CloseReason.STALE ? TransitionReason.STALE_SESSION
                 : TransitionReason.TAB_CLOSED;
-        if (request.exempt()) {
+        if (request.exemption() == Exemption.EXEMPT) {
             return new Transition(session.id(), session.agent(), reason, TransitionState.EXEMPT, 0, request.now(),
-                    request.now(), Optional.empty(), Optional.empty(), Optional.of(request.now()), false);
+                    request.now(), Optional.empty(), Optional.empty(), Optional.of(request.now()), false, false);
         }
         return new Transition(session.id(), session.agent(), reason, TransitionState.PENDING, 0, request.now(),
-                request.leaseUntil(), Optional.of(request.claim()), Optional.empty(), Optional.empty(), false);
+                request.leaseUntil(), Optional.of(request.claim()), Optional.empty(), Optional.empty(), false,
+                request.exemption() == Exemption.UNKNOWN);
     }
 
 }

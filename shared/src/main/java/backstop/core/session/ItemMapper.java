@@ -51,7 +51,9 @@ final class ItemMapper {
         item.put(HEARTBEATS, n(0));
         item.put(OPEN_SHARD, s(openShard(shard(session.id()))));
         item.put(EXPIRES_AT, seconds(expiresAt));
-        item.put(EXEMPT, AttributeValue.fromBool(session.exempt()));
+        if (session.exemption() != Exemption.UNKNOWN) {
+            item.put(EXEMPT, AttributeValue.fromBool(session.exemption() == Exemption.EXEMPT));
+        }
         session.status().ifPresent(status -> putStatus(item, status));
         return item;
     }
@@ -65,7 +67,7 @@ final class ItemMapper {
                 optional(item, CLOSE_REASON).map(v -> CloseReason.parse(v.s())),
                 status(item), optional(item, CLOSE_OUTCOME).map(v -> OfflineOutcome.parse(v.s())),
                 optional(item, HEARTBEATS).map(v -> Long.parseLong(v.n())).orElse(0L),
-                optional(item, EXEMPT).map(AttributeValue::bool).orElse(false));
+                optional(item, EXEMPT).map(v -> Exemption.of(v.bool())).orElse(Exemption.UNKNOWN));
     }
 
     static AgentRecord agent(AgentRef agent, Map<String, AttributeValue> item) {
@@ -76,7 +78,8 @@ final class ItemMapper {
                     CloseReason.parse(m.get(REASON).s()), status(m), m.get(SET_OFFLINE).bool(),
                     optional(m, RESTORED_BY).map(r -> new SessionId(r.s())));
         });
-        return new AgentRecord(agent, open, optional(item, ROUTING_PROFILE_ID).map(AttributeValue::s),
+        return new AgentRecord(agent, open, optional(item, USERNAME).map(AttributeValue::s),
+                optional(item, ROUTING_PROFILE_ID).map(AttributeValue::s),
                 optional(item, PROFILE_CHECKED_AT).map(ItemMapper::instant), lastClose);
     }
 
@@ -102,6 +105,9 @@ final class ItemMapper {
         item.put(CREATED_AT, millis(t.created()));
         item.put(NEXT_ATTEMPT_AT, millis(t.nextAttemptAt()));
         item.put(DEFERRED, AttributeValue.fromBool(t.deferred()));
+        if (t.checkExemption()) {
+            item.put(CHECK_EXEMPTION, AttributeValue.fromBool(true));
+        }
         t.claim().ifPresent(c -> item.put(CLAIM, s(c)));
         t.lastError().ifPresent(e -> item.put(LAST_ERROR, s(e)));
         t.completedAt().ifPresent(c -> item.put(COMPLETED_AT, millis(c)));
@@ -120,7 +126,8 @@ final class ItemMapper {
                 Integer.parseInt(item.get(ATTEMPTS).n()), instant(item.get(CREATED_AT)),
                 instant(item.get(NEXT_ATTEMPT_AT)), optional(item, CLAIM).map(AttributeValue::s),
                 optional(item, LAST_ERROR).map(AttributeValue::s), optional(item, COMPLETED_AT).map(ItemMapper::instant),
-                optional(item, DEFERRED).map(AttributeValue::bool).orElse(false));
+                optional(item, DEFERRED).map(AttributeValue::bool).orElse(false),
+                optional(item, CHECK_EXEMPTION).map(AttributeValue::bool).orElse(false));
     }
 
     static void putStatus(Map<String, AttributeValue> item, AgentStatus status) {

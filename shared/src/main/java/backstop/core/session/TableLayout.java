@@ -49,6 +49,7 @@ public final class TableLayout {
     // agent attributes
     static final String OPEN_SESSIONS = "openSessions";
     static final String ROUTING_PROFILE_ID = "routingProfileId";
+    static final String USERNAME = "connectUsername";
     static final String PROFILE_CHECKED_AT = "profileCheckedAt";
     static final String LAST_CLOSE = "lastClose";
     static final String UPDATED_AT = "updatedAt";
@@ -66,6 +67,7 @@ public final class TableLayout {
     static final String LAST_ERROR = "lastError";
     static final String COMPLETED_AT = "completedAt";
     static final String DEFERRED = "appliedAsNextStatus"; // "deferred" is a reserved word
+    static final String CHECK_EXEMPTION = "checkExemption";
 
     private TableLayout() {
     }

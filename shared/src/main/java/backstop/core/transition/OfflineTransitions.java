@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.Set;
 import java.util.random.RandomGenerator;
 
 /**
@@ -31,9 +32,17 @@ public final class OfflineTransitions {
     private final Backoff backoff;
     private final int maxAttempts;
     private final RandomGenerator random;
+    private final Set<String> exemptRoutingProfileIds;
 
     public OfflineTransitions(TransitionStore store, ConnectAgentStatus connect, EventPublisher events, Clock clock,
                               Backoff backoff, int maxAttempts, RandomGenerator random) {
+        this(store, connect, events, clock, backoff, maxAttempts, random, Set.of());
+    }
+
+    /** @param exemptRoutingProfileIds asked of Connect before PutUserStatus when a session's exemption was unknown */
+    public OfflineTransitions(TransitionStore store, ConnectAgentStatus connect, EventPublisher events, Clock clock,
+                              Backoff backoff, int maxAttempts, RandomGenerator random, Set<String> exemptRoutingProfileIds) {
+        this.exemptRoutingProfileIds = Set.copyOf(exemptRoutingProfileIds);
         this.store = store;
         this.connect = connect;
         this.events = events;
@@ -50,7 +59,7 @@ public final class OfflineTransitions {
      * What one attempt ended in. FAILED: the fast lane just ran out (alarm, event); STILL_FAILED: a slow-lane
      * attempt failed too (no new alarm), or the slow lane's horizon passed and the transition was given up.
      */
-    public enum Result { DONE, RETRY_SCHEDULED, FAILED, STILL_FAILED, CLAIM_LOST, NOT_NEEDED }
+    public enum Result { DONE, RETRY_SCHEDULED, FAILED, STILL_FAILED, CLAIM_LOST, NOT_NEEDED, EXEMPT }
 
     /** The result, and whether Connect throttled the attempt (for the throttle metric). */
     public record Attempt(Result result, boolean throttled) {
@@ -64,6 +73,13 @@ public final class OfflineTransitions {
     public Attempt attempt(Transition transition, String claim, Optional<Boolean> deferred) {
         int attempts = transition.attempts() + 1;
         try {
+            if (transition.checkExemption() && isExempt(transition)) {
+                boolean ended = store.completeTransition(transition.sessionId(), claim, TransitionState.EXEMPT,
+                        transition.attempts(), false, Optional.empty(), clock.instant());
+                LOG.info("agent {} is exempt (checked before setting Offline, session {})", transition.agent().userId(),
+                        transition.sessionId());
+                return new Attempt(ended ? Result.EXEMPT : Result.CLAIM_LOST, false);
+            }
             connect.setOffline(transition.agent().userId());
         } catch (ConnectFailure failure) {
             return new Attempt(failed(transition, claim, attempts, failure), failure.throttled());
@@ -83,6 +99,14 @@ public final class OfflineTransitions {
                 transition.sessionId(), reason, attempts, deferred.orElse(false) ? ", as next status after the live contact" : "",
                 recovered ? ", recovered after failing" : "");
         return new Attempt(Result.DONE, false);
+    }
+
+    /**
+     * The session registered while Connect could not say the agent's routing profile: ask now. Not knowing still
+     * is a failed attempt (retried with backoff), never a PutUserStatus on a guess.
+     */
+    private boolean isExempt(Transition transition) throws ConnectFailure {
+        return connect.routingProfileOf(transition.agent().userId()).filter(exemptRoutingProfileIds::contains).isPresent();
     }
 
     /**

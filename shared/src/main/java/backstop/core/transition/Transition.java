@@ -11,8 +11,11 @@ import java.util.Optional;
  *
  * @param nextAttemptAt when a PENDING transition is due (also the end of the lease of whoever claimed it)
  * @param claim the lease token of the invocation working on it, if any
+ * @param checkExemption the agent's exemption was unknown when the session registered: ask Connect before
+ *                       PutUserStatus (a supervisor is never set Offline on a guess)
  */
 public record Transition(SessionId sessionId, AgentRef agent, TransitionReason reason, TransitionState state,
                          int attempts, Instant created, Instant nextAttemptAt, Optional<String> claim,
-                         Optional<String> lastError, Optional<Instant> completedAt, boolean deferred) {
+                         Optional<String> lastError, Optional<Instant> completedAt, boolean deferred,
+                         boolean checkExemption) {
 }
