@@ -22,6 +22,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import backstop.local.identity.JwtAuthorizer;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,14 +41,15 @@ public final class LocalFront implements AutoCloseable {
     /** API Gateway's own payload cap for HTTP APIs is 10 MB; the handler enforces the 4 KiB contract. */
     private static final int MAX_PAYLOAD = 10 * 1024 * 1024;
     private static final List<Route> ROUTES = List.of(
-            new Route("POST", Pattern.compile("/sessions"), "POST /sessions"),
-            new Route("POST", Pattern.compile("/sessions/([^/]+)/heartbeat"), "POST /sessions/{sessionId}/heartbeat"),
-            new Route("POST", Pattern.compile("/sessions/([^/]+)/close"), "POST /sessions/{sessionId}/close"));
+            // As template.yaml: the JWT authorizer on register only; heartbeat and close carry the session token.
+            new Route("POST", Pattern.compile("/sessions"), "POST /sessions", true),
+            new Route("POST", Pattern.compile("/sessions/([^/]+)/heartbeat"), "POST /sessions/{sessionId}/heartbeat", false),
+            new Route("POST", Pattern.compile("/sessions/([^/]+)/close"), "POST /sessions/{sessionId}/close", false));
     private static final Map<String, String> CONTENT_TYPES = Map.of("html", "text/html; charset=utf-8",
             "js", "text/javascript; charset=utf-8", "css", "text/css; charset=utf-8", "json", "application/json",
             "svg", "image/svg+xml", "png", "image/png", "ico", "image/x-icon");
 
-    private record Route(String method, Pattern path, String routeKey) {}
+    private record Route(String method, Pattern path, String routeKey, boolean jwtAuthorizer) {}
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -55,6 +58,7 @@ public final class LocalFront implements AutoCloseable {
     private final List<String> allowedOrigins;
     private final Supplier<String> pageConfig;
     private final Supplier<String> opsState;
+    private final JwtAuthorizer authorizer;
     /** What the API routes answered, in order ("POST /sessions/{id}/close 403 origin=..."): the local access log. */
     private final java.util.List<AccessEntry> accessLog = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -64,8 +68,10 @@ public final class LocalFront implements AutoCloseable {
 
     private LocalFront(HttpServer server, ExecutorService executor,
                        RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> beacon, Path webRoot,
-                       List<String> allowedOrigins, Supplier<String> pageConfig, Supplier<String> opsState) {
+                       List<String> allowedOrigins, Supplier<String> pageConfig, Supplier<String> opsState,
+                       JwtAuthorizer authorizer) {
         this.server = server;
+        this.authorizer = authorizer;
         this.opsState = opsState;
         this.executor = executor;
         this.beacon = beacon;
@@ -76,10 +82,10 @@ public final class LocalFront implements AutoCloseable {
 
     public static LocalFront start(int port, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> beacon,
                                    Path webRoot, List<String> allowedOrigins, Supplier<String> pageConfig,
-                                   Supplier<String> opsState) throws IOException {
+                                   Supplier<String> opsState, JwtAuthorizer authorizer) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 512);
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-        LocalFront front = new LocalFront(server, executor, beacon, webRoot, allowedOrigins, pageConfig, opsState);
+        LocalFront front = new LocalFront(server, executor, beacon, webRoot, allowedOrigins, pageConfig, opsState, authorizer);
         server.createContext("/", front::handle);
         server.setExecutor(executor);
         server.start();
@@ -160,8 +166,26 @@ public final class LocalFront implements AutoCloseable {
             send(exchange, 413, "application/json", "{\"message\":\"Request Entity Too Large\"}".getBytes(StandardCharsets.UTF_8));
             return;
         }
-        APIGatewayV2HTTPEvent event = event(exchange, route, sessionId, body);
         java.time.Instant arrived = java.time.Instant.now();
+        APIGatewayV2HTTPEvent event = event(exchange, route, sessionId, body);
+        if (route.jwtAuthorizer) {
+            // API Gateway runs the authorizer before the function: a refused token never reaches the handler.
+            switch (authorizer.authorize(Optional.ofNullable(exchange.getRequestHeaders().getFirst("Authorization")))) {
+                case JwtAuthorizer.Refused refused -> {
+                    accessLog.add(new AccessEntry(arrived, route.method + " " + exchange.getRequestURI().getRawPath()
+                            + " 401 origin=" + exchange.getRequestHeaders().getFirst("Origin")));
+                    corsHeaders(exchange);
+                    JwtAuthorizer.wwwAuthenticate(refused).ifPresent(value -> exchange.getResponseHeaders().set("www-authenticate", value));
+                    send(exchange, 401, "application/json", "{\"message\":\"Unauthorized\"}".getBytes(StandardCharsets.UTF_8));
+                    return;
+                }
+                case JwtAuthorizer.Authorized authorized -> event.getRequestContext().setAuthorizer(
+                        APIGatewayV2HTTPEvent.RequestContext.Authorizer.builder()
+                                .withJwt(APIGatewayV2HTTPEvent.RequestContext.Authorizer.JWT.builder()
+                                        .withClaims(authorized.claims()).withScopes(authorized.scopes()).build())
+                                .build());
+            }
+        }
         APIGatewayV2HTTPResponse response = beacon.handleRequest(event, new LocalLambdaContext("BeaconFunction", 15_000));
         accessLog.add(new AccessEntry(arrived, route.method + " " + exchange.getRequestURI().getRawPath() + " "
                 + response.getStatusCode() + " origin=" + exchange.getRequestHeaders().getFirst("Origin")));
@@ -214,7 +238,7 @@ public final class LocalFront implements AutoCloseable {
         if (origin != null && allowedOrigins.contains(origin)) {
             exchange.getResponseHeaders().set("Access-Control-Allow-Origin", origin);
             exchange.getResponseHeaders().set("Access-Control-Allow-Methods", "POST,OPTIONS");
-            exchange.getResponseHeaders().set("Access-Control-Allow-Headers", "content-type");
+            exchange.getResponseHeaders().set("Access-Control-Allow-Headers", "authorization,content-type");
             exchange.getResponseHeaders().set("Access-Control-Max-Age", "600");
         }
         exchange.sendResponseHeaders(204, -1);

@@ -10,6 +10,8 @@ import backstop.local.aws.AwsEmulation;
 import backstop.local.aws.RecordingEventBridge;
 import backstop.local.aws.TemplateResources;
 import backstop.local.connect.ConnectEmulator;
+import backstop.local.identity.JwtAuthorizer;
+import backstop.local.identity.LocalIdentityProvider;
 import backstop.reconciler.ReconcilerHandler;
 import backstop.reconciler.ReconcilerMetrics;
 import backstop.reconciler.ReconcilerWiring;
@@ -45,6 +47,7 @@ public final class LocalStack implements AutoCloseable {
     private final RecordingEventBridge events;
     private final software.amazon.awssdk.services.eventbridge.EventBridgeClient busAdmin;
     private final LocalFront front;
+    private final LocalIdentityProvider identity;
     private final ScheduledExecutorService scheduler;
     private volatile boolean executorStopping;
 
@@ -55,21 +58,21 @@ public final class LocalStack implements AutoCloseable {
      * @param environment overrides of the functions' environment (e.g. a short STALE_AFTER_SECONDS)
      * @param schedule how often the reconciler is invoked (production: rate(1 minute)); null runs none
      */
-    public record Options(int frontPort, int connectPort, int awsPort, String instanceId, Map<String, String> environment,
-                          Duration schedule) {
+    public record Options(int frontPort, int connectPort, int awsPort, int identityPort, String instanceId,
+                          Map<String, String> environment, Duration schedule) {
         /** Free ports, no scheduled reconciler (tests drive their own, on their own clock). */
         public static Options forTests() {
-            return new Options(0, 0, 0, DemoInstance.DEFAULT_INSTANCE_ID, Map.of(), null);
+            return new Options(0, 0, 0, 0, DemoInstance.DEFAULT_INSTANCE_ID, Map.of(), null);
         }
 
         public Options withEnvironment(Map<String, String> overrides) {
             Map<String, String> merged = new HashMap<>(environment);
             merged.putAll(overrides);
-            return new Options(frontPort, connectPort, awsPort, instanceId, Map.copyOf(merged), schedule);
+            return new Options(frontPort, connectPort, awsPort, identityPort, instanceId, Map.copyOf(merged), schedule);
         }
 
         public Options withSchedule(Duration every) {
-            return new Options(frontPort, connectPort, awsPort, instanceId, environment, every);
+            return new Options(frontPort, connectPort, awsPort, identityPort, instanceId, environment, every);
         }
     }
 
@@ -78,6 +81,7 @@ public final class LocalStack implements AutoCloseable {
         this.aws = aws;
         this.ownsAws = ownsAws;
         this.connect = ConnectEmulator.start(options.connectPort());
+        this.identity = LocalIdentityProvider.start(options.identityPort());
         DemoInstance.seed(connect, options.instanceId());
         // Each function gets its own clients, with its own call policies, as in AWS.
         AwsClients created = AwsClients.create(aws.target(connect.endpoint()), AwsEmulation.policies(ClientPolicies.BEACON));
@@ -108,8 +112,9 @@ public final class LocalStack implements AutoCloseable {
         this.environment = Map.copyOf(env);
         this.config = BackstopConfig.fromEnvironment(env);
         BeaconHandler beacon = new BeaconHandler(BeaconWiring.api(config, clients, Clock.systemUTC()));
+        JwtAuthorizer authorizer = new JwtAuthorizer(identity.issuer(), List.of(LocalIdentityProvider.CLIENT_ID), Clock.systemUTC());
         this.front = LocalFront.start(frontPort, beacon, webRoot(), config.allowedOrigins(), this::pageConfig,
-                () -> OpsState.json(this));
+                () -> OpsState.json(this), authorizer);
         this.scheduler = options.schedule() == null ? null : startReconciler(options.schedule());
     }
 
@@ -174,8 +179,11 @@ public final class LocalStack implements AutoCloseable {
         page.put("instanceId", options.instanceId());
         page.put("instanceArn", config.connectInstance().arn());
         page.put("region", config.region());
-        page.put("agents", DemoInstance.AGENTS.stream().map(a -> Map.of("userId", a.userId(),
+        page.put("agents", DemoInstance.AGENTS.stream().map(a -> Map.of("userId", a.userId(), "username", a.username(),
                 "name", a.firstName() + " " + a.lastName(), "routingProfileId", a.routingProfileId())).toList());
+        // The page signs in as production does (authorization code + PKCE); locally the agent is the login hint.
+        page.put("auth", Map.of("issuer", identity.issuer().toString(), "clientId", LocalIdentityProvider.CLIENT_ID,
+                "scope", "openid profile email"));
         return Json.write(page);
     }
 
@@ -194,6 +202,11 @@ public final class LocalStack implements AutoCloseable {
 
     public ConnectEmulator connect() {
         return connect;
+    }
+
+    /** The local identity provider (the contact centre's IdP stand-in). */
+    public LocalIdentityProvider identity() {
+        return identity;
     }
 
     /** The beacon's clients (the tests' too, for reading the table). */
@@ -248,12 +261,13 @@ public final class LocalStack implements AutoCloseable {
         clients.close();
         reconcilerClients.close();
         connect.close();
+        identity.close();
         if (ownsAws) {
             aws.stop();
         }
     }
 
-    /** The README's run command: everything on 127.0.0.1:3000/3001/3002 until Ctrl-C. */
+    /** The README's run command: everything on 127.0.0.1:3000/3001/3002/3003 until Ctrl-C. */
     public static void main(String[] args) throws Exception {
         int frontPort = port("BACKSTOP_FRONT_PORT", 3000);
         int connectPort = port("BACKSTOP_CONNECT_PORT", 3001);
@@ -268,7 +282,8 @@ public final class LocalStack implements AutoCloseable {
         }
         Duration schedule = Duration.ofSeconds(port("BACKSTOP_SCHEDULE_SECONDS", 60));
         AwsEmulation aws = AwsEmulation.start(awsPort);
-        LocalStack stack = new LocalStack(new Options(frontPort, connectPort, awsPort, instanceId, Map.copyOf(overrides),
+        int identityPort = port("BACKSTOP_IDP_PORT", 3003);
+        LocalStack stack = new LocalStack(new Options(frontPort, connectPort, awsPort, identityPort, instanceId, Map.copyOf(overrides),
                 schedule), aws, true);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -281,6 +296,7 @@ public final class LocalStack implements AutoCloseable {
                 "  CCP page         " + stack.frontUrl() + "/ccp.html?agent=demo-ada",
                 "  ops view         " + stack.frontUrl() + "/ops",
                 "  beacon API       " + stack.frontUrl() + "/sessions",
+                "  identity (OIDC)  " + stack.identity().issuer() + "   (local/bin/token <userId> prints a demo agent's token)",
                 "  Connect emulator " + stack.connect().endpoint() + "   (aws connect ... --endpoint-url " + stack.connect().endpoint() + ")",
                 "  AWS emulation    " + aws.endpoint() + " (" + aws.backend() + ")",
                 "  demo instance    " + instanceId,

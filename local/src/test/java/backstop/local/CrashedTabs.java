@@ -2,6 +2,7 @@ package backstop.local;
 
 import backstop.core.agent.AgentRef;
 import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.Exemption;
 import backstop.core.session.NewSession;
 import backstop.core.session.SessionId;
 import backstop.core.session.SessionToken;
@@ -36,8 +37,9 @@ public final class CrashedTabs {
         try (var executor = Executors.newFixedThreadPool(8)) {
             sessions.forEach((user, id) -> executor.submit(() -> store.createSession(new NewSession(id,
                     AgentRef.parseArn(DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + user).orElseThrow(),
-                    SessionToken.random(random).hash(), silentSince, Optional.empty(), Optional.of("rp-support"), false,
-                    Optional.empty()))));
+                    SessionToken.random(random).hash(), silentSince, Optional.empty(),
+                    Optional.of(new NewSession.CheckedUser(user, Optional.of("rp-support"))), Exemption.NOT_EXEMPT,
+                    Optional.empty(), Integer.MAX_VALUE))));
         }
         return sessions;
     }

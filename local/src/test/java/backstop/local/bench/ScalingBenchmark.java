@@ -3,6 +3,7 @@ package backstop.local.bench;
 import backstop.core.agent.AgentRef;
 import backstop.core.config.BackstopConfig;
 import backstop.core.session.DynamoSessionStore;
+import backstop.core.session.Exemption;
 import backstop.core.session.NewSession;
 import backstop.core.session.SessionId;
 import backstop.core.session.SessionToken;
@@ -93,7 +94,7 @@ class ScalingBenchmark {
             List<NewSession> seeded = new ArrayList<>();
             for (int i = 0; i < live; i++) {
                 seeded.add(new NewSession(SessionId.random(random), liveAgent, SessionToken.random(random).hash(), now,
-                        Optional.empty(), Optional.empty(), false, Optional.empty()));
+                        Optional.empty(), Optional.empty(), Exemption.NOT_EXEMPT, Optional.empty(), Integer.MAX_VALUE));
             }
             backstop.core.session.SessionSeeder.seedOpenSessions(stack.clients().dynamoDb(), stack.config().sessionsTable(), seeded);
             Instant silentSince = now.minus(Duration.ofMinutes(5));
@@ -102,8 +103,9 @@ class ScalingBenchmark {
                 stack.connect().addAgent(stack.instanceId(), user, user, "Stale", "Agent", "rp-support", "Available");
                 store.createSession(new NewSession(SessionId.random(random),
                         AgentRef.parseArn(DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + user).orElseThrow(),
-                        SessionToken.random(random).hash(), silentSince, Optional.empty(), Optional.of("rp-support"), false,
-                        Optional.empty()));
+                        SessionToken.random(random).hash(), silentSince, Optional.empty(),
+                        Optional.of(new NewSession.CheckedUser(user, Optional.of("rp-support"))), Exemption.NOT_EXEMPT,
+                        Optional.empty(), Integer.MAX_VALUE));
             }
 
             try (CountingClients counted = new CountingClients(stack)) {

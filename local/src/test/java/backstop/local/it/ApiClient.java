@@ -11,17 +11,24 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Map;
 
-/** Real HTTP to the local front, as a browser's fetch and sendBeacon would send it (text/plain JSON). */
+/**
+ * Real HTTP to the local front, as a browser's fetch and sendBeacon would send it (text/plain JSON). A register
+ * carries the agent's own bearer token, as the signed-in page's does (a body naming no agent: demo-ada's token).
+ */
 final class ApiClient {
     static final ObjectMapper JSON = new ObjectMapper();
+    private static final java.util.regex.Pattern AGENT = java.util.regex.Pattern.compile("/agent/([A-Za-z0-9_.@-]+)");
     private final HttpClient http = HttpClient.newHttpClient();
     private final URI base;
+    private final java.util.function.Function<String, String> tokenForUser;
 
-    ApiClient(URI base) {
-        this.base = base;
+    ApiClient(backstop.local.LocalStack stack) {
+        this.base = stack.frontUrl();
+        this.tokenForUser = backstop.local.identity.Tokens.forAgentsOf(stack);
     }
 
-    record Response(int status, JsonNode body) {
+    /** @param wwwAuthenticate the authorizer's reason for a 401 ("" otherwise) */
+    record Response(int status, JsonNode body, String wwwAuthenticate) {
         String text(String field) {
             return body.path(field).asText();
         }
@@ -37,10 +44,14 @@ final class ApiClient {
             request.header("Content-Type", contentType);
         }
         headers.forEach(request::header);
+        if (path.equals("/sessions") && headers.keySet().stream().noneMatch("authorization"::equalsIgnoreCase)) {
+            java.util.regex.Matcher agent = AGENT.matcher(body);
+            request.header("Authorization", "Bearer " + tokenForUser.apply(agent.find() ? agent.group(1) : "demo-ada"));
+        }
         try {
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
             JsonNode json = response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
-            return new Response(response.statusCode(), json);
+            return new Response(response.statusCode(), json, response.headers().firstValue("www-authenticate").orElse(""));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         } catch (InterruptedException e) {

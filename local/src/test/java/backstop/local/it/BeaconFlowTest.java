@@ -41,7 +41,7 @@ class BeaconFlowTest {
     @BeforeAll
     static void start() throws Exception {
         stack = LocalStack.start(LocalStack.Options.forTests());
-        api = new ApiClient(stack.frontUrl());
+        api = new ApiClient(stack);
         connect = stack.connect();
         instanceId = stack.instanceId();
         connect.setQuota(backstop.local.connect.Quota.OFF);

@@ -34,7 +34,7 @@ class EventOutboxTest {
     static void start() throws Exception {
         stack = LocalStack.start(LocalStack.Options.forTests());
         stack.connect().setQuota(Quota.OFF);
-        api = new ApiClient(stack.frontUrl());
+        api = new ApiClient(stack);
     }
 
     @AfterAll

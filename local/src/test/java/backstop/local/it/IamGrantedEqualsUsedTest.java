@@ -56,7 +56,7 @@ class IamGrantedEqualsUsedTest {
     static void start() throws Exception {
         stack = LocalStack.start(LocalStack.Options.forTests());
         stack.connect().setQuota(Quota.OFF);
-        api = new ApiClient(stack.frontUrl());
+        api = new ApiClient(stack);
     }
 
     @AfterAll

@@ -61,7 +61,7 @@ class ReconcilerTest {
     @BeforeAll
     static void start() throws Exception {
         stack = LocalStack.start(LocalStack.Options.forTests());
-        api = new ApiClient(stack.frontUrl());
+        api = new ApiClient(stack);
         connect = stack.connect();
         store = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());
         transitions = new DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());

@@ -34,12 +34,16 @@ class HttpFuzzTest {
     static final AtomicLong CASES = new AtomicLong();
     static final java.util.Map<String, Long> BY_STATUS = new java.util.concurrent.ConcurrentHashMap<>();
     static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** demo-alan's valid token: the session's agent's own, so authorized registers reach the function. */
+    static String validToken;
 
     @BeforeContainer
     static void start() throws Exception {
         stack = LocalStack.start(LocalStack.Options.forTests());
         stack.connect().setQuota(Quota.OFF);
+        validToken = stack.identity().idTokenFor("demo-alan");
         HttpResponse<String> registered = HTTP.send(HttpRequest.newBuilder(stack.frontUrl().resolve("/sessions"))
+                .header("Authorization", "Bearer " + validToken)
                 .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString(
                         "{\"agentArn\":\"" + DemoInstance.instanceArn(stack.instanceId()) + "/agent/demo-alan\"}")).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -65,7 +69,8 @@ class HttpFuzzTest {
     void anyHttpRequest_should_neverBreakTheApiNorChangeAnything(@ForAll("paths") String path,
                                                                @ForAll("contentTypes") String contentType,
                                                                @ForAll("origins") String origin,
-                                                               @ForAll("bodies") byte[] body) throws Exception {
+                                                               @ForAll("bodies") byte[] body,
+                                                               @ForAll("authorizations") String authorization) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(stack.frontUrl() + path))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (!contentType.isEmpty()) {
@@ -73,6 +78,9 @@ class HttpFuzzTest {
         }
         if (!origin.isEmpty()) {
             request.header("Origin", origin);
+        }
+        if (!authorization.isEmpty()) {
+            request.header("Authorization", authorization);
         }
         HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
         CASES.incrementAndGet();
@@ -92,6 +100,22 @@ class HttpFuzzTest {
                 Arbitraries.of("%2e%2e%2f%2e%2e", "%00", "x%0d%0aInjected:1", "..", "%F0%9F%92%A9"));
         return Combinators.combine(Arbitraries.of("/sessions/%s/close", "/sessions/%s/heartbeat", "/sessions", "/sessions/%s"), id)
                 .as((template, value) -> template.contains("%s") ? template.formatted(value) : template);
+    }
+
+    /** Authorization headers: none, random, truncated, oversized, another scheme, and the agent's valid token. */
+    @Provide
+    Arbitrary<String> authorizations() {
+        Arbitrary<String> base64url = Arbitraries.strings().withChars("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_").ofMaxLength(300);
+        return Arbitraries.oneOf(
+                Arbitraries.just(""),
+                Arbitraries.strings().ofMaxLength(120).map(s -> s.replaceAll("[\\r\\n\\u0000-\\u001f\\u007f-\\uffff]", "")),
+                Combinators.combine(base64url, base64url, base64url).as((a, b, c) -> "Bearer " + a + "." + b + "." + c),
+                Arbitraries.integers().between(1, 400).map(n -> "Bearer " + validToken.substring(0, Math.min(n, validToken.length() - 1))),
+                Arbitraries.integers().between(1, 40).map(n -> "Bearer " + validToken.substring(0, validToken.length() - n) + "A".repeat(n)),
+                Arbitraries.just("Bearer " + "A".repeat(12_000)),
+                Arbitraries.of("Basic ZGVtby1hZGE6c2VjcmV0", "Digest username=\"demo-ada\"", "Bearer", "Bearer ", "bearer",
+                        "Token " + validToken, "Bearer  " + validToken + " extra"),
+                Arbitraries.just("Bearer " + validToken));
     }
 
     @Provide

@@ -46,6 +46,8 @@ class SecurityTest {
     static ConnectEmulator connect;
     static final HttpClient HTTP = HttpClient.newHttpClient();
     static StringWriter logs;
+    static java.util.function.Function<String, String> tokens;
+    static final java.util.regex.Pattern AGENT = java.util.regex.Pattern.compile("/agent/([A-Za-z0-9_.@-]+)");
 
     @BeforeAll
     static void start() throws Exception {
@@ -62,6 +64,7 @@ class SecurityTest {
         stack = LocalStack.start(LocalStack.Options.forTests());
         connect = stack.connect();
         connect.setQuota(Quota.OFF);
+        tokens = backstop.local.identity.Tokens.forAgentsOf(stack);
     }
 
     @AfterAll
@@ -87,6 +90,11 @@ class SecurityTest {
                 .header("Content-Type", "text/plain;charset=UTF-8").POST(HttpRequest.BodyPublishers.ofString(body));
         if (origin != null) {
             request.header("Origin", origin);
+        }
+        if (path.equals("/sessions")) {
+            // The signed-in page's bearer token: the named agent's own (a body naming none: demo-ada's).
+            java.util.regex.Matcher agent = AGENT.matcher(body);
+            request.header("Authorization", "Bearer " + tokens.apply(agent.find() ? agent.group(1) : "demo-ada"));
         }
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -146,6 +154,7 @@ class SecurityTest {
         String captured = logs.toString();
         assertThat(captured).as("the flow was logged at all").contains(session.id()).contains(user);
         assertThat(captured).doesNotContain(session.token()).doesNotContain(forgedToken)
+                .doesNotContain(tokens.apply(user)).doesNotContain(tokens.apply(user).split("\\.")[1])
                 .doesNotContain("Philippa").doesNotContain("Fawcett").doesNotContain("Private note")
                 .doesNotContain("{not json").doesNotContain("agentArn");
     }
