@@ -32,6 +32,9 @@ const isOffline = (status) => status?.type === 'offline';
  * @param {Function} [deps.onRestore] ({outcome: 'restored'|'not-offline'|'unknown-status'|'failed', status}) => void
  * @param {object}   [deps.peers]     other CCP tabs of this browser ({othersOpen()}): the seed recipe is skipped
  *                                    while one is open, since closing one of two tabs must keep the agent online
+ * @param {Function} [deps.getToken]  async () => the signed-in agent's JWT from the contact centre's identity
+ *                                    provider (sent as the register's bearer token), or null when signed out.
+ *                                    Heartbeat and close never need it: they carry the session's own token.
  */
 export function createBackstop(deps) {
   const {
@@ -44,6 +47,7 @@ export function createBackstop(deps) {
     onChange = () => {},
     onRestore = () => {},
     peers = { othersOpen: () => false },
+    getToken,
   } = deps;
 
   let state = STATE.IDLE;
@@ -63,10 +67,12 @@ export function createBackstop(deps) {
     return status ? { name: status.name, arn: status.arn ?? null } : undefined;
   }
 
-  async function post(path, body) {
+  async function post(path, body, bearer) {
+    const headers = { 'Content-Type': JSON_AS_TEXT };
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
     return fetch(`${apiBase}${path}`, {
       method: 'POST',
-      headers: { 'Content-Type': JSON_AS_TEXT },
+      headers,
       body: JSON.stringify(body),
       credentials: 'omit',
     });
@@ -80,7 +86,13 @@ export function createBackstop(deps) {
       setState(STATE.REGISTERING, { reason });
       while (!stopped) {
         try {
-          const response = await post('/sessions', { agentArn: adapter.agentArn(), status: statusBody() });
+          const bearer = getToken ? await getToken() : undefined;
+          if (getToken && !bearer) {
+            // Only the agent's own signed-in page may open their session: without a sign-in, no request at all.
+            setState(STATE.ERROR, { status: 401, error: 'signed-out', message: 'sign in to protect this CCP' });
+            return null;
+          }
+          const response = await post('/sessions', { agentArn: adapter.agentArn(), status: statusBody() }, bearer);
           if (response.status === 201) {
             const body = await response.json();
             session = { id: body.sessionId, token: body.token, heartbeatSeconds: body.heartbeatSeconds };
@@ -90,8 +102,15 @@ export function createBackstop(deps) {
             if (body.restore) restoreAfterReload(body.restore);
             return session;
           }
+          if (response.status === 401) {
+            // The identity provider's token was refused (expired, revoked key, wrong audience): signing in again
+            // is the fix, retrying is not.
+            setState(STATE.ERROR, { status: 401, error: 'unauthenticated', message: 'your sign-in is no longer valid: sign in again' });
+            return null;
+          }
           if (response.status >= 400 && response.status < 500 && response.status !== 429) {
-            // The server refused this agent or page (foreign instance, origin): retrying will not help.
+            // The server refused this agent or page (foreign instance, origin, another agent's sign-in):
+            // retrying will not help.
             const problem = await response.json().catch(() => ({}));
             setState(STATE.ERROR, { status: response.status, error: problem.error, message: problem.message });
             return null;

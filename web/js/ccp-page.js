@@ -3,6 +3,7 @@
 import { createBackstop, attachToPage, guardLiveContacts, tabPeers, workerHeartbeat, STATE } from './backstop.js';
 import { createSimulatedStreams } from './simulated-streams.js';
 import { createStreamsAdapter } from './streams-adapter.js';
+import { createSignIn } from './sign-in.js';
 
 const $ = (selector) => document.querySelector(selector);
 const STREAMS_URL = 'node_modules/amazon-connect-streams/release/connect-streams-min.js';
@@ -90,15 +91,58 @@ function showAgentPicker(config) {
   }));
 }
 
+/**
+ * Signs the agent in with the contact centre's identity provider before anything else (production: before the
+ * CCP and its softphone load, so the redirect drops nothing). Resolves to the token source, or to null when the
+ * page is on its way to the identity provider.
+ */
+async function signInFirst(auth, returned, loginHint) {
+  const signIn = createSignIn({ issuer: auth.issuer, clientId: auth.clientId, scope: auth.scope, loginHint });
+  if (await signIn.getToken()) return signIn;
+  if (returned) throw new Error('the identity provider signed you in but gave no usable ID token');
+  $('#backstop-state').textContent = 'Signing in…';
+  await signIn.signIn();
+  return null;
+}
+
+function signInFailed(error) {
+  document.body.dataset.backstop = STATE.ERROR;
+  document.body.dataset.signIn = 'failed';
+  showBanner(`Sign-in failed: ${error.message}. The backstop does not protect this tab until you sign in; reload to try again.`);
+  $('#backstop-state').textContent = 'Not signed in: not protected.';
+}
+
 async function main() {
   const config = await fetch('config.json', { cache: 'no-store' }).then((r) => r.json());
-  let adapter;
-  if (config.mode === 'local') {
-    const userId = new URLSearchParams(location.search).get('agent');
-    if (!userId) {
-      showAgentPicker(config);
+  let returned = false;
+  if (config.auth) {
+    try {
+      // Back from the identity provider? Finish that first: it also puts the page's own address (?agent=) back.
+      returned = await createSignIn({ issuer: config.auth.issuer, clientId: config.auth.clientId }).completeCallback();
+    } catch (error) {
+      signInFailed(error);
       return;
     }
+  }
+  const userId = config.mode === 'local' ? new URLSearchParams(location.search).get('agent') : null;
+  if (config.mode === 'local' && !userId) {
+    showAgentPicker(config);
+    return;
+  }
+  let signIn = null;
+  if (config.auth) {
+    try {
+      // Locally the demo agent is the login hint: the local IdP signs them in at once.
+      signIn = await signInFirst(config.auth, returned, userId ?? undefined);
+    } catch (error) {
+      signInFailed(error);
+      return;
+    }
+    if (!signIn) return; // on the way to the identity provider
+    document.body.dataset.signIn = 'done';
+  }
+  let adapter;
+  if (config.mode === 'local') {
     adapter = createSimulatedStreams({ emulatorBase: config.emulatorBase, instanceId: config.instanceId,
       instanceArn: config.instanceArn, userId });
   } else {
@@ -120,6 +164,7 @@ async function main() {
     onChange: setBackstopState,
     onRestore: showRestore,
     peers,
+    getToken: signIn ? () => signIn.getToken() : undefined,
   });
   setBackstopState(STATE.IDLE);
   attachToPage(backstop);

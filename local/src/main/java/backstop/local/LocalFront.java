@@ -34,7 +34,7 @@ import java.util.regex.Pattern;
 /**
  * The local stand-in for API Gateway and the page's web host: real HTTP in, an HTTP API payload 2.0 event
  * handed to the same handler class Lambda runs, its response written back; CORS answered as the template's
- * CorsConfiguration would; {@code web/} served as static files; {@code /config.json} tells the page where
+ * x-amazon-apigateway-cors would; {@code web/} served as static files; {@code /config.json} tells the page where
  * things are.
  */
 public final class LocalFront implements AutoCloseable {

@@ -28,8 +28,10 @@ import java.util.Set;
  * The contact centre's identity provider, on one machine: a real OpenID Connect server (navikt's
  * mock-oauth2-server: discovery, JWKS, authorization code with PKCE, token endpoint, RS256-signed tokens) whose
  * users are the demo agents. Its sign-in page signs the {@code login_hint} user in at once when that is a demo
- * agent (the demo's single sign-on: {@code ccp.html?agent=demo-ada} opens a protected page in one step), and
- * otherwise lists the demo agents to choose from.
+ * agent (the demo's single sign-on: {@code ccp.html?agent=demo-ada} opens a protected page in one step; an agent
+ * a test adds to the Connect emulator signs in under their user id as username), and without a hint lists the demo
+ * agents to choose from. It checks no password: it stands in for the contact centre's single sign-on, and what
+ * the backstop checks (the token's signature, issuer, audience, expiry, and its user against Connect's) is real.
  *
  * <p>Tokens name the agent the way a contact centre's IdP usually does: {@code sub} an opaque id,
  * {@code preferred_username} the Connect username (the default AGENT_IDENTITY_CLAIM), {@code email}, {@code name}.
@@ -180,13 +182,14 @@ public final class LocalIdentityProvider implements AutoCloseable {
                 const directory = %s;
                 const form = document.getElementById('login');
                 function signIn(hint) {
-                  const user = directory[hint];
+                  // An agent added to the emulator beyond the demo ones signs in under their own id as username.
+                  const user = directory[hint] ?? { sub: 'idp-' + hint, claims: { preferred_username: hint } };
                   form.username.value = user.sub;
                   form.claims.value = JSON.stringify(user.claims);
                   form.submit();
                 }
                 const hint = new URLSearchParams(location.search).get('login_hint');
-                if (hint && directory[hint]) {
+                if (hint && /^[A-Za-z0-9_.@-]{1,100}$/.test(hint)) {
                   signIn(hint); // single sign-on for the demo: the page named its agent
                 } else {
                   for (const [hint, user] of Object.entries(directory)) {

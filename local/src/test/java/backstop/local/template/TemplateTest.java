@@ -82,6 +82,69 @@ class TemplateTest {
         assertThat(set).isEqualTo(read);
     }
 
+    static com.fasterxml.jackson.databind.JsonNode runScript(String resource, java.util.function.Function<String, com.fasterxml.jackson.databind.JsonNode> parse)
+            throws Exception {
+        Path script = Path.of(TemplateTest.class.getResource(resource).toURI());
+        Process process = new ProcessBuilder("python3", script.toString(), TEMPLATE.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(resource).isZero();
+        return parse.apply(output);
+    }
+
+    static com.fasterxml.jackson.databind.JsonNode json(String text) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void registerRoute_should_beTheOnlyRouteBehindTheJwtAuthorizer_withTheIssuerAndAudienceParameters() throws Exception {
+        // What API Gateway gets: SAM's own translation of the template.
+        com.fasterxml.jackson.databind.JsonNode resources = runScript("/sam/translate.py", TemplateTest::json).path("Resources");
+        com.fasterxml.jackson.databind.JsonNode body = null;
+        for (com.fasterxml.jackson.databind.JsonNode resource : resources) {
+            if (resource.path("Type").asText().equals("AWS::ApiGatewayV2::Api")) {
+                body = resource.path("Properties").path("Body");
+            }
+        }
+        assertThat(body).as("the HTTP API").isNotNull();
+        com.fasterxml.jackson.databind.JsonNode paths = body.path("paths");
+        assertThat(paths.path("/sessions").path("post").path("security").toString()).isEqualTo("[{\"AgentJwt\":[]}]");
+        assertThat(paths.path("/sessions/{sessionId}/heartbeat").path("post").has("security")).isFalse();
+        assertThat(paths.path("/sessions/{sessionId}/close").path("post").has("security")).isFalse();
+        assertThat(body.has("security")).as("no API-wide default authorizer").isFalse();
+        com.fasterxml.jackson.databind.JsonNode authorizer = body.path("components").path("securitySchemes").path("AgentJwt")
+                .path("x-amazon-apigateway-authorizer");
+        assertThat(authorizer.path("type").asText()).isEqualTo("jwt");
+        assertThat(authorizer.path("identitySource").asText()).isEqualTo("$request.header.Authorization");
+        assertThat(authorizer.path("jwtConfiguration").path("issuer").path("Ref").asText()).isEqualTo("IdentityIssuer");
+        assertThat(authorizer.path("jwtConfiguration").path("audience").path("Ref").asText()).isEqualTo("IdentityAudience");
+        // The browser's preflight must allow the header the authorizer reads (and SAM must not have dropped it).
+        com.fasterxml.jackson.databind.JsonNode cors = body.path("x-amazon-apigateway-cors");
+        assertThat(cors.path("allowOrigins").path("Ref").asText()).isEqualTo("AllowedOrigins");
+        assertThat(cors.path("allowHeaders").toString()).isEqualTo("[\"authorization\",\"content-type\"]");
+        assertThat(cors.path("allowMethods").toString()).isEqualTo("[\"POST\",\"OPTIONS\"]");
+        assertThat(cors.path("maxAge").asInt()).isEqualTo(600);
+    }
+
+    @Test
+    void guidedDeploy_should_askNoAuthenticationQuestion_since_theApiDefinesTheJwtAuthorizer() throws Exception {
+        // SAM CLI's own check (auth_utils.py, run as written): an event counts as authenticated when it names an
+        // authorizer or its API defines one; without the authorizer, this template drew three questions.
+        List<com.fasterxml.jackson.databind.JsonNode> answers = new java.util.ArrayList<>();
+        runScript("/sam/guided_auth.py", output -> {
+            output.lines().filter(l -> !l.isBlank()).map(TemplateTest::json).forEach(answers::add);
+            return null;
+        });
+
+        assertThat(answers).as("one entry per HttpApi event of BeaconFunction").hasSize(3);
+        assertThat(answers).allSatisfy(a -> assertThat(a.path("authenticated").asBoolean()).isTrue());
+    }
+
     @Test
     @SuppressWarnings("unchecked")
     void sessionsTable_should_haveTheSparseIndexesTheCodeQueries() {

@@ -1,0 +1,96 @@
+package backstop.local.browser;
+
+import backstop.local.LocalStack;
+import backstop.local.Waits;
+import backstop.local.connect.Quota;
+import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.Request;
+import com.microsoft.playwright.assertions.LocatorAssertions;
+import com.microsoft.playwright.assertions.PlaywrightAssertions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The page signs the agent in with the identity provider before it protects them (Authorization Code + PKCE in
+ * real Chromium, against the real local OIDC server), and a page that cannot sign in registers nothing.
+ */
+class SignInBrowserTest {
+    static LocalStack stack;
+    static Chromium chromium;
+    static Browser browser;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = LocalStack.start(LocalStack.Options.forTests());
+        stack.connect().setQuota(Quota.OFF);
+        chromium = new Chromium();
+        browser = chromium.launch();
+    }
+
+    @AfterAll
+    static void stop() {
+        browser.close();
+        chromium.close();
+        stack.close();
+    }
+
+    @Test
+    void demoAgent_should_signInThroughTheIdentityProvider_goAvailable_andBeSetOfflineWhenTheTabCloses() {
+        String issuer = stack.identity().issuer().toString();
+        BrowserContext context = browser.newContext();
+        Page page = context.newPage();
+        List<Request> requests = new CopyOnWriteArrayList<>();
+        page.onRequest(requests::add);
+
+        CcpPage.openAvailable(stack, page, "demo-katherine");
+
+        assertThat(page.url()).as("back on the page, the agent kept, the code gone").endsWith("/ccp.html?agent=demo-katherine");
+        PlaywrightAssertions.assertThat(page.locator("body")).hasAttribute("data-sign-in", "done");
+        assertThat(requests).as("the IdP's authorization endpoint, with PKCE and the agent as login hint")
+                .anySatisfy(r -> assertThat(r.url()).startsWith(issuer + "/authorize?")
+                        .contains("code_challenge_method=S256").contains("login_hint=demo-katherine"));
+        assertThat(requests).as("the code exchanged at the token endpoint")
+                .anySatisfy(r -> assertThat(r.url()).isEqualTo(issuer + "/token"));
+        Request register = requests.stream().filter(r -> r.url().endsWith("/sessions") && r.method().equals("POST")).findFirst().orElseThrow();
+        assertThat(register.headers().get("authorization")).as("the register carries the IdP's token").startsWith("Bearer ey");
+        assertThat(requests).filteredOn(r -> r.url().contains("/heartbeat") || r.url().contains("/close"))
+                .allSatisfy(r -> assertThat(r.headers()).doesNotContainKey("authorization"));
+
+        page.close();
+
+        CcpPage.awaitBackstopOffline(stack, "demo-katherine");
+        assertThat(stack.connect().agentView(stack.instanceId(), "demo-katherine").statusName()).isEqualTo("Offline");
+        context.close();
+    }
+
+    @Test
+    void page_should_sayItIsNotProtected_andRegisterNothing_when_theIdentityProviderIsUnreachable() {
+        String issuer = stack.identity().issuer().toString();
+        BrowserContext context = browser.newContext();
+        // The IdP down (or blocked by the network): every request to it fails as a refused connection would.
+        context.route(issuer + "/**", route -> route.abort("connectionrefused"));
+        Page page = context.newPage();
+        long before = stack.accessLog().stream().filter(line -> line.startsWith("POST /sessions")).count();
+
+        page.navigate(stack.frontUrl() + "/ccp.html?agent=demo-linus");
+
+        PlaywrightAssertions.assertThat(page.locator("body")).hasAttribute("data-sign-in", "failed");
+        PlaywrightAssertions.assertThat(page.locator("body")).hasAttribute("data-backstop", "error");
+        PlaywrightAssertions.assertThat(page.locator("#banner")).isVisible();
+        PlaywrightAssertions.assertThat(page.locator("#banner")).containsText("Sign-in failed: the identity provider at " + issuer
+                + " cannot be reached");
+        PlaywrightAssertions.assertThat(page.locator("#backstop-state")).hasText("Not signed in: not protected.",
+                new LocatorAssertions.HasTextOptions().setTimeout(Waits.PROMPT.toMillis()));
+        assertThat(stack.accessLog().stream().filter(line -> line.startsWith("POST /sessions")).count())
+                .as("no register was even attempted").isEqualTo(before);
+        context.close();
+    }
+}
