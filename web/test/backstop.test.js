@@ -326,3 +326,65 @@ test('tabPeers_should_seeTheOtherTabOfTheSameAgent_until_itSaysByeOrFallsSilent'
   b.bye();
   assert.equal(a.othersOpen(), false);
 });
+
+function setupSignedIn(responses, getToken) {
+  const agent = fakeAgent();
+  const fetch = fakeFetch(responses);
+  const beacons = [];
+  const heartbeat = fakeHeartbeat();
+  const states = [];
+  const backstop = createBackstop({
+    adapter: agent, apiBase: 'https://api.example.com', fetch,
+    sendBeacon: (url, body) => { beacons.push({ url, body: JSON.parse(body) }); return true; },
+    startHeartbeat: heartbeat, setTimeout: immediately, onChange: (state, detail) => states.push({ state, detail }), getToken,
+  });
+  return { agent, fetch, beacons, heartbeat, states, backstop };
+}
+
+test('register_should_sendTheSignedInAgentsTokenAsBearer_andNeverOnHeartbeatOrClose', async () => {
+  const { fetch, backstop, heartbeat, beacons } = setupSignedIn([registered], async () => 'eyJ.agent.token');
+
+  await backstop.register();
+  backstop.onPageHide();
+
+  assert.equal(fetch.calls[0].init.headers.Authorization, 'Bearer eyJ.agent.token');
+  assert.equal(JSON.stringify(heartbeat.started[0].options).includes('eyJ.agent.token'), false);
+  assert.equal(JSON.stringify(beacons).includes('eyJ.agent.token'), false);
+});
+
+test('register_should_sendNothingAndSaySignIn_when_theAgentIsNotSignedIn', async () => {
+  const { fetch, backstop, states } = setupSignedIn([registered], async () => null);
+
+  assert.equal(await backstop.register(), null);
+
+  assert.equal(fetch.calls.length, 0);
+  assert.equal(states.at(-1).state, STATE.ERROR);
+  assert.equal(states.at(-1).detail.error, 'signed-out');
+});
+
+test('register_should_stopWithoutRetrying_when_theAuthorizerRefusesTheToken', async () => {
+  const { fetch, backstop, states } = setupSignedIn([{ status: 401, body: { message: 'Unauthorized' } }, registered], async () => 'expired');
+
+  assert.equal(await backstop.register(), null);
+
+  assert.equal(fetch.calls.length, 1, 'signing in again is the fix, not retrying');
+  assert.equal(states.at(-1).detail.error, 'unauthenticated');
+});
+
+test('register_should_retry_when_theIdentityCannotBeCheckedYet', async () => {
+  const { fetch, backstop } = setupSignedIn([{ status: 503, body: { error: 'identity_unverified' } }, registered], async () => 't');
+
+  const session = await backstop.register();
+
+  assert.equal(fetch.calls.length, 2);
+  assert.equal(session.id, 'S'.repeat(22));
+});
+
+test('register_should_stopWithTheServersCode_when_theTokenIsAnotherAgents', async () => {
+  const { fetch, backstop, states } = setupSignedIn([{ status: 403, body: { error: 'identity_mismatch', message: 'm' } }], async () => 't');
+
+  assert.equal(await backstop.register(), null);
+
+  assert.equal(fetch.calls.length, 1);
+  assert.equal(states.at(-1).detail.error, 'identity_mismatch');
+});

@@ -137,7 +137,7 @@ class CloseToOfflineBenchmark {
             String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
             String path = exchange.getRequestURI().getPath();
             exchange.getResponseHeaders().set("Access-Control-Allow-Origin", "*");
-            exchange.getResponseHeaders().set("Access-Control-Allow-Headers", "content-type");
+            exchange.getResponseHeaders().set("Access-Control-Allow-Headers", "authorization,content-type");
             if (exchange.getRequestMethod().equals("OPTIONS")) {
                 send(exchange, 204, "");
             } else if (path.equals("/sessions")) {

@@ -160,6 +160,7 @@ class ColdStartBenchmark {
         String arn = backstop.local.DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + userId;
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(stack.frontUrl() + "/sessions"))
                 .header("Content-Type", "text/plain;charset=UTF-8")
+                .header("Authorization", "Bearer " + backstop.local.identity.Tokens.forAgentsOf(stack).apply(userId))
                 .POST(HttpRequest.BodyPublishers.ofString("{\"agentArn\":\"" + arn + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(201);
         return JSON.readTree(response.body());
