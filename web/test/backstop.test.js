@@ -53,7 +53,7 @@ async function until(condition) {
   assert.ok(condition(), 'condition not reached');
 }
 
-function setup(responses = [registered]) {
+function setup(responses = [registered], getToken = undefined) {
   const agent = fakeAgent();
   const fetch = fakeFetch(responses);
   const beacons = [];
@@ -62,7 +62,7 @@ function setup(responses = [registered]) {
   const backstop = createBackstop({
     adapter: agent, apiBase: 'https://api.example.com', fetch,
     sendBeacon: (url, body) => { beacons.push({ url, body: JSON.parse(body) }); return true; },
-    startHeartbeat: heartbeat, setTimeout: immediately, onChange: (state, detail) => states.push({ state, detail }),
+    startHeartbeat: heartbeat, setTimeout: immediately, onChange: (state, detail) => states.push({ state, detail }), getToken,
   });
   return { agent, fetch, beacons, heartbeat, states, backstop };
 }
@@ -327,22 +327,8 @@ test('tabPeers_should_seeTheOtherTabOfTheSameAgent_until_itSaysByeOrFallsSilent'
   assert.equal(a.othersOpen(), false);
 });
 
-function setupSignedIn(responses, getToken) {
-  const agent = fakeAgent();
-  const fetch = fakeFetch(responses);
-  const beacons = [];
-  const heartbeat = fakeHeartbeat();
-  const states = [];
-  const backstop = createBackstop({
-    adapter: agent, apiBase: 'https://api.example.com', fetch,
-    sendBeacon: (url, body) => { beacons.push({ url, body: JSON.parse(body) }); return true; },
-    startHeartbeat: heartbeat, setTimeout: immediately, onChange: (state, detail) => states.push({ state, detail }), getToken,
-  });
-  return { agent, fetch, beacons, heartbeat, states, backstop };
-}
-
 test('register_should_sendTheSignedInAgentsTokenAsBearer_andNeverOnHeartbeatOrClose', async () => {
-  const { fetch, backstop, heartbeat, beacons } = setupSignedIn([registered], async () => 'eyJ.agent.token');
+  const { fetch, backstop, heartbeat, beacons } = setup([registered], async () => 'eyJ.agent.token');
 
   await backstop.register();
   backstop.onPageHide();
@@ -353,7 +339,7 @@ test('register_should_sendTheSignedInAgentsTokenAsBearer_andNeverOnHeartbeatOrCl
 });
 
 test('register_should_sendNothingAndSaySignIn_when_theAgentIsNotSignedIn', async () => {
-  const { fetch, backstop, states } = setupSignedIn([registered], async () => null);
+  const { fetch, backstop, states } = setup([registered], async () => null);
 
   assert.equal(await backstop.register(), null);
 
@@ -363,7 +349,7 @@ test('register_should_sendNothingAndSaySignIn_when_theAgentIsNotSignedIn', async
 });
 
 test('register_should_stopWithoutRetrying_when_theAuthorizerRefusesTheToken', async () => {
-  const { fetch, backstop, states } = setupSignedIn([{ status: 401, body: { message: 'Unauthorized' } }, registered], async () => 'expired');
+  const { fetch, backstop, states } = setup([{ status: 401, body: { message: 'Unauthorized' } }, registered], async () => 'expired');
 
   assert.equal(await backstop.register(), null);
 
@@ -372,7 +358,7 @@ test('register_should_stopWithoutRetrying_when_theAuthorizerRefusesTheToken', as
 });
 
 test('register_should_retry_when_theIdentityCannotBeCheckedYet', async () => {
-  const { fetch, backstop } = setupSignedIn([{ status: 503, body: { error: 'identity_unverified' } }, registered], async () => 't');
+  const { fetch, backstop } = setup([{ status: 503, body: { error: 'identity_unverified' } }, registered], async () => 't');
 
   const session = await backstop.register();
 
@@ -381,7 +367,7 @@ test('register_should_retry_when_theIdentityCannotBeCheckedYet', async () => {
 });
 
 test('register_should_stopWithTheServersCode_when_theTokenIsAnotherAgents', async () => {
-  const { fetch, backstop, states } = setupSignedIn([{ status: 403, body: { error: 'identity_mismatch', message: 'm' } }], async () => 't');
+  const { fetch, backstop, states } = setup([{ status: 403, body: { error: 'identity_mismatch', message: 'm' } }], async () => 't');
 
   assert.equal(await backstop.register(), null);
 

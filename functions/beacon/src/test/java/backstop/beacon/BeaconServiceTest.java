@@ -69,9 +69,16 @@ class BeaconServiceTest {
     }
 
     void wire(String reloadPolicy) {
-        BackstopConfig config = BackstopConfig.fromEnvironment(Map.of("AWS_REGION", "eu-west-2",
+        wire(Map.of("RELOAD_POLICY", reloadPolicy));
+    }
+
+    /** The service as BeaconWiring builds it, on fakes, with these variables beside the test's own. */
+    void wire(Map<String, String> variables) {
+        Map<String, String> env = new java.util.HashMap<>(Map.of("AWS_REGION", "eu-west-2",
                 "CONNECT_INSTANCE_ARN", INSTANCE, "SESSIONS_TABLE", "t", "EVENT_BUS_NAME", "b",
-                "EXEMPT_ROUTING_PROFILE_IDS", "rp-supervisors", "RELOAD_POLICY", reloadPolicy));
+                "EXEMPT_ROUTING_PROFILE_IDS", "rp-supervisors"));
+        env.putAll(variables);
+        BackstopConfig config = BackstopConfig.fromEnvironment(env);
         store = new FakeStore();
         connect = new FakeConnect();
         connect.routingProfiles.put("user-1", "rp-sales");
@@ -79,7 +86,8 @@ class BeaconServiceTest {
         events = new ArrayList<>();
         Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
-        OfflineTransitions transitions = new OfflineTransitions(store, gateway, events::addAll, clock, Backoff.DEFAULT, 8, random);
+        OfflineTransitions transitions = new OfflineTransitions(store, gateway, events::addAll, clock, Backoff.DEFAULT, 8, random,
+                config.exemptRoutingProfileIds());
         service = new BeaconService(config, store, store, gateway, transitions, events::addAll, metrics, clock, random);
     }
 
@@ -174,12 +182,7 @@ class BeaconServiceTest {
 
     @Test
     void register_should_useTheConfiguredClaim_when_anotherIsSet() {
-        BackstopConfig config = BackstopConfig.fromEnvironment(Map.of("AWS_REGION", "eu-west-2",
-                "CONNECT_INSTANCE_ARN", INSTANCE, "SESSIONS_TABLE", "t", "EVENT_BUS_NAME", "b", "AGENT_IDENTITY_CLAIM", "email"));
-        Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
-        ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
-        service = new BeaconService(config, store, store, gateway, new OfflineTransitions(store, gateway, events::addAll, clock,
-                Backoff.DEFAULT, 8, random), events::addAll, metrics, clock, random);
+        wire(Map.of("AGENT_IDENTITY_CLAIM", "email"));
 
         assertThatThrownBy(() -> service.register(IDENTITY, AGENT_ARN, Optional.empty()))
                 .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("identity_claim_missing"));
@@ -241,13 +244,6 @@ class BeaconServiceTest {
 
     @Test
     void close_should_askConnectAndNeverPut_when_exemptionWasUnknownAndTheAgentIsASupervisor() {
-        Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
-        BackstopConfig config = BackstopConfig.fromEnvironment(Map.of("AWS_REGION", "eu-west-2",
-                "CONNECT_INSTANCE_ARN", INSTANCE, "SESSIONS_TABLE", "t", "EVENT_BUS_NAME", "b",
-                "EXEMPT_ROUTING_PROFILE_IDS", "rp-supervisors"));
-        ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
-        service = new BeaconService(config, store, store, gateway, new OfflineTransitions(store, gateway, events::addAll, clock,
-                Backoff.DEFAULT, 8, random, config.exemptRoutingProfileIds()), events::addAll, metrics, clock, random);
         connect.routingProfiles.put("user-1", "rp-supervisors");
         SessionId id = SessionId.random(random);
         SessionToken token = SessionToken.random(random);

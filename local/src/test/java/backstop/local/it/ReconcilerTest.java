@@ -60,7 +60,9 @@ class ReconcilerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        stack = LocalStack.start(LocalStack.Options.forTests());
+        // Hundreds of agents register here for the first time, each with a DescribeUser the beacon paces at
+        // CONNECT_RATE_PER_SECOND per container: set out of the way (the reconcilers below set their own rate).
+        stack = LocalStack.start(LocalStack.Options.forTests().withEnvironment(Map.of("CONNECT_RATE_PER_SECOND", "100")));
         api = new ApiClient(stack);
         connect = stack.connect();
         store = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable());

@@ -77,7 +77,8 @@ class SnapStartPrimingTest {
         BeaconApi api = beacon.api();
         Map<String, String> headers = Map.of("content-type", "text/plain;charset=UTF-8");
         HttpResponse registered = api.handle(new HttpRequest(BeaconApi.REGISTER, Map.of(), headers,
-                ("{\"agentArn\":\"" + DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + userId + "\"}").getBytes(StandardCharsets.UTF_8)));
+                ("{\"agentArn\":\"" + DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + userId + "\"}").getBytes(StandardCharsets.UTF_8),
+                Map.of("preferred_username", userId))); // the claims API Gateway's JWT authorizer hands on
         assertThat(registered.status()).isEqualTo(201);
         String body = registered.body();
         String sessionId = body.replaceAll(".*\"sessionId\":\"([^\"]+)\".*", "$1");
