@@ -1,7 +1,7 @@
 // Unit tests of the backstop client with a fake agent, fake fetch, fake sendBeacon and a fake heartbeat.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBackstop, guardLiveContacts, tabPeers, STATE } from '../js/backstop.js';
+import { createBackstop, guardLiveContacts, tabPeers, workerHeartbeat, attachToPage, STATE, RESTORE_WAIT_MS } from '../js/backstop.js';
 
 const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
 
@@ -373,4 +373,237 @@ test('register_should_stopWithTheServersCode_when_theTokenIsAnotherAgents', asyn
 
   assert.equal(fetch.calls.length, 1);
   assert.equal(states.at(-1).detail.error, 'identity_mismatch');
+});
+
+// What the review's mutants showed the tests did not pin down (issue: mutation testing).
+
+test('start_should_registerByItself_when_streamsReportsTheAgent', async () => {
+  const { agent, fetch, backstop } = setup();
+  backstop.start();
+
+  agent.signIn(); // no register() call from the test: start() must have wired it
+
+  await until(() => backstop.state === STATE.OPEN);
+  assert.equal(fetch.calls.length, 1);
+  assert.equal(fetch.calls[0].body.agentArn, AGENT_ARN);
+});
+
+test('register_should_backOffOneTwoFiveTenThirtySeconds_andStayAtThirty', async () => {
+  const delays = [];
+  const agent = fakeAgent();
+  const fetch = fakeFetch([{ status: 500 }, { status: 502 }, { status: 503 }, new Error('offline'), { status: 500 }, { status: 500 }, registered]);
+  const backstop = createBackstop({
+    adapter: agent, apiBase: '', fetch, sendBeacon: () => true, startHeartbeat: fakeHeartbeat(),
+    setTimeout: (fn, ms) => { delays.push(ms); fn(); return 0; },
+  });
+
+  await backstop.register();
+
+  assert.deepEqual(delays, [1000, 2000, 5000, 10000, 30000, 30000]);
+  assert.equal(backstop.state, STATE.OPEN);
+});
+
+test('register_should_startTheBackoffAgain_when_aRegisterSucceededInBetween', async () => {
+  const delays = [];
+  const fetch = fakeFetch([{ status: 500 }, registered, { status: 500 }, registered]);
+  const backstop = createBackstop({
+    adapter: fakeAgent(), apiBase: '', fetch, sendBeacon: () => true, startHeartbeat: fakeHeartbeat(),
+    setTimeout: (fn, ms) => { delays.push(ms); fn(); return 0; },
+  });
+
+  await backstop.register();
+  await backstop.register('again');
+
+  assert.deepEqual(delays, [1000, 1000]);
+});
+
+test('register_should_retry_when_theServerSays429', async () => {
+  const { backstop, fetch } = setup([{ status: 429, body: { error: 'too_many_sessions' } }, registered]);
+
+  await backstop.register();
+
+  assert.equal(fetch.calls.length, 2);
+  assert.equal(backstop.state, STATE.OPEN);
+});
+
+test('heartbeat404And403_should_registerAgain_likeA410', async () => {
+  for (const status of [404, 403]) {
+    const second = { status: 201, body: { ...registered.body, sessionId: 'N'.repeat(22) } };
+    const { backstop, heartbeat, fetch, states } = setup([registered, second]);
+    await backstop.register();
+
+    heartbeat.started[0].options.onResult(status);
+
+    await until(() => backstop.sessionId === 'N'.repeat(22));
+    assert.equal(fetch.calls.length, 2, `after ${status}`);
+    assert.ok(states.some((s) => s.state === STATE.CLOSED && s.detail.byServer && s.detail.status === status));
+  }
+});
+
+test('heartbeatResult_should_beIgnored_when_itIsForASessionNoLongerCurrent', async () => {
+  const second = { status: 201, body: { ...registered.body, sessionId: 'N'.repeat(22) } };
+  const { backstop, heartbeat, fetch } = setup([registered, second]);
+  await backstop.register();
+  heartbeat.started[0].options.onResult(410);
+  await until(() => backstop.sessionId === 'N'.repeat(22));
+
+  heartbeat.started[0].options.onResult(410); // a late answer of the old session's worker
+
+  assert.equal(fetch.calls.length, 2);
+  assert.equal(backstop.sessionId, 'N'.repeat(22));
+});
+
+test('pageshow_should_notRegister_when_thePageWasNotRestoredFromTheCache', async () => {
+  const { backstop, fetch } = setup([registered, registered]);
+  await backstop.register();
+  backstop.onPageHide({});
+
+  backstop.onPageShow({ persisted: false }); // a first load: the agent is not known yet
+
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(fetch.calls.length, 1);
+});
+
+test('pageshow_should_notRegister_when_theBackstopWasStopped', async () => {
+  const { backstop, fetch } = setup([registered, registered]);
+  await backstop.register();
+  backstop.onPageHide({ persisted: true });
+  backstop.stop();
+
+  backstop.onPageShow({ persisted: true });
+
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(fetch.calls.length, 1);
+});
+
+test('restore_should_sayFailed_when_streamsRefusesTheStatus', async () => {
+  const { agent, outcomes, backstop } = restoreSetup(OFFLINE, { name: 'Break', arn: BREAK.arn });
+  agent.setStatus = async () => { throw new Error('Streams: invalid state'); };
+
+  await backstop.register();
+
+  await until(() => outcomes.length === 1);
+  assert.deepEqual(outcomes, ['failed']);
+});
+
+test('restore_should_waitExactlyTheRestoreWindow', async () => {
+  const timers = [];
+  const { backstop } = restoreSetup(AVAILABLE, { name: 'Available', arn: AVAILABLE.arn }, { timers });
+  await backstop.register();
+  assert.equal(timers.at(-1).ms, RESTORE_WAIT_MS);
+  assert.equal(RESTORE_WAIT_MS, 15000);
+});
+
+test('pagehide_should_stopTheHeartbeat_andAnswerWhetherTheBeaconWasQueued', async () => {
+  const agent = fakeAgent();
+  const heartbeat = fakeHeartbeat();
+  const backstop = createBackstop({
+    adapter: agent, apiBase: 'https://api.example.com', fetch: fakeFetch([registered]), startHeartbeat: heartbeat,
+    setTimeout: immediately, sendBeacon: () => false,
+  });
+  await backstop.register();
+
+  assert.equal(backstop.onPageHide({}), false);
+
+  assert.equal(heartbeat.started[0].stopped, true);
+  assert.equal(backstop.sessionId, null);
+  assert.equal(backstop.state, STATE.CLOSED);
+});
+
+test('close_should_postToTheSessionsCloseUrl_withReasonPagehide', async () => {
+  const { backstop, beacons } = setup();
+  await backstop.register();
+
+  backstop.onPageHide({});
+
+  assert.equal(beacons[0].url, `https://api.example.com/sessions/${'S'.repeat(22)}/close`);
+  assert.equal(beacons[0].body.reason, 'pagehide');
+  assert.equal(beacons[0].body.token, 'T'.repeat(43));
+});
+
+test('heartbeat_should_targetTheSessionsHeartbeatUrl_everyHeartbeatSeconds', async () => {
+  const { backstop, heartbeat } = setup();
+  await backstop.register();
+
+  const { options } = heartbeat.started[0];
+  assert.equal(options.url, `https://api.example.com/sessions/${'S'.repeat(22)}/heartbeat`);
+  assert.equal(options.intervalMs, 20000);
+  assert.deepEqual(options.body, { token: 'T'.repeat(43), status: { name: 'Available', arn: 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent-state/avail' } });
+});
+
+test('register_should_sendTheStatusArnAsNull_when_streamsGivesNone', async () => {
+  const { agent, fetch, backstop } = setup();
+  agent.status = { name: 'AfterCallWork' };
+
+  await backstop.register();
+
+  assert.deepEqual(fetch.calls[0].body.status, { name: 'AfterCallWork', arn: null });
+  assert.equal(fetch.calls[0].init.credentials, 'omit');
+  assert.equal(fetch.calls[0].init.method, 'POST');
+});
+
+test('register_should_returnTheSameRegistration_when_calledAgainWhileInFlight', async () => {
+  const { backstop, fetch } = setup();
+
+  const [first, second] = await Promise.all([backstop.register(), backstop.register()]);
+
+  assert.equal(fetch.calls.length, 1);
+  assert.equal(first, second);
+});
+
+/** A Worker stand-in recording what the page posts to it. */
+class FakeWorker {
+  static created = [];
+  constructor(url, options) {
+    this.url = url;
+    this.options = options;
+    this.posted = [];
+    this.terminated = false;
+    FakeWorker.created.push(this);
+  }
+  postMessage(message) { this.posted.push(message); }
+  terminate() { this.terminated = true; }
+}
+
+test('workerHeartbeat_should_startAModuleWorker_relayResults_andTerminateItOnStop', () => {
+  const original = globalThis.Worker;
+  globalThis.Worker = FakeWorker;
+  try {
+    FakeWorker.created = [];
+    const results = [];
+    const handle = workerHeartbeat('https://ccp.example.com/js/heartbeat-worker.js')({
+      url: 'https://api/sessions/S/heartbeat', body: { token: 't' }, intervalMs: 20000, onResult: (s) => results.push(s),
+    });
+    const worker = FakeWorker.created[0];
+    assert.equal(worker.url, 'https://ccp.example.com/js/heartbeat-worker.js');
+    assert.deepEqual(worker.options, { type: 'module' });
+    assert.deepEqual(worker.posted[0], { type: 'start', url: 'https://api/sessions/S/heartbeat', body: { token: 't' }, intervalMs: 20000 });
+
+    worker.onmessage({ data: { type: 'result', status: 204 } });
+    worker.onmessage({ data: { type: 'other', status: 500 } });
+    worker.onmessage({ data: null });
+    assert.deepEqual(results, [204]);
+
+    handle.update({ token: 't', status: { name: 'Break' } });
+    assert.deepEqual(worker.posted[1], { type: 'update', body: { token: 't', status: { name: 'Break' } } });
+
+    handle.stop();
+    assert.deepEqual(worker.posted[2], { type: 'stop' });
+    assert.equal(worker.terminated, true);
+  } finally {
+    globalThis.Worker = original;
+  }
+});
+
+test('attachToPage_should_sendTheBeaconOnPagehide_andRegisterOnAPersistedPageshow', () => {
+  const win = fakeWindow();
+  const seen = [];
+  attachToPage({ onPageHide: (e) => seen.push(['hide', e.persisted]), onPageShow: (e) => seen.push(['show', e.persisted]) }, win);
+
+  const listeners = { pagehide: win.count('pagehide'), pageshow: win.count('pageshow') };
+  win.fire('pagehide');
+  win.fire('pageshow');
+
+  assert.deepEqual(listeners, { pagehide: 1, pageshow: 1 });
+  assert.deepEqual(seen.map(([what]) => what), ['hide', 'show']);
 });

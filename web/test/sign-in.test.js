@@ -36,3 +36,177 @@ test('completeCallback_should_doNothing_when_thePageWasNotRedirectedBackBySignIn
   assert.equal(await signIn(storage).completeCallback(), false);
   assert.equal(storage.data.size, 0);
 });
+
+// The Authorization Code + PKCE exchange against a scripted identity provider (fetch replaced; oauth4webapi does
+// the protocol work: discovery, state and PKCE checks, the ID token's iss/aud/exp/nonce).
+const ISSUER = 'https://idp.example.com/oauth2/default';
+const b64url = (value) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+
+function idToken(claims) {
+  return `${b64url({ alg: 'RS256', typ: 'JWT', kid: 'k1' })}.${b64url(claims)}.${b64url('signature')}`;
+}
+
+function identityProvider({ reachable = true } = {}) {
+  const requests = [];
+  let tokenAnswer = null;
+  const fetch = async (input, init = {}) => {
+    const url = String(input instanceof Request ? input.url : input);
+    const body = init.body ? String(init.body) : '';
+    requests.push({ url, method: init.method ?? 'GET', body: new URLSearchParams(body) });
+    if (!reachable) throw new TypeError('fetch failed');
+    if (url === `${ISSUER}/.well-known/openid-configuration`) {
+      return Response.json({ issuer: ISSUER, authorization_endpoint: `${ISSUER}/v1/authorize`, token_endpoint: `${ISSUER}/v1/token`,
+        jwks_uri: `${ISSUER}/v1/keys` });
+    }
+    if (url === `${ISSUER}/v1/token`) return Response.json(tokenAnswer(new URLSearchParams(body)));
+    return new Response('not found', { status: 404 });
+  };
+  return { requests, fetch, answer(fn) { tokenAnswer = fn; } };
+}
+
+async function withFetch(fetch, body) {
+  const original = globalThis.fetch;
+  globalThis.fetch = fetch;
+  try {
+    return await body();
+  } finally {
+    globalThis.fetch = original;
+  }
+}
+
+function page(href) {
+  const url = new URL(href);
+  const assigned = [];
+  const replaced = [];
+  return {
+    location: { href: url.href, origin: url.origin, pathname: url.pathname, search: url.search, hash: url.hash,
+      assign: (to) => assigned.push(to) },
+    history: { replaceState: (state, title, to) => replaced.push(to) },
+    assigned, replaced,
+  };
+}
+
+test('signIn_should_sendTheBrowserToTheAuthorizationEndpoint_withPkceS256StateNonceAndLoginHint', async () => {
+  const idp = identityProvider();
+  const storage = memoryStorage();
+  const tab = page('https://ccp.example.com/ccp.html?agent=demo-ada#x');
+  await withFetch(idp.fetch, () => createSignIn({ issuer: ISSUER, clientId: 'ccp', loginHint: 'demo-ada', storage,
+    location: tab.location, history: tab.history }).signIn());
+
+  const to = new URL(tab.assigned[0]);
+  const { pending } = JSON.parse(storage.getItem('ccp-backstop.sign-in'));
+  assert.equal(`${to.origin}${to.pathname}`, `${ISSUER}/v1/authorize`);
+  assert.equal(to.searchParams.get('client_id'), 'ccp');
+  assert.equal(to.searchParams.get('response_type'), 'code');
+  assert.equal(to.searchParams.get('scope'), 'openid profile email');
+  assert.equal(to.searchParams.get('redirect_uri'), 'https://ccp.example.com/ccp.html');
+  assert.equal(to.searchParams.get('code_challenge_method'), 'S256');
+  const challenge = (await import('node:crypto')).createHash('sha256').update(pending.verifier).digest('base64url');
+  assert.equal(to.searchParams.get('code_challenge'), challenge);
+  assert.equal(to.searchParams.get('state'), pending.state);
+  assert.equal(to.searchParams.get('nonce'), pending.nonce);
+  assert.equal(to.searchParams.get('login_hint'), 'demo-ada');
+  assert.equal(pending.returnTo, '/ccp.html?agent=demo-ada#x');
+  assert.equal(pending.redirectUri, 'https://ccp.example.com/ccp.html');
+});
+
+test('signIn_should_sendNoLoginHint_when_noneIsGiven', async () => {
+  const idp = identityProvider();
+  const tab = page('https://ccp.example.com/ccp.html');
+  await withFetch(idp.fetch, () => createSignIn({ issuer: ISSUER, clientId: 'ccp', storage: memoryStorage(),
+    location: tab.location, history: tab.history }).signIn());
+  assert.equal(new URL(tab.assigned[0]).searchParams.has('login_hint'), false);
+});
+
+async function signedInAndBack(idp, claims) {
+  const storage = memoryStorage();
+  const start = page('https://ccp.example.com/ccp.html?agent=demo-ada');
+  await withFetch(idp.fetch, () => createSignIn({ issuer: ISSUER, clientId: 'ccp', loginHint: 'demo-ada', storage,
+    location: start.location, history: start.history }).signIn());
+  const { pending } = JSON.parse(storage.getItem('ccp-backstop.sign-in'));
+  const now = Math.floor(Date.now() / 1000);
+  idp.answer((form) => ({ token_type: 'Bearer', access_token: 'at', expires_in: 3600, refresh_token: 'rt',
+    id_token: idToken({ iss: ISSUER, aud: 'ccp', sub: 'idp-ada', iat: now, exp: now + 3600, nonce: pending.nonce,
+      preferred_username: 'ada', ...claims(form) }) }));
+  const back = page(`https://ccp.example.com/ccp.html?code=abc&state=${pending.state}`);
+  const signIn = createSignIn({ issuer: ISSUER, clientId: 'ccp', loginHint: 'demo-ada', storage, location: back.location,
+    history: back.history });
+  return { storage, back, signIn, pending };
+}
+
+test('completeCallback_should_exchangeTheCodeWithTheVerifier_keepTheIdToken_andPutTheAddressBack', async () => {
+  const idp = identityProvider();
+  const { back, signIn, pending } = await signedInAndBack(idp, () => ({}));
+
+  const completed = await withFetch(idp.fetch, () => signIn.completeCallback());
+
+  assert.equal(completed, true);
+  const exchange = idp.requests.find((r) => r.url === `${ISSUER}/v1/token`);
+  assert.equal(exchange.method, 'POST');
+  assert.equal(exchange.body.get('grant_type'), 'authorization_code');
+  assert.equal(exchange.body.get('code'), 'abc');
+  assert.equal(exchange.body.get('code_verifier'), pending.verifier);
+  assert.equal(exchange.body.get('redirect_uri'), 'https://ccp.example.com/ccp.html');
+  assert.deepEqual(back.replaced, ['/ccp.html?agent=demo-ada']);
+  const token = await signIn.getToken();
+  assert.match(token, /^ey/);
+  assert.equal(JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).preferred_username, 'ada');
+});
+
+test('completeCallback_should_refuse_when_theStateIsNotTheOneThisTabSent', async () => {
+  const idp = identityProvider();
+  const { storage, back } = await signedInAndBack(idp, () => ({}));
+  const forged = page('https://ccp.example.com/ccp.html?code=abc&state=forged');
+  const signIn = createSignIn({ issuer: ISSUER, clientId: 'ccp', loginHint: 'demo-ada', storage, location: forged.location,
+    history: forged.history });
+
+  await assert.rejects(withFetch(idp.fetch, () => signIn.completeCallback()));
+
+  assert.equal(idp.requests.some((r) => r.url === `${ISSUER}/v1/token`), false, 'no code exchanged');
+  assert.deepEqual(forged.replaced, ['/ccp.html?agent=demo-ada'], 'the address is put back all the same');
+  assert.equal(back.replaced.length, 0);
+  assert.equal(await signIn.getToken(), null);
+});
+
+test('completeCallback_should_refuse_when_theIdTokenIsForAnotherClientOrNonce', async () => {
+  for (const claims of [{ aud: 'another-app' }, { nonce: 'replayed' }]) {
+    const idp = identityProvider();
+    const { signIn } = await signedInAndBack(idp, () => claims);
+    await assert.rejects(withFetch(idp.fetch, () => signIn.completeCallback()), undefined, JSON.stringify(claims));
+    assert.equal(await signIn.getToken(), null, JSON.stringify(claims));
+  }
+});
+
+test('signIn_should_sayTheIdentityProviderCannotBeReached_when_discoveryFails', async () => {
+  const idp = identityProvider({ reachable: false });
+  const tab = page('https://ccp.example.com/ccp.html');
+  await assert.rejects(withFetch(idp.fetch, () => createSignIn({ issuer: ISSUER, clientId: 'ccp', storage: memoryStorage(),
+    location: tab.location, history: tab.history }).signIn()), new RegExp(`the identity provider at ${ISSUER} cannot be reached`));
+  assert.equal(tab.assigned.length, 0);
+});
+
+test('getToken_should_refreshWithTheRefreshToken_when_theIdTokenExpired', async () => {
+  const idp = identityProvider();
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  idp.answer((form) => ({ token_type: 'Bearer', access_token: 'at2', expires_in: 3600,
+    id_token: idToken({ iss: ISSUER, aud: 'ccp', sub: 'idp-ada', iat: nowSeconds, exp: nowSeconds + 3600, grant: form.get('grant_type') }) }));
+  const storage = saved({ idToken: 'old', expiresAt: Date.now() - 1000, refreshToken: 'rt-1', loginHint: null });
+  const signIn = createSignIn({ issuer: ISSUER, clientId: 'ccp', storage, location: page('https://ccp.example.com/ccp.html').location,
+    history: { replaceState() {} } });
+
+  const token = await withFetch(idp.fetch, () => signIn.getToken());
+
+  const refresh = idp.requests.find((r) => r.url === `${ISSUER}/v1/token`);
+  assert.equal(refresh.body.get('grant_type'), 'refresh_token');
+  assert.equal(refresh.body.get('refresh_token'), 'rt-1');
+  assert.equal(JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).grant, 'refresh_token');
+});
+
+test('getToken_should_beNull_when_theRefreshIsRefused', async () => {
+  const idp = identityProvider();
+  idp.answer(() => ({ error: 'invalid_grant' }));
+  const storage = saved({ idToken: 'old', expiresAt: Date.now() - 1000, refreshToken: 'rt-1', loginHint: null });
+  const signIn = createSignIn({ issuer: ISSUER, clientId: 'ccp', storage, location: page('https://ccp.example.com/ccp.html').location,
+    history: { replaceState() {} } });
+  assert.equal(await withFetch(idp.fetch, () => signIn.getToken()), null);
+});

@@ -1,0 +1,106 @@
+// The heartbeat worker as the page drives it: messages in, timed POSTs out, each answer's status posted back.
+// Loaded in node with a stand-in `self` and fetch; node's mock timers move its setInterval.
+import { test, mock, before } from 'node:test';
+import assert from 'node:assert/strict';
+
+const posted = [];
+const requests = [];
+let answer = async () => ({ status: 204 });
+
+before(async () => {
+  mock.timers.enable({ apis: ['setInterval', 'Date'], now: Date.parse('2026-11-29T12:00:00Z') });
+  globalThis.self = { postMessage: (message) => posted.push(message) };
+  globalThis.fetch = async (url, init) => { requests.push({ url, init }); return answer(); };
+  await import('../js/heartbeat-worker.js');
+});
+
+const send = (data) => globalThis.self.onmessage({ data });
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+function reset() {
+  send({ type: 'stop' });
+  posted.length = 0;
+  requests.length = 0;
+  answer = async () => ({ status: 204 });
+}
+
+test('start_should_postEveryInterval_asAKeepaliveTextPlainRequest_andReportTheStatus', async () => {
+  reset();
+  send({ type: 'start', url: 'https://api/sessions/S/heartbeat', body: { token: 't' }, intervalMs: 20000 });
+
+  mock.timers.tick(19999);
+  await settle();
+  assert.equal(requests.length, 0, 'not before the interval');
+  mock.timers.tick(1);
+  await settle();
+
+  assert.equal(requests.length, 1);
+  assert.equal(requests[0].url, 'https://api/sessions/S/heartbeat');
+  assert.equal(requests[0].init.method, 'POST');
+  assert.equal(requests[0].init.headers['Content-Type'], 'text/plain;charset=UTF-8');
+  assert.equal(requests[0].init.body, '{"token":"t"}');
+  assert.equal(requests[0].init.keepalive, true);
+  assert.equal(requests[0].init.credentials, 'omit');
+  assert.deepEqual(posted, [{ type: 'result', status: 204, at: Date.now() }]);
+
+  mock.timers.tick(40000);
+  await settle();
+  assert.equal(requests.length, 3);
+});
+
+test('update_should_changeTheNextBeatsBody', async () => {
+  reset();
+  send({ type: 'start', url: 'u', body: { token: 't' }, intervalMs: 1000 });
+  send({ type: 'update', body: { token: 't', status: { name: 'Break' } } });
+
+  mock.timers.tick(1000);
+  await settle();
+
+  assert.equal(requests[0].init.body, '{"token":"t","status":{"name":"Break"}}');
+});
+
+test('stop_should_endTheBeats_andAnUpdateAfterItStartsNothing', async () => {
+  reset();
+  send({ type: 'start', url: 'u', body: {}, intervalMs: 1000 });
+  send({ type: 'stop' });
+  send({ type: 'update', body: { token: 'late' } });
+
+  mock.timers.tick(5000);
+  await settle();
+
+  assert.equal(requests.length, 0);
+  assert.equal(posted.length, 0);
+});
+
+test('networkFailure_should_reportStatusZero_andKeepBeating', async () => {
+  reset();
+  answer = async () => { throw new TypeError('Failed to fetch'); };
+  send({ type: 'start', url: 'u', body: {}, intervalMs: 1000 });
+
+  mock.timers.tick(1000);
+  await settle();
+  answer = async () => ({ status: 410 });
+  mock.timers.tick(1000);
+  await settle();
+
+  assert.deepEqual(posted.map((m) => m.status), [0, 410]);
+});
+
+test('startAgain_should_replaceTheTimer_notAddASecondOne', async () => {
+  reset();
+  send({ type: 'start', url: 'first', body: {}, intervalMs: 1000 });
+  send({ type: 'start', url: 'second', body: {}, intervalMs: 1000 });
+
+  mock.timers.tick(1000);
+  await settle();
+
+  assert.deepEqual(requests.map((r) => r.url), ['second']);
+});
+
+test('unknownOrEmptyMessages_should_changeNothing', async () => {
+  reset();
+  send(null);
+  send({ type: 'bogus' });
+  mock.timers.tick(5000);
+  await settle();
+  assert.equal(requests.length, 0);
+});
