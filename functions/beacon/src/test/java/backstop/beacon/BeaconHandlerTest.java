@@ -83,6 +83,7 @@ class BeaconHandlerTest {
         assertThat(response.getStatusCode()).isEqualTo(204);
         assertThat(response.getBody()).isEmpty();
         assertThat(connect.puts).isEmpty();
+        assertThat(store.heartbeats).as("the beat was recorded").hasSize(1);
     }
 
     @ParameterizedTest
@@ -123,6 +124,19 @@ class BeaconHandlerTest {
     @Event(value = "events/negative/register-oversized.json", type = APIGatewayV2HTTPEvent.class)
     void register_should_answer413_when_bodyExceeds4KiB(APIGatewayV2HTTPEvent event) {
         assertRefused(event, 413, "payload_too_large");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/heartbeat.json", type = APIGatewayV2HTTPEvent.class)
+    void body_should_beAcceptedAtExactly4KiB_andRefusedOneByteOver(APIGatewayV2HTTPEvent event) {
+        String json = "{\"token\":\"" + TOKEN.reveal() + "\",\"pad\":\"";
+        String atLimit = json + "x".repeat(BeaconApi.MAX_BODY_BYTES - json.length() - 2) + "\"}";
+        assertThat(atLimit).hasSize(BeaconApi.MAX_BODY_BYTES);
+        event.setBody(atLimit);
+        assertThat(handle(event).getStatusCode()).isEqualTo(204);
+
+        event.setBody(atLimit.replace("\"pad\":\"", "\"pad\":\"x"));
+        assertThat(handle(event).getStatusCode()).isEqualTo(413);
     }
 
     @ParameterizedTest

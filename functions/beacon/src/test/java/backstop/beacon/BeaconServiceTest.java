@@ -260,6 +260,57 @@ class BeaconServiceTest {
         assertThat(store.completed).singleElement().asString().contains("EXEMPT");
     }
 
+    @Test
+    void register_should_sayWhenAPlaceFreesUp_when_refusedAtTheCap() {
+        store.agents.put(agent(), new AgentRecord(agent(), Set.of("s1", "s2", "s3", "s4"), Optional.of(USERNAME),
+                Optional.of("rp-sales"), Optional.of(NOW.minus(Duration.ofHours(1))), Optional.empty()));
+
+        assertThatThrownBy(() -> service.register(IDENTITY, AGENT_ARN, Optional.empty()))
+                .hasMessageContaining("4 open CCP sessions").hasMessageContaining("at most 90 s");
+    }
+
+    @Test
+    void heartbeat_should_refuseBeatsCloserThanAQuarterPeriod_byAskingTheStoreForThatLimit() {
+        SessionId id = SessionId.random(random);
+
+        service.heartbeat(id, SessionToken.random(random), Optional.empty());
+
+        assertThat(store.heartbeats).containsExactly(id.value() + " at " + NOW + " notAfter " + NOW.minusSeconds(5));
+    }
+
+    @Test
+    void close_should_answerExempt_withoutAnAttempt_when_theTransitionWasWrittenExempt() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, openSession(id, token));
+        Transition exempt = new Transition(id, agent(), TransitionReason.TAB_CLOSED, TransitionState.EXEMPT, 0, NOW, NOW,
+                Optional.empty(), Optional.empty(), Optional.of(NOW), false, false);
+        store.closeResult = new CloseResult.Closed(OfflineOutcome.EXEMPT, Optional.of(exempt));
+
+        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(OfflineOutcome.EXEMPT);
+        assertThat(connect.puts).isEmpty();
+    }
+
+    @Test
+    void repeatedClose_should_answerWhatBecameOfThePendingTransition() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        Session closed = new Session(id, agent(), token.hash(), NOW.minusSeconds(60), NOW.minusSeconds(5), SessionState.CLOSED,
+                Optional.of(NOW.minusSeconds(2)), Optional.of(CloseReason.TAB_CLOSED), Optional.empty(), Optional.of(OfflineOutcome.PENDING),
+                3, Exemption.NOT_EXEMPT);
+        store.sessions.put(id, closed);
+        store.closeResult = new CloseResult.AlreadyClosed(closed);
+        for (TransitionState state : TransitionState.values()) {
+            store.transitionReads.add(new Transition(id, agent(), TransitionReason.TAB_CLOSED, state, 1, NOW, NOW, Optional.empty(),
+                    Optional.empty(), Optional.empty(), false, false));
+
+            assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty()).name()).as(state.name()).isEqualTo(state.name());
+        }
+        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).as("no transition found")
+                .isEqualTo(OfflineOutcome.PENDING);
+        assertThat(connect.puts).isEmpty();
+    }
+
     static final AgentStatus AVAILABLE = new AgentStatus("Available", INSTANCE + "/agent-state/available-id");
     static final SessionId CLOSED_TAB = new SessionId("closedTabSession000000");
 

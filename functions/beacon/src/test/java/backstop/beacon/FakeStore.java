@@ -33,6 +33,8 @@ final class FakeStore implements SessionStore, TransitionStore {
     /** Whether a register that asks for the restore gets it (false: another page took it first). */
     boolean restoreAvailable = true;
     HeartbeatResult heartbeatResult = HeartbeatResult.RECORDED;
+    /** Each heartbeat asked of the store: session, when, and the flood limit it was given. */
+    final List<String> heartbeats = new ArrayList<>();
 
     @Override
     public boolean createSession(NewSession session) {
@@ -49,6 +51,7 @@ final class FakeStore implements SessionStore, TransitionStore {
     @Override
     public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
                                      Optional<Instant> notAfterLastSeen) {
+        heartbeats.add(id.value() + " at " + now + " notAfter " + notAfterLastSeen.map(Instant::toString).orElse("-"));
         return heartbeatResult;
     }
 
