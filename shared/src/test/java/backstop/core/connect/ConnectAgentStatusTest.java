@@ -126,6 +126,17 @@ class ConnectAgentStatusTest {
     }
 
     @Test
+    void currentData_should_askNothingMore_when_theAgentsFillTheLastHundredExactly() throws Exception {
+        java.util.List<String> users = java.util.stream.IntStream.range(0, 200).mapToObj(i -> "u-" + i).toList();
+
+        gateway.currentData(users);
+
+        assertThat(connect.lookups).hasSize(100).allSatisfy(r -> assertThat(r.filters().agents()).hasSize(100));
+        assertThat(gateway.currentData(java.util.List.of())).isEmpty();
+        assertThat(connect.lookups).as("no call for no agents").hasSize(100);
+    }
+
+    @Test
     void turnToSetOffline_should_refuse_when_theTurnComesTooLate() throws Exception {
         ConnectAgentStatus paced = new ConnectAgentStatus(connect, INSTANCE, new ConnectPacer(1));
         int granted = 0;
