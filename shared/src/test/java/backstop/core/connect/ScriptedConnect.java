@@ -22,7 +22,7 @@ import java.util.Map;
 
 /** A ConnectClient for unit tests: PutUserStatus answers from a script, the Offline status can be replaced. */
 public final class ScriptedConnect implements ConnectClient {
-    public final List<PutUserStatusRequest> puts = new ArrayList<>();
+    public final List<PutUserStatusRequest> puts = new java.util.concurrent.CopyOnWriteArrayList<>();
     public final List<DescribeUserRequest> describes = new ArrayList<>();
     public int listCalls;
     /** The OFFLINE-type status's id ListAgentStatuses reports now. */
@@ -75,12 +75,17 @@ public final class ScriptedConnect implements ConnectClient {
     }
 
     /** GetCurrentUserData: every asked agent Available, two to a page (paged with a next token). */
-    public final List<software.amazon.awssdk.services.connect.model.GetCurrentUserDataRequest> lookups = new ArrayList<>();
+    public final List<software.amazon.awssdk.services.connect.model.GetCurrentUserDataRequest> lookups = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** When set, GetCurrentUserData answers this HTTP status. */
+    public Integer lookupAnswer;
 
     @Override
     public software.amazon.awssdk.services.connect.model.GetCurrentUserDataResponse getCurrentUserData(
             software.amazon.awssdk.services.connect.model.GetCurrentUserDataRequest request) {
         lookups.add(request);
+        if (lookupAnswer != null) {
+            throw error(lookupAnswer);
+        }
         List<String> agents = request.filters().agents();
         int from = request.nextToken() == null ? 0 : Integer.parseInt(request.nextToken());
         List<software.amazon.awssdk.services.connect.model.UserData> page = new ArrayList<>();

@@ -1,0 +1,245 @@
+package backstop.reconciler;
+
+import backstop.core.agent.AgentRef;
+import backstop.core.agent.AgentStatus;
+import backstop.core.agent.InstanceRef;
+import backstop.core.connect.ConnectAgentStatus;
+import backstop.core.connect.ConnectPacer;
+import backstop.core.connect.ScriptedConnect;
+import backstop.core.events.BackstopEvent;
+import backstop.core.events.BatchingEventPublisher;
+import backstop.core.session.AgentRecord;
+import backstop.core.session.CloseRequest;
+import backstop.core.session.CloseResult;
+import backstop.core.session.HeartbeatResult;
+import backstop.core.session.NewSession;
+import backstop.core.session.Session;
+import backstop.core.session.SessionId;
+import backstop.core.session.SessionStore;
+import backstop.core.session.SessionToken;
+import backstop.core.session.TableLayout;
+import backstop.core.transition.Backoff;
+import backstop.core.transition.OfflineTransitions;
+import backstop.core.transition.Transition;
+import backstop.core.transition.TransitionQueue;
+import backstop.core.transition.TransitionReason;
+import backstop.core.transition.TransitionState;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The due-transition sweep's rules on in-memory stores and a scripted Connect: what it claims and under which
+ * lease, whom it leaves alone (working again, already Offline), what it tells Connect about a live contact, and
+ * that nothing is dispatched past the run's budget (those claims are given back).
+ */
+class DueTransitionSweepTest {
+    static final InstanceRef INSTANCE = InstanceRef.parseArn("arn:aws:connect:us-east-1:123456789012:instance/i-1");
+    static final Instant NOW = Instant.parse("2026-11-29T12:00:00Z");
+
+    /** Transitions and agents in memory, with the claim semantics of the DynamoDB queue (due at now, lease). */
+    static final class MemoryQueue implements SessionStore, TransitionQueue {
+        final Map<SessionId, Transition> transitions = new ConcurrentHashMap<>();
+        final Map<AgentRef, AgentRecord> agents = new ConcurrentHashMap<>();
+        final List<String> claims = new CopyOnWriteArrayList<>();
+        final List<String> completed = new CopyOnWriteArrayList<>();
+        final List<String> released = new CopyOnWriteArrayList<>();
+        final Set<SessionId> takenByOthers = ConcurrentHashMap.newKeySet();
+
+        void due(Transition t) {
+            transitions.put(t.sessionId(), t);
+        }
+
+        @Override
+        public List<Transition> findDueTransitions(int shard, Instant now, int limit) {
+            return transitions.values().stream().filter(t -> TableLayout.shard(t.sessionId()) == shard)
+                    .filter(t -> t.state() == TransitionState.PENDING && !t.nextAttemptAt().isAfter(now))
+                    .sorted(java.util.Comparator.comparing(t -> t.sessionId().value())).limit(limit).toList();
+        }
+
+        @Override
+        public Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil) {
+            Transition t = transitions.get(id);
+            if (takenByOthers.contains(id) || t == null || t.nextAttemptAt().isAfter(now)) {
+                return Optional.empty();
+            }
+            claims.add(id.value() + " lease=+" + Duration.between(now, leaseUntil).toMillis() + "ms");
+            Transition claimed = new Transition(t.sessionId(), t.agent(), t.reason(), t.state(), t.attempts(), t.created(), leaseUntil,
+                    Optional.of(claim), t.lastError(), t.completedAt(), t.deferred(), t.checkExemption());
+            transitions.put(id, claimed);
+            return Optional.of(claimed);
+        }
+
+        @Override
+        public boolean releaseClaim(SessionId id, String claim, Instant now) {
+            released.add(id.value());
+            return true;
+        }
+
+        @Override
+        public long countDueTransitions(Instant now) {
+            return 0;
+        }
+
+        @Override
+        public Optional<Transition> findTransition(SessionId id) {
+            return Optional.ofNullable(transitions.get(id));
+        }
+
+        @Override
+        public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred,
+                                          Optional<String> error, Instant now) {
+            completed.add(transitions.get(id).agent().userId() + " " + state + (deferred ? " deferred" : "") + error.map(e -> " (" + e + ")").orElse(""));
+            transitions.remove(id);
+            return true;
+        }
+
+        @Override
+        public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant next) {
+            completed.add(transitions.get(id).agent().userId() + " FAILED");
+            return true;
+        }
+
+        @Override
+        public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant next) {
+            completed.add(transitions.get(id).agent().userId() + " RETRY");
+            return true;
+        }
+
+        @Override
+        public Map<AgentRef, AgentRecord> findAgents(Collection<AgentRef> refs) {
+            Map<AgentRef, AgentRecord> found = new HashMap<>();
+            refs.forEach(ref -> Optional.ofNullable(agents.get(ref)).ifPresent(a -> found.put(ref, a)));
+            return found;
+        }
+
+        @Override public boolean createSession(NewSession session) { throw new UnsupportedOperationException(); }
+        @Override public Optional<Session> findSession(SessionId id) { throw new UnsupportedOperationException(); }
+        @Override public Optional<AgentRecord> findAgent(AgentRef agent) { return Optional.ofNullable(agents.get(agent)); }
+        @Override public List<Session> findStaleSessions(int shard, Instant cutoff, int limit) { return List.of(); }
+        @Override public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now, Optional<Instant> notAfter) { throw new UnsupportedOperationException(); }
+        @Override public CloseResult close(Session current, CloseRequest request) { throw new UnsupportedOperationException(); }
+    }
+
+    final MemoryQueue queue = new MemoryQueue();
+    final ScriptedConnect connect = new ScriptedConnect();
+    final List<BackstopEvent> events = new CopyOnWriteArrayList<>();
+    final Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+
+    DueTransitionSweep sweep(double rate) {
+        ConnectAgentStatus gateway = new ConnectAgentStatus(connect, INSTANCE, new ConnectPacer(rate));
+        BatchingEventPublisher published = new BatchingEventPublisher(events::addAll);
+        OfflineTransitions transitions = new OfflineTransitions(queue, gateway, published, clock, Backoff.DEFAULT, 8, new Random(1));
+        return new DueTransitionSweep(queue, queue, gateway, transitions, published, ReconcilerMetrics.NONE, clock, rate);
+    }
+
+    static Transition due(String userId, int n) {
+        return new Transition(new SessionId(String.format("session%015d", n)), new AgentRef(INSTANCE, userId), TransitionReason.STALE_SESSION,
+                TransitionState.PENDING, 0, NOW.minusSeconds(60), NOW.minusSeconds(1), Optional.empty(), Optional.empty(),
+                Optional.empty(), false, false);
+    }
+
+    @Test
+    void dueTransitions_should_beClaimedUnderALeaseCoveringTheirPacedCalls_andSetOffline() {
+        for (int i = 0; i < 4; i++) {
+            queue.due(due("u-" + i, i));
+        }
+
+        int claimed = sweep(2).processDue(100, NOW.plusSeconds(45));
+        sweep(2).awaitEvents();
+
+        assertThat(claimed).isEqualTo(4);
+        // 4 calls at 2/s take 2 s; the lease is twice that, plus 30 s of slack.
+        assertThat(queue.claims).hasSize(4).allSatisfy(c -> assertThat(c).endsWith("lease=+34000ms"));
+        assertThat(connect.puts).extracting(p -> p.userId()).containsExactlyInAnyOrder("u-0", "u-1", "u-2", "u-3");
+        assertThat(queue.completed).containsExactlyInAnyOrder("u-0 DONE", "u-1 DONE", "u-2 DONE", "u-3 DONE");
+        assertThat(connect.lookups).as("one GetCurrentUserData for the chunk").hasSize(2); // two agents a page
+    }
+
+    @Test
+    void agents_should_beLeftAlone_when_workingAgainOrAlreadyOffline_andSetAsNextStatus_whenOnAContact() {
+        queue.due(due("working", 1));
+        queue.due(due("busy-on-contact", 2)); // ScriptedConnect: "busy-" agents are Offline-queued and on a contact
+        queue.due(due("u-plain", 3));
+        AgentRef working = new AgentRef(INSTANCE, "working");
+        queue.agents.put(working, new AgentRecord(working, Set.of("newer-session"), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty()));
+
+        sweep(100).processDue(100, NOW.plusSeconds(45));
+
+        assertThat(queue.completed).containsExactlyInAnyOrder("working NOT_NEEDED (agent has an open session again)",
+                "busy-on-contact NOT_NEEDED (agent already Offline)", "u-plain DONE");
+        assertThat(connect.puts).extracting(p -> p.userId()).containsExactly("u-plain");
+        assertThat(connect.lookups).singleElement().satisfies(r ->
+                assertThat(r.filters().agents()).as("only those not working again are checked").containsExactlyInAnyOrder("busy-on-contact", "u-plain"));
+    }
+
+    @Test
+    void transitions_should_beSetOfflineUnchecked_when_getCurrentUserDataFails() {
+        queue.due(due("u-1", 1));
+        connect.lookupAnswer = 429;
+
+        sweep(100).processDue(100, NOW.plusSeconds(45));
+
+        assertThat(connect.lookups).hasSize(1);
+        assertThat(connect.puts).extracting(p -> p.userId()).containsExactly("u-1");
+        assertThat(queue.completed).containsExactly("u-1 DONE");
+    }
+
+    @Test
+    void aChunk_should_holdNoMoreThanFitsBeforeTheBudgetEnds_andTakeNothingWhenNothingFits() {
+        for (int i = 0; i < 20; i++) {
+            queue.due(due("u-" + i, i));
+        }
+
+        // At 2/s with 3 s left, 6 calls fit; the clock is fixed, so the next chunk has the same 3 s... minus the
+        // 6 queued calls' 3 s: nothing more is claimed.
+        int claimed = sweep(2).processDue(100, NOW.plusSeconds(3));
+
+        assertThat(claimed).isEqualTo(6);
+        assertThat(queue.claims).hasSize(6);
+        assertThat(sweep(2).processDue(100, NOW)).as("no budget, no claim").isZero();
+        assertThat(queue.claims).hasSize(6);
+    }
+
+    @Test
+    void claimsOthersHold_should_beSkipped_andTheRestWorked() {
+        queue.due(due("u-1", 1));
+        queue.due(due("u-2", 2));
+        queue.takenByOthers.add(new SessionId(String.format("session%015d", 1)));
+
+        int claimed = sweep(100).processDue(100, NOW.plusSeconds(45));
+
+        assertThat(claimed).isEqualTo(1);
+        assertThat(connect.puts).extracting(p -> p.userId()).containsExactly("u-2");
+    }
+
+    @Test
+    void chunkLimit_should_boundEachChunk_andTheSweepGoOnUntilNothingIsDue() {
+        for (int i = 0; i < 7; i++) {
+            queue.due(due("u-" + i, i));
+        }
+
+        int claimed = sweep(100).processDue(3, NOW.plusSeconds(45));
+
+        assertThat(claimed).isEqualTo(7);
+        assertThat(queue.completed).hasSize(7);
+        assertThat(connect.lookups.stream().map(r -> r.filters().agents().size()).toList())
+                .as("chunks of at most 3 agents, one lookup (two pages of two) each").allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(3));
+    }
+}
