@@ -18,9 +18,19 @@ function loadScript(src) {
   });
 }
 
-function showBanner(text) {
+/** The page's sign-in, once main() made it: the banner's "Sign in again" uses it. */
+let signInFlow = null;
+
+function showBanner(text, action) {
   const banner = $('#banner');
   banner.textContent = text;
+  if (action) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = action.label;
+    button.addEventListener('click', action.run);
+    banner.append(' ', button);
+  }
   banner.hidden = false;
 }
 
@@ -40,6 +50,13 @@ function showRestore({ outcome, status }) {
 
 function setBackstopState(state, detail) {
   document.body.dataset.backstop = state;
+  if (state === STATE.ERROR && signInFlow && (detail?.error === 'signed-out' || detail?.error === 'unauthenticated')) {
+    // The sign-in ran out (no refresh token, or the provider refused it) when the page had to register again.
+    // Signing in leaves the page for the identity provider; during a live call the browser asks first (the
+    // leave-page guard), so it is the agent's choice, never automatic.
+    showBanner('Your sign-in has expired, so this CCP is not protected: closing it would not set you Offline.',
+      { label: 'Sign in again', run: () => signInFlow.signIn().catch((error) => signInFailed(error)) });
+  }
   if (state === STATE.CLOSED && detail?.byServer) {
     // The server closed this tab's session (no heartbeat came for too long: sleep, network loss), which set
     // the agent Offline. Say so plainly; the page registers again by itself.
@@ -139,6 +156,7 @@ async function main() {
       return;
     }
     if (!signIn) return; // on the way to the identity provider
+    signInFlow = signIn;
     document.body.dataset.signIn = 'done';
   }
   let adapter;

@@ -9,11 +9,18 @@ import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Request;
 import com.microsoft.playwright.assertions.LocatorAssertions;
 import com.microsoft.playwright.assertions.PlaywrightAssertions;
+import backstop.core.config.BackstopConfig;
+import backstop.reconciler.ReconcilerMetrics;
+import backstop.reconciler.ReconcilerWiring;
+import com.microsoft.playwright.Locator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,13 +30,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * real Chromium, against the real local OIDC server), and a page that cannot sign in registers nothing.
  */
 class SignInBrowserTest {
+    static final int HEARTBEAT = 5;
     static LocalStack stack;
     static Chromium chromium;
     static Browser browser;
 
     @BeforeAll
     static void start() throws Exception {
-        stack = LocalStack.start(LocalStack.Options.forTests());
+        // A short heartbeat: a session the server closed is noticed by the page within seconds.
+        stack = LocalStack.start(LocalStack.Options.forTests().withEnvironment(Map.of("HEARTBEAT_SECONDS", "" + HEARTBEAT)));
         stack.connect().setQuota(Quota.OFF);
         chromium = new Chromium();
         browser = chromium.launch();
@@ -68,6 +77,37 @@ class SignInBrowserTest {
 
         CcpPage.awaitBackstopOffline(stack, "demo-katherine");
         assertThat(stack.connect().agentView(stack.instanceId(), "demo-katherine").statusName()).isEqualTo("Offline");
+        context.close();
+    }
+
+    static long accessed(String prefix) {
+        return stack.accessLog().stream().filter(line -> line.startsWith(prefix)).count();
+    }
+
+    @Test
+    void expiredSignIn_should_registerNothing_offerSignInAgain_andProtectTheAgentAfterIt() {
+        BrowserContext context = browser.newContext();
+        Page page = context.newPage();
+        CcpPage.openAvailable(stack, page, "demo-alan");
+        // The sign-in runs out (an expired ID token, no refresh token): the tab holds no usable token any more...
+        page.evaluate("() => sessionStorage.removeItem('ccp-backstop.sign-in')");
+        long registersBefore = accessed("POST /sessions ");
+        // ...and the server closes the session (the laptop slept past the stale limit), so the page must register again.
+        BackstopConfig config = stack.config();
+        Clock later = Clock.offset(Clock.systemUTC(), Duration.ofSeconds(config.staleAfterSeconds() + 1));
+        ReconcilerWiring.reconciler(config, stack.reconcilerClients(), later, wake -> { }, ReconcilerMetrics.NONE).sweepOnce();
+
+        Locator signInAgain = page.locator("#banner button");
+        PlaywrightAssertions.assertThat(signInAgain).hasText("Sign in again",
+                new LocatorAssertions.HasTextOptions().setTimeout(HEARTBEAT * 1000 + Waits.PROMPT.toMillis()));
+        PlaywrightAssertions.assertThat(page.locator("#banner")).containsText("not protected");
+        assertThat(accessed("POST /sessions ")).as("no register without a sign-in, not even a refused one").isEqualTo(registersBefore);
+
+        signInAgain.click();
+
+        PlaywrightAssertions.assertThat(page.locator("body")).hasAttribute("data-backstop", "open");
+        assertThat(page.url()).endsWith("/ccp.html?agent=demo-alan");
+        assertThat(accessed("POST /sessions 201")).isEqualTo(registersBefore + 1);
         context.close();
     }
 
