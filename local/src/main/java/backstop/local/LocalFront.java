@@ -172,8 +172,7 @@ public final class LocalFront implements AutoCloseable {
             // API Gateway runs the authorizer before the function: a refused token never reaches the handler.
             switch (authorizer.authorize(Optional.ofNullable(exchange.getRequestHeaders().getFirst("Authorization")))) {
                 case JwtAuthorizer.Refused refused -> {
-                    accessLog.add(new AccessEntry(arrived, route.method + " " + exchange.getRequestURI().getRawPath()
-                            + " 401 origin=" + exchange.getRequestHeaders().getFirst("Origin")));
+                    logAccess(arrived, route, exchange, 401);
                     corsHeaders(exchange);
                     JwtAuthorizer.wwwAuthenticate(refused).ifPresent(value -> exchange.getResponseHeaders().set("www-authenticate", value));
                     send(exchange, 401, "application/json", "{\"message\":\"Unauthorized\"}".getBytes(StandardCharsets.UTF_8));
@@ -187,8 +186,7 @@ public final class LocalFront implements AutoCloseable {
             }
         }
         APIGatewayV2HTTPResponse response = beacon.handleRequest(event, new LocalLambdaContext("BeaconFunction", 15_000));
-        accessLog.add(new AccessEntry(arrived, route.method + " " + exchange.getRequestURI().getRawPath() + " "
-                + response.getStatusCode() + " origin=" + exchange.getRequestHeaders().getFirst("Origin")));
+        logAccess(arrived, route, exchange, response.getStatusCode());
         corsHeaders(exchange);
         if (response.getHeaders() != null) {
             response.getHeaders().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
@@ -200,6 +198,11 @@ public final class LocalFront implements AutoCloseable {
                 stream.write(out);
             }
         }
+    }
+
+    private void logAccess(Instant arrived, Route route, HttpExchange exchange, int status) {
+        accessLog.add(new AccessEntry(arrived, route.method + " " + exchange.getRequestURI().getRawPath() + " " + status
+                + " origin=" + exchange.getRequestHeaders().getFirst("Origin")));
     }
 
     /** The event API Gateway would build: lower-case headers, text bodies as text, binary ones base64. */

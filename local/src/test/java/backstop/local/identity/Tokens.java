@@ -47,6 +47,17 @@ public final class Tokens {
         });
     }
 
+    private static final java.util.regex.Pattern AGENT = java.util.regex.Pattern.compile("/agent/([A-Za-z0-9_.@-]+)");
+
+    /**
+     * The Authorization header a signed-in page sends with this register body: the named agent's own token (a body
+     * naming no agent, as hostile and malformed ones: demo-ada's, so the request reaches the function).
+     */
+    public static String bearerFor(Function<String, String> tokens, String registerBody) {
+        java.util.regex.Matcher agent = AGENT.matcher(registerBody);
+        return "Bearer " + tokens.apply(agent.find() ? agent.group(1) : "demo-ada");
+    }
+
     /** The claims the local IdP puts in a token for {@code username}, valid for an hour from now. */
     public static JWTClaimsSet.Builder claims(LocalIdentityProvider idp, String username) {
         Instant now = Instant.now();

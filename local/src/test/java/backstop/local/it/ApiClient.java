@@ -17,7 +17,6 @@ import java.util.Map;
  */
 final class ApiClient {
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final java.util.regex.Pattern AGENT = java.util.regex.Pattern.compile("/agent/([A-Za-z0-9_.@-]+)");
     private final HttpClient http = HttpClient.newHttpClient();
     private final URI base;
     private final java.util.function.Function<String, String> tokenForUser;
@@ -45,8 +44,7 @@ final class ApiClient {
         }
         headers.forEach(request::header);
         if (path.equals("/sessions") && headers.keySet().stream().noneMatch("authorization"::equalsIgnoreCase)) {
-            java.util.regex.Matcher agent = AGENT.matcher(body);
-            request.header("Authorization", "Bearer " + tokenForUser.apply(agent.find() ? agent.group(1) : "demo-ada"));
+            request.header("Authorization", backstop.local.identity.Tokens.bearerFor(tokenForUser, body));
         }
         try {
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());

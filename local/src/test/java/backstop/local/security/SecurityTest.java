@@ -47,7 +47,6 @@ class SecurityTest {
     static final HttpClient HTTP = HttpClient.newHttpClient();
     static StringWriter logs;
     static java.util.function.Function<String, String> tokens;
-    static final java.util.regex.Pattern AGENT = java.util.regex.Pattern.compile("/agent/([A-Za-z0-9_.@-]+)");
 
     @BeforeAll
     static void start() throws Exception {
@@ -92,9 +91,7 @@ class SecurityTest {
             request.header("Origin", origin);
         }
         if (path.equals("/sessions")) {
-            // The signed-in page's bearer token: the named agent's own (a body naming none: demo-ada's).
-            java.util.regex.Matcher agent = AGENT.matcher(body);
-            request.header("Authorization", "Bearer " + tokens.apply(agent.find() ? agent.group(1) : "demo-ada"));
+            request.header("Authorization", backstop.local.identity.Tokens.bearerFor(tokens, body));
         }
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
