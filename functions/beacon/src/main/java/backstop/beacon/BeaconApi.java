@@ -67,12 +67,14 @@ public final class BeaconApi {
         response.put("heartbeatSeconds", registration.heartbeatSeconds());
         response.put("staleAfterSeconds", registration.staleAfterSeconds());
         response.put("restore", registration.restore().map(BeaconApi::statusJson).orElse(null));
+        response.put("otherSessions", registration.otherSessions());
         return HttpResponse.json(201, response);
     }
 
     private HttpResponse heartbeat(SessionId id, JsonObject body) {
-        service.heartbeat(id, token(body), status(body));
-        return HttpResponse.empty(204);
+        Map<String, Object> response = new LinkedHashMap<>();
+        response.put("otherSessions", service.heartbeat(id, token(body), status(body)));
+        return HttpResponse.json(200, response);
     }
 
     private HttpResponse close(SessionId id, JsonObject body) {

@@ -17,7 +17,7 @@ import backstop.core.session.AgentRecord;
 import backstop.core.session.CloseReason;
 import backstop.core.session.CloseRequest;
 import backstop.core.session.CloseResult;
-import backstop.core.session.HeartbeatResult;
+import backstop.core.session.Heartbeat;
 import backstop.core.session.NewSession;
 import backstop.core.session.Session;
 import backstop.core.session.SessionId;
@@ -90,8 +90,14 @@ public final class BeaconService {
     }
 
     /** What the page gets back from registering. */
+    /**
+     * What the page gets back from registering.
+     *
+     * @param otherSessions the agent's other open sessions when this one opened (other tabs, browsers, devices):
+     *                      while there are any, the page leaves Offline to the server
+     */
     public record Registration(SessionId sessionId, SessionToken token, int heartbeatSeconds, int staleAfterSeconds,
-                               Optional<AgentStatus> restore) {
+                               Optional<AgentStatus> restore, int otherSessions) {
     }
 
     /**
@@ -156,7 +162,8 @@ public final class BeaconService {
                 exemption == Exemption.EXEMPT ? " (exempt)" : exemption == Exemption.UNKNOWN ? " (exemption unknown)" : "",
                 restore.isPresent() ? " (restore offered)" : "");
         restore.ifPresent(r -> events.publishRecorded(new BackstopEvent.AgentStatusRestored(agent.arn(), r.name(), id.value(), now)));
-        return new Registration(id, token, config.heartbeatSeconds(), config.staleAfterSeconds(), restore);
+        int others = known.map(a -> a.openSessions().size()).orElse(0);
+        return new Registration(id, token, config.heartbeatSeconds(), config.staleAfterSeconds(), restore, others);
     }
 
     /**
@@ -223,19 +230,27 @@ public final class BeaconService {
         }
     }
 
-    public void heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status) {
+    /**
+     * Keeps a session alive and answers how many other sessions the agent has open (any tab, browser or device),
+     * so the page knows whether closing it will leave the agent's status to another CCP.
+     */
+    public int heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status) {
         Instant now = clock.instant();
         // A page beats every heartbeatSeconds; a quarter of that is the closest two beats may come (a reloaded
         // worker, a retry). Faster is a flood: refused without a write.
         Instant notAfter = now.minusMillis(config.heartbeatSeconds() * 250L);
-        HeartbeatResult result = store.heartbeat(id, token, status, now, Optional.of(notAfter));
-        switch (result) {
-            case RECORDED -> { }
+        Heartbeat beat = store.heartbeat(id, token, status, now, Optional.of(notAfter));
+        switch (beat.result()) {
+            case RECORDED -> {
+                return beat.agent().map(store::openSessionIds)
+                        .map(open -> (int) open.stream().filter(other -> !other.equals(id.value())).count()).orElse(0);
+            }
             case UNKNOWN_SESSION -> throw ApiError.notFound("no such session");
             case BAD_TOKEN -> throw ApiError.forbidden("bad_token", "the token does not belong to this session");
             case SESSION_CLOSED -> throw new ApiError(410, "session_closed", "the session is closed; register again");
             case TOO_FREQUENT -> throw new ApiError(429, "too_many_heartbeats", "heartbeats come too often for this session");
         }
+        throw new IllegalStateException("unreachable");
     }
 
     public OfflineOutcome close(SessionId id, SessionToken token, CloseReason reason, Optional<AgentStatus> status) {

@@ -77,11 +77,11 @@ class BeaconHandlerTest {
 
     @ParameterizedTest
     @Event(value = "events/heartbeat.json", type = APIGatewayV2HTTPEvent.class)
-    void heartbeat_should_answer204WithNoBody(APIGatewayV2HTTPEvent event) {
+    void heartbeat_should_answer200WithTheAgentsOtherSessions(APIGatewayV2HTTPEvent event) {
         APIGatewayV2HTTPResponse response = handle(event);
 
-        assertThat(response.getStatusCode()).isEqualTo(204);
-        assertThat(response.getBody()).isEmpty();
+        assertThat(response.getStatusCode()).isEqualTo(200);
+        assertThat(response.getBody()).isEqualTo("{\"otherSessions\":0}");
         assertThat(connect.puts).isEmpty();
         assertThat(store.heartbeats).as("the beat was recorded").hasSize(1);
     }
@@ -133,7 +133,7 @@ class BeaconHandlerTest {
         String atLimit = json + "x".repeat(BeaconApi.MAX_BODY_BYTES - json.length() - 2) + "\"}";
         assertThat(atLimit).hasSize(BeaconApi.MAX_BODY_BYTES);
         event.setBody(atLimit);
-        assertThat(handle(event).getStatusCode()).isEqualTo(204);
+        assertThat(handle(event).getStatusCode()).isEqualTo(200);
 
         event.setBody(atLimit.replace("\"pad\":\"", "\"pad\":\"x"));
         assertThat(handle(event).getStatusCode()).isEqualTo(413);

@@ -279,6 +279,28 @@ class BeaconServiceTest {
     }
 
     @Test
+    void heartbeat_should_countTheAgentsOtherOpenSessions_neverItself() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, openSession(id, token));
+        store.agents.put(agent(), new AgentRecord(agent(), Set.of(id.value(), "other-browser", "other-device"), Optional.of(USERNAME),
+                Optional.of("rp-sales"), Optional.of(NOW), Optional.empty()));
+        assertThat(service.heartbeat(id, token, Optional.empty())).isEqualTo(2);
+
+        store.agents.put(agent(), new AgentRecord(agent(), Set.of(id.value()), Optional.of(USERNAME),
+                Optional.of("rp-sales"), Optional.of(NOW), Optional.empty()));
+        assertThat(service.heartbeat(id, token, Optional.empty())).isZero();
+    }
+
+    @Test
+    void register_should_countTheSessionsOpenBeforeIt_asTheOthers() {
+        store.agents.put(agent(), new AgentRecord(agent(), Set.of("s1", "s2"), Optional.of(USERNAME),
+                Optional.of("rp-sales"), Optional.of(NOW.minus(Duration.ofHours(1))), Optional.empty()));
+
+        assertThat(service.register(IDENTITY, AGENT_ARN, Optional.empty()).otherSessions()).isEqualTo(2);
+    }
+
+    @Test
     void close_should_answerExempt_withoutAnAttempt_when_theTransitionWasWrittenExempt() {
         SessionId id = SessionId.random(random);
         SessionToken token = SessionToken.random(random);

@@ -5,6 +5,7 @@ import backstop.core.agent.AgentStatus;
 import backstop.core.session.AgentRecord;
 import backstop.core.session.CloseRequest;
 import backstop.core.session.CloseResult;
+import backstop.core.session.Heartbeat;
 import backstop.core.session.HeartbeatResult;
 import backstop.core.session.NewSession;
 import backstop.core.session.Session;
@@ -49,10 +50,17 @@ final class FakeStore implements SessionStore, TransitionStore {
     @Override public Optional<AgentRecord> findAgent(AgentRef agent) { return Optional.ofNullable(agents.get(agent)); }
 
     @Override
-    public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
-                                     Optional<Instant> notAfterLastSeen) {
+    public Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
+                               Optional<Instant> notAfterLastSeen) {
         heartbeats.add(id.value() + " at " + now + " notAfter " + notAfterLastSeen.map(Instant::toString).orElse("-"));
-        return heartbeatResult;
+        return heartbeatResult == HeartbeatResult.RECORDED
+                ? new Heartbeat(heartbeatResult, Optional.ofNullable(sessions.get(id)).map(Session::agent))
+                : Heartbeat.refused(heartbeatResult);
+    }
+
+    @Override
+    public java.util.Set<String> openSessionIds(AgentRef agent) {
+        return Optional.ofNullable(agents.get(agent)).map(AgentRecord::openSessions).orElse(java.util.Set.of());
     }
 
     @Override

@@ -11,7 +11,7 @@ import backstop.core.events.BatchingEventPublisher;
 import backstop.core.session.AgentRecord;
 import backstop.core.session.CloseRequest;
 import backstop.core.session.CloseResult;
-import backstop.core.session.HeartbeatResult;
+import backstop.core.session.Heartbeat;
 import backstop.core.session.NewSession;
 import backstop.core.session.Session;
 import backstop.core.session.SessionId;
@@ -132,7 +132,8 @@ class DueTransitionSweepTest {
         @Override public Optional<Session> findSession(SessionId id) { throw new UnsupportedOperationException(); }
         @Override public Optional<AgentRecord> findAgent(AgentRef agent) { return Optional.ofNullable(agents.get(agent)); }
         @Override public List<Session> findStaleSessions(int shard, Instant cutoff, int limit) { return List.of(); }
-        @Override public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now, Optional<Instant> notAfter) { throw new UnsupportedOperationException(); }
+        @Override public Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now, Optional<Instant> notAfter) { throw new UnsupportedOperationException(); }
+        @Override public java.util.Set<String> openSessionIds(AgentRef agent) { throw new UnsupportedOperationException(); }
         @Override public CloseResult close(Session current, CloseRequest request) { throw new UnsupportedOperationException(); }
     }
 

@@ -8,6 +8,7 @@ import backstop.core.events.BatchingEventPublisher;
 import backstop.core.session.AgentRecord;
 import backstop.core.session.CloseRequest;
 import backstop.core.session.CloseResult;
+import backstop.core.session.Heartbeat;
 import backstop.core.session.HeartbeatResult;
 import backstop.core.session.NewSession;
 import backstop.core.session.Session;
@@ -62,7 +63,8 @@ class ReconcilerLoopTest {
         @Override public List<Transition> findDueTransitions(int shard, Instant now, int limit) { return List.of(); }
         @Override public long countDueTransitions(Instant now) { return 0; }
         @Override public Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil) { return Optional.empty(); }
-        @Override public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now, Optional<Instant> notAfter) { return HeartbeatResult.UNKNOWN_SESSION; }
+        @Override public Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now, Optional<Instant> notAfter) { return Heartbeat.refused(HeartbeatResult.UNKNOWN_SESSION); }
+        @Override public java.util.Set<String> openSessionIds(AgentRef agent) { return java.util.Set.of(); }
         @Override public CloseResult close(Session current, CloseRequest request) { return new CloseResult.StillAlive(); }
         @Override public Optional<Transition> findTransition(SessionId id) { return Optional.empty(); }
         @Override public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred, Optional<String> error, Instant now) { return false; }

@@ -152,7 +152,7 @@ class CloseToOfflineBenchmark {
                 flipped.putIfAbsent(userId, Instant.now());
                 send(exchange, 202, "{\"offline\":\"done\"}");
             } else {
-                send(exchange, 204, "");
+                send(exchange, 200, "{\"otherSessions\":0}");
             }
         }
 

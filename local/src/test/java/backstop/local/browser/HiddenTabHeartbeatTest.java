@@ -91,7 +91,7 @@ class HiddenTabHeartbeatTest {
     }
 
     static List<Instant> beatsSince(Instant since) {
-        return stack.accessEntries().stream().filter(e -> e.line().contains("/heartbeat 204"))
+        return stack.accessEntries().stream().filter(e -> e.line().contains("/heartbeat 200"))
                 .map(LocalFront.AccessEntry::arrived).filter(at -> at.isAfter(since)).toList();
     }
 

@@ -124,7 +124,7 @@ class BeaconFlowTest {
         assertThat(registered.body().has("restore")).isTrue();
         ApiClient.Session session = new ApiClient.Session(registered.text("sessionId"), registered.text("token"));
 
-        assertThat(api.heartbeat(session).status()).isEqualTo(204);
+        assertThat(api.heartbeat(session).status()).isEqualTo(200);
         assertThat(putUserStatusCalls(user)).as("heartbeats never call Connect").isEmpty();
 
         ApiClient.Response closed = api.close(session);
@@ -199,11 +199,34 @@ class BeaconFlowTest {
         assertThat(closedFirst.text("offline")).isEqualTo("not-needed");
         assertThat(putUserStatusCalls(user)).isEmpty();
         assertThat(connect.agentView(instanceId, user).statusName()).isEqualTo("Available");
-        assertThat(api.heartbeat(second).status()).isEqualTo(204);
+        assertThat(api.heartbeat(second).status()).isEqualTo(200);
 
         assertThat(api.close(second).text("offline")).isEqualTo("done");
         assertThat(putUserStatusCalls(user)).hasSize(1);
         assertThat(connect.agentView(instanceId, user).statusName()).isEqualTo("Offline");
+    }
+
+    @Test
+    void registerAndHeartbeat_should_tellEachPage_howManyOtherSessionsTheAgentHasOpen() {
+        String user = newAgent("rp-sales");
+        api.open(arn(newAgent("rp-sales"))); // another agent's session never counts
+        ApiClient.Response firstRegistered = api.register(arn(user));
+        assertThat(firstRegistered.body().path("otherSessions").asInt(-1)).as("the first CCP is alone").isZero();
+        ApiClient.Session first = new ApiClient.Session(firstRegistered.text("sessionId"), firstRegistered.text("token"));
+
+        // A second browser or device opens the agent's CCP: both pages learn of the other.
+        ApiClient.Response secondRegistered = api.register(arn(user));
+        assertThat(secondRegistered.body().path("otherSessions").asInt(-1)).as("the second sees the first").isEqualTo(1);
+        ApiClient.Session second = new ApiClient.Session(secondRegistered.text("sessionId"), secondRegistered.text("token"));
+        ApiClient.Response firstBeat = api.heartbeat(first);
+        assertThat(firstBeat.status()).isEqualTo(200);
+        assertThat(firstBeat.body().path("otherSessions").asInt(-1)).as("the first sees the second").isEqualTo(1);
+
+        // The first closes: the second is alone now.
+        assertThat(api.close(first).text("offline")).isEqualTo("not-needed");
+        ApiClient.Response alone = api.heartbeat(second);
+        assertThat(alone.status()).isEqualTo(200);
+        assertThat(alone.body().path("otherSessions").asInt(-1)).isZero();
     }
 
     @Test
@@ -302,14 +325,14 @@ class BeaconFlowTest {
 
         assertThat(putUserStatusCalls(user)).isEmpty();
         assertThat(item("SESSION#" + session.id(), "SESSION").get("sessionState").s()).isEqualTo("OPEN");
-        assertThat(api.heartbeat(session).status()).isEqualTo(204);
+        assertThat(api.heartbeat(session).status()).isEqualTo(200);
     }
 
     @Test
     void heartbeats_should_beRefusedWithoutAWrite_when_oneSessionFloods() {
         String user = newAgent("rp-sales");
         ApiClient.Session session = api.open(arn(user));
-        assertThat(api.heartbeat(session).status()).isEqualTo(204);
+        assertThat(api.heartbeat(session).status()).isEqualTo(200);
         String lastSeen = item("SESSION#" + session.id(), "SESSION").get("lastSeen").n();
 
         List<Integer> statuses = new java.util.ArrayList<>();

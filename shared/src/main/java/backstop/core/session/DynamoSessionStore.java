@@ -13,6 +13,7 @@ import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.Put;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
@@ -119,6 +120,13 @@ public final class DynamoSessionStore implements SessionStore {
     }
 
     @Override
+    public java.util.Set<String> openSessionIds(AgentRef agent) {
+        Map<String, AttributeValue> item = dynamoDb.getItem(r -> r.tableName(table.name).key(agentKey(agent))
+                .projectionExpression(OPEN_SESSIONS)).item();
+        return item == null || !item.containsKey(OPEN_SESSIONS) ? java.util.Set.of() : java.util.Set.copyOf(item.get(OPEN_SESSIONS).ss());
+    }
+
+    @Override
     public Map<AgentRef, AgentRecord> findAgents(Collection<AgentRef> agents) {
         Map<String, AgentRef> byPk = new LinkedHashMap<>();
         agents.forEach(agent -> byPk.put(agentPk(agent), agent));
@@ -148,8 +156,8 @@ public final class DynamoSessionStore implements SessionStore {
     }
 
     @Override
-    public HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
-                                     Optional<Instant> notAfterLastSeen) {
+    public Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
+                               Optional<Instant> notAfterLastSeen) {
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":now", millis(now));
         values.put(":exp", seconds(now.plus(SESSION_RETENTION)));
@@ -167,23 +175,26 @@ public final class DynamoSessionStore implements SessionStore {
         String finalCondition = condition;
         try {
             // The hash comparison happens in DynamoDB; comparing hashes leaks nothing about the token.
-            dynamoDb.updateItem(r -> r.tableName(table.name).key(sessionKey(id)).updateExpression(update)
+            // The session's agent comes back with the write (returned values cost no capacity).
+            Map<String, AttributeValue> kept = dynamoDb.updateItem(r -> r.tableName(table.name).key(sessionKey(id))
+                    .updateExpression(update)
                     .conditionExpression(finalCondition)
                     .expressionAttributeValues(values)
-                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD));
-            return HeartbeatResult.RECORDED;
+                    .returnValues(ReturnValue.ALL_NEW)
+                    .returnValuesOnConditionCheckFailure(ReturnValuesOnConditionCheckFailure.ALL_OLD)).attributes();
+            return new Heartbeat(HeartbeatResult.RECORDED, Optional.of(ItemMapper.session(kept).agent()));
         } catch (ConditionalCheckFailedException e) {
             Map<String, AttributeValue> old = e.item();
             if (old == null || old.isEmpty()) {
-                return HeartbeatResult.UNKNOWN_SESSION;
+                return Heartbeat.refused(HeartbeatResult.UNKNOWN_SESSION);
             }
             if (!token.matches(old.get(TOKEN_HASH).b().asByteArray())) {
-                return HeartbeatResult.BAD_TOKEN;
+                return Heartbeat.refused(HeartbeatResult.BAD_TOKEN);
             }
             if (!SessionState.OPEN.name().equals(old.get(SESSION_STATE).s())) {
-                return HeartbeatResult.SESSION_CLOSED;
+                return Heartbeat.refused(HeartbeatResult.SESSION_CLOSED);
             }
-            return HeartbeatResult.TOO_FREQUENT;
+            return Heartbeat.refused(HeartbeatResult.TOO_FREQUENT);
         }
     }
 

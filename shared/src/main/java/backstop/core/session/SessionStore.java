@@ -35,7 +35,7 @@ public interface SessionStore {
     List<Session> findStaleSessions(int shard, Instant cutoff, int limit);
 
     /** Records a heartbeat if the session is open and the token is its own. Never reopens a session. */
-    default HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now) {
+    default Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now) {
         return heartbeat(id, token, status, now, Optional.empty());
     }
 
@@ -43,8 +43,14 @@ public interface SessionStore {
      * As {@link #heartbeat(SessionId, SessionToken, Optional, Instant)}, refusing (TOO_FREQUENT, nothing written)
      * when the session's previous heartbeat (the register does not count) is later than {@code notAfterLastSeen}.
      */
-    HeartbeatResult heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
-                              Optional<Instant> notAfterLastSeen);
+    Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
+                        Optional<Instant> notAfterLastSeen);
+
+    /**
+     * The ids of the agent's open sessions, read eventually consistent (half a read unit): what a heartbeat tells
+     * its page about the agent's other CCPs. A second's lag is harmless there; the close decides on a consistent read.
+     */
+    java.util.Set<String> openSessionIds(AgentRef agent);
 
     /**
      * Closes an open session and, when it was the agent's last open session, creates the agent's Offline
