@@ -2,6 +2,7 @@
 // heartbeats from a Web Worker, and on pagehide posts the close beacon so the server sets the agent Offline.
 // Everything the page touches (Streams, fetch, sendBeacon, timers, the worker) comes in through `deps`,
 // so this module runs unchanged on real Streams, on the local simulated Streams, and under node's tests.
+// index.js wires it to a real page (createBackstop); this is the core, for tests and custom adapters.
 
 export const STATE = Object.freeze({
   IDLE: 'idle',
@@ -9,15 +10,26 @@ export const STATE = Object.freeze({
   OPEN: 'open',
   CLOSED: 'closed',
   ERROR: 'error',
+  /** The session is open but heartbeats are failing (network, 5xx, throttled): closing may not set Offline. */
+  DEGRADED: 'degraded',
 });
 
 const JSON_AS_TEXT = 'text/plain;charset=UTF-8'; // a "simple" request: no CORS preflight, and what sendBeacon sends
-const RETRY_DELAYS_MS = [1000, 2000, 5000, 10000, 30000];
+export const RETRY_DELAYS_MS = Object.freeze([1000, 2000, 5000, 10000, 30000]);
 // After a reload the close beacon's Offline may land a moment after the new page registered: wait this long
 // for the agent to show Offline before giving the restore up.
 export const RESTORE_WAIT_MS = 15000;
 
 const isOffline = (status) => status?.type === 'offline';
+
+/**
+ * A register retry's wait: the step's delay with jitter (between half and all of it), so after an outage the
+ * agents of a contact centre do not retry in step.
+ */
+export function retryDelay(attempt, random = Math.random) {
+  const base = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)];
+  return Math.round(base / 2 + random() * (base / 2));
+}
 
 /**
  * @param {object} deps
@@ -26,17 +38,20 @@ const isOffline = (status) => status?.type === 'offline';
  * @param {string} deps.apiBase       beacon API base URL ('' = same origin)
  * @param {Function} deps.fetch       window.fetch
  * @param {Function} deps.sendBeacon  (url, body) => boolean
- * @param {Function} deps.startHeartbeat ({url, body, intervalMs, onResult}) => {update(body), stop()}
+ * @param {Function} deps.startHeartbeat ({url, body, intervalMs, onResult, onFallback}) => {update(body), stop()}
+ * @param {Function} [deps.random]    () => [0, 1): the register retries' jitter
  * @param {Function} [deps.setTimeout]
  * @param {Function} [deps.onChange]  (state, detail) => void
  * @param {Function} [deps.onRestore] ({outcome: 'restored'|'not-offline'|'unknown-status'|'failed', status}) => void
  * @param {object}   [deps.peers]     other CCP tabs of this browser ({othersOpen()}): the seed recipe is skipped
- *                                    while one is open, since closing one of two tabs must keep the agent online
+ *                                    while one is open, since closing one of two tabs must keep the agent online;
+ *                                    the server's count of the agent's other sessions (any browser, any device)
+ *                                    skips it too
  * @param {Function} [deps.getToken]  async () => the signed-in agent's JWT from the contact centre's identity
  *                                    provider (sent as the register's bearer token), or null when signed out.
  *                                    Heartbeat and close never need it: they carry the session's own token.
  */
-export function createBackstop(deps) {
+export function createBackstopCore(deps) {
   const {
     adapter,
     apiBase = '',
@@ -48,6 +63,7 @@ export function createBackstop(deps) {
     onRestore = () => {},
     peers = { othersOpen: () => false },
     getToken,
+    random = Math.random,
   } = deps;
 
   let state = STATE.IDLE;
@@ -56,15 +72,18 @@ export function createBackstop(deps) {
   let registering = null;
   let attempt = 0;
   let stopped = false;
+  let otherSessions = 0; // the agent's other open sessions, as the server last counted them
+  let beatsFailing = false;
 
   function setState(next, detail = {}) {
     state = next;
     onChange(next, detail);
   }
 
+  /** The status the agent chose (never a contact-driven system state without an ARN), or none. */
   function statusBody() {
-    const status = adapter.currentStatus();
-    return status ? { name: status.name, arn: status.arn ?? null } : undefined;
+    const status = adapter.chosenStatus ? adapter.chosenStatus() : adapter.currentStatus();
+    return status?.arn ? { name: status.name, arn: status.arn } : undefined;
   }
 
   async function post(path, body, bearer) {
@@ -97,8 +116,15 @@ export function createBackstop(deps) {
             const body = await response.json();
             session = { id: body.sessionId, token: body.token, heartbeatSeconds: body.heartbeatSeconds };
             attempt = 0;
-            startHeartbeatFor(session);
-            setState(STATE.OPEN, { sessionId: session.id, restore: body.restore ?? null, reason });
+            otherSessions = Number(body.otherSessions) || 0;
+            beatsFailing = false;
+            const heartbeatStarted = startHeartbeatFor(session);
+            setState(STATE.OPEN, { sessionId: session.id, restore: body.restore ?? null, reason, otherSessions });
+            if (!heartbeatStarted) {
+              // The session is open but nothing can keep it alive: say so, and never register again for it
+              // (another session would leave this one open, to be closed as stale).
+              setState(STATE.DEGRADED, { error: 'heartbeat-failed', message: 'heartbeats cannot run in this page' });
+            }
             if (body.restore) restoreAfterReload(body.restore);
             return session;
           }
@@ -119,7 +145,7 @@ export function createBackstop(deps) {
         } catch (error) {
           setState(STATE.ERROR, { error: 'network', message: String(error), retrying: true });
         }
-        await new Promise((resolve) => schedule(resolve, RETRY_DELAYS_MS[Math.min(attempt++, RETRY_DELAYS_MS.length - 1)]));
+        await new Promise((resolve) => schedule(resolve, retryDelay(attempt++, random)));
       }
       return null;
     })();
@@ -148,6 +174,8 @@ export function createBackstop(deps) {
       done = true;
       onRestore({ outcome, status });
     };
+    // The agent chose a status in this page meanwhile (Offline included): theirs wins over the restore.
+    adapter.onAgentChoice?.(() => finish('not-offline'));
     const apply = () => {
       if (done || !isOffline(adapter.currentStatus())) return;
       done = true;
@@ -162,23 +190,49 @@ export function createBackstop(deps) {
     schedule(() => finish('not-offline'), RESTORE_WAIT_MS);
   }
 
+  /** True when heartbeats run (in a worker, or on the page's timers when the worker could not start). */
   function startHeartbeatFor(current) {
-    heartbeat = startHeartbeat({
-      url: `${apiBase}/sessions/${encodeURIComponent(current.id)}/heartbeat`,
-      body: { token: current.token, status: statusBody() },
-      intervalMs: current.heartbeatSeconds * 1000,
-      onResult: (status) => onHeartbeatResult(current, status),
-    });
+    try {
+      heartbeat = startHeartbeat({
+        url: `${apiBase}/sessions/${encodeURIComponent(current.id)}/heartbeat`,
+        body: { token: current.token, status: statusBody() },
+        intervalMs: current.heartbeatSeconds * 1000,
+        onResult: (status, others) => onHeartbeatResult(current, status, others),
+        onFallback: (why) => {
+          if (session === current) setState(state, { sessionId: current.id, heartbeat: 'page-timers', message: why, otherSessions });
+        },
+      });
+      return true;
+    } catch {
+      heartbeat = null;
+      return false;
+    }
   }
 
-  function onHeartbeatResult(current, status) {
-    if (session !== current || status === 204) return;
+  function onHeartbeatResult(current, status, others) {
+    if (session !== current) return;
+    if (status === 200 || status === 204) {
+      const count = Number(others);
+      const changed = Number.isFinite(count) && count !== otherSessions;
+      if (Number.isFinite(count)) otherSessions = count;
+      if (beatsFailing || changed) {
+        const recovered = beatsFailing;
+        beatsFailing = false;
+        setState(STATE.OPEN, { sessionId: current.id, otherSessions, ...(recovered ? { recovered } : {}) });
+      }
+      return;
+    }
     if (status === 410 || status === 404 || status === 403) {
       // The server closed this session (e.g. the laptop slept past the stale limit and the agent was set
       // Offline) or no longer knows it: this tab is alive, so it registers anew and says what happened.
       setState(STATE.CLOSED, { byServer: true, status });
       register(status === 410 ? 'server-closed' : 'session-lost');
+      return;
     }
+    // Network down (0), 5xx, 429, 401: the session is not being kept alive right now. The next beat tries
+    // again; until one lands the page must not claim protection.
+    beatsFailing = true;
+    setState(STATE.DEGRADED, { sessionId: current.id, status, error: status === 0 ? 'network' : 'heartbeat-refused' });
   }
 
   function stopHeartbeat() {
@@ -197,8 +251,9 @@ export function createBackstop(deps) {
     const body = JSON.stringify({ token: current.token, reason: 'pagehide', status: statusBody() });
     const queued = sendBeacon(`${apiBase}/sessions/${encodeURIComponent(current.id)}/close`, body);
     // AWS's recipe as a first try: ask Streams for Offline. It often dies with the page (the beacon is what
-    // counts), and it must not run while another CCP tab of this browser stays open.
-    if (!peers.othersOpen()) {
+    // counts), and it must not run while another CCP of the agent stays open: in this browser (peers) or in any
+    // browser or device (the server's count). Then the server alone decides, as it does for every close.
+    if (otherSessions === 0 && !peers.othersOpen()) {
       try {
         adapter.setOfflineBestEffort?.();
       } catch {
@@ -232,24 +287,94 @@ export function createBackstop(deps) {
     onPageShow,
     get state() { return state; },
     get sessionId() { return session?.id ?? null; },
+    /** The agent's other open CCP sessions (any browser or device), as the server last counted them. */
+    get otherSessions() { return otherSessions; },
   };
 }
 
 /**
  * Heartbeats from a dedicated Web Worker: Chrome throttles a hidden window's timers to once a minute after
- * five minutes, which would starve a 20 s heartbeat; a worker's timers keep their cadence.
+ * five minutes, which would starve a 20 s heartbeat; a worker's timers keep their cadence. When the worker
+ * cannot start (blocked by a Content-Security-Policy, missing file, no Worker) or dies, heartbeats go on from
+ * the page's own timers (throttled when hidden, yet still inside the stale limit) and `onFallback` says so.
+ *
+ * @param {Function|string|URL} worker  () => Worker, or the worker script's URL
  */
-export function workerHeartbeat(workerUrl) {
-  return ({ url, body, intervalMs, onResult }) => {
-    const worker = new Worker(workerUrl, { type: 'module' });
-    worker.onmessage = (event) => {
-      if (event.data?.type === 'result') onResult(event.data.status);
+export function workerHeartbeat(worker, { fetch = globalThis.fetch?.bind(globalThis), setInterval: every = globalThis.setInterval.bind(globalThis),
+  clearInterval: cancel = globalThis.clearInterval.bind(globalThis) } = {}) {
+  const create = typeof worker === 'function' ? worker : () => new Worker(worker, { type: 'module' });
+  return ({ url, body, intervalMs, onResult, onFallback = () => {} }) => {
+    let current = body;
+    let pageTimer = null;
+    let instance = null;
+    let stopped = false;
+    const fallBack = (why) => {
+      if (stopped || pageTimer !== null) return;
+      instance?.terminate();
+      instance = null;
+      pageTimer = every(() => pageBeat(fetch, url, () => current, onResult), intervalMs);
+      onFallback(why);
     };
-    worker.postMessage({ type: 'start', url, body, intervalMs });
+    try {
+      instance = create();
+      instance.onmessage = (event) => {
+        if (event.data?.type === 'result') onResult(event.data.status, event.data.otherSessions);
+      };
+      instance.onerror = (event) => {
+        event?.preventDefault?.();
+        fallBack(`the heartbeat worker failed${event?.message ? `: ${event.message}` : ''}; heartbeats run on the page's timers`);
+      };
+      instance.postMessage({ type: 'start', url, body, intervalMs });
+    } catch (error) {
+      fallBack(`the heartbeat worker could not start (${error?.message ?? error}); heartbeats run on the page's timers`);
+    }
     return {
-      update(next) { worker.postMessage({ type: 'update', body: next }); },
-      stop() { worker.postMessage({ type: 'stop' }); worker.terminate(); },
+      update(next) {
+        current = next;
+        instance?.postMessage({ type: 'update', body: next });
+      },
+      stop() {
+        stopped = true;
+        if (instance) {
+          instance.postMessage({ type: 'stop' });
+          instance.terminate();
+        }
+        if (pageTimer !== null) cancel(pageTimer);
+      },
     };
+  };
+}
+
+/** One heartbeat from the page itself (the worker's fallback): the same request and report as the worker's. */
+async function pageBeat(fetch, url, body, onResult) {
+  let status = 0;
+  let others;
+  try {
+    const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': JSON_AS_TEXT },
+      body: JSON.stringify(body()), credentials: 'omit', keepalive: true });
+    status = response.status;
+    if (status === 200) others = (await response.json().catch(() => ({}))).otherSessions;
+  } catch {
+    status = 0;
+  }
+  onResult(status, others);
+}
+
+/**
+ * An interval driven by a dedicated worker's timer (tick-worker.js), for pings that must keep their cadence in
+ * a hidden tab. Falls back to the page's setInterval when no worker can start.
+ */
+export function workerInterval(createWorker, fallback = globalThis.setInterval.bind(globalThis)) {
+  return (fn, ms) => {
+    try {
+      const worker = createWorker();
+      worker.onmessage = () => fn();
+      worker.onerror = (event) => { event?.preventDefault?.(); fallback(fn, ms); };
+      worker.postMessage({ type: 'start', ms });
+      return worker;
+    } catch {
+      return fallback(fn, ms);
+    }
   };
 }
 
@@ -280,7 +405,9 @@ export function guardLiveContacts(adapter, win = window) {
 /**
  * The other CCP tabs of this browser, over a BroadcastChannel: each tab says hello when it starts and bye on
  * pagehide; the others answer hello. A crashed tab never says bye, so a peer counts only while it answered
- * within the last `maxSilenceMs` (tabs ping each other every `pingMs`).
+ * within the last `maxSilenceMs` (tabs ping each other every `pingMs`). In a page, pass a worker-driven
+ * `setInterval` (workerInterval): a hidden tab's own timers fire once a minute, and its pings would fall
+ * silent past `maxSilenceMs` although the tab is open.
  */
 export function tabPeers({ channel, agentArn, now = () => Date.now(), setInterval: every = globalThis.setInterval.bind(globalThis),
   pingMs = 10000, maxSilenceMs = 30000, id = Math.random().toString(36).slice(2) }) {

@@ -1,4 +1,5 @@
-// Dedicated worker: posts a heartbeat every intervalMs and reports each answer's status to the page.
+// Dedicated worker: posts a heartbeat every intervalMs and reports each answer's status (and the agent's other
+// open sessions the server counts) to the page.
 // Timers here are not subject to the hidden-window throttling that slows the page's own timers.
 let timer = null;
 let target = null;
@@ -6,6 +7,7 @@ let target = null;
 async function beat() {
   if (!target) return;
   let status = 0;
+  let otherSessions;
   try {
     const response = await fetch(target.url, {
       method: 'POST',
@@ -15,10 +17,11 @@ async function beat() {
       keepalive: true,
     });
     status = response.status;
+    if (status === 200) otherSessions = (await response.json().catch(() => ({}))).otherSessions;
   } catch {
     status = 0; // network down: the next beat tries again; the server's stale rule decides
   }
-  self.postMessage({ type: 'result', status, at: Date.now() });
+  self.postMessage({ type: 'result', status, otherSessions, at: Date.now() });
 }
 
 self.onmessage = (event) => {

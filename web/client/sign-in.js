@@ -1,8 +1,8 @@
 // Signs the agent in with the contact centre's OpenID Connect identity provider: Authorization Code with PKCE
-// (a public client: no secret in the page), through oauth4webapi (pinned in web/package.json). The ID token it
+// (a public client: no secret in the page), through oauth4webapi (a dependency of this package). The ID token it
 // yields is the bearer token of the register request, which API Gateway's JWT authorizer checks; heartbeat
 // and close never need it. Tokens stay in this tab's sessionStorage, so a reload keeps the agent signed in.
-import * as oauth from '../node_modules/oauth4webapi/build/index.js';
+import * as oauth from 'oauth4webapi';
 
 const KEY = 'ccp-backstop.sign-in';
 /** A token this close to its expiry is not offered: the register could reach the authorizer after it. */

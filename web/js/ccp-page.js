@@ -1,9 +1,9 @@
 // Boots the CCP page: reads its configuration, picks Streams (production) or the simulated Streams (local),
-// attaches the backstop, and renders the agent's status and the backstop's session state.
-import { createBackstop, attachToPage, guardLiveContacts, tabPeers, workerHeartbeat, STATE } from './backstop.js';
+// adds the backstop from the client package (@ccp-backstop/client, as any custom CCP would: ccp.html's import map
+// resolves it), and renders the agent's status and the backstop's session state.
+import { createBackstop, createStreamsAdapter, STATE } from '@ccp-backstop/client';
+import { createSignIn } from '@ccp-backstop/client/sign-in';
 import { createSimulatedStreams } from './simulated-streams.js';
-import { createStreamsAdapter } from './streams-adapter.js';
-import { createSignIn } from './sign-in.js';
 
 const $ = (selector) => document.querySelector(selector);
 const STREAMS_URL = 'node_modules/amazon-connect-streams/release/connect-streams-min.js';
@@ -21,6 +21,21 @@ function loadScript(src) {
 /** The page's sign-in, once main() made it: the banner's "Sign in again" uses it. */
 let signInFlow = null;
 
+function hideBanner() {
+  const banner = $('#banner');
+  banner.replaceChildren();
+  banner.hidden = true;
+}
+
+function showNotice(text) {
+  const notice = $('#notice');
+  notice.textContent = text;
+  notice.hidden = !text;
+}
+
+/** Set when the server closed this tab's session (410): the reconnect then says what became of the status. */
+let closedByServerAt = null;
+
 function showBanner(text, action) {
   const banner = $('#banner');
   banner.textContent = text;
@@ -37,15 +52,13 @@ function showBanner(text, action) {
 function showRestore({ outcome, status }) {
   // For people and tests alike: what became of the status the agent had before the reload.
   document.body.dataset.restore = outcome;
-  const notice = $('#notice');
   const texts = {
     restored: `Your status before the reload (${status.name}) was restored.`,
     'not-offline': `Your status was not restored: it changed since the reload (it was ${status.name}).`,
     'unknown-status': `Your status before the reload (${status.name}) no longer exists; choose one.`,
     failed: `Your status before the reload (${status.name}) could not be restored; set it yourself.`,
   };
-  notice.textContent = texts[outcome] ?? '';
-  notice.hidden = !notice.textContent;
+  showNotice(texts[outcome] ?? '');
 }
 
 function setBackstopState(state, detail) {
@@ -57,17 +70,36 @@ function setBackstopState(state, detail) {
     showBanner('Your sign-in has expired, so this CCP is not protected: closing it would not set you Offline.',
       { label: 'Sign in again', run: () => signInFlow.signIn().catch((error) => signInFailed(error)) });
   }
+  if (state === STATE.OPEN && (closedByServerAt || detail?.recovered || detail?.reason === 'session-lost')) {
+    // Connected again: the alarm gives way to a plain notice the agent can act on.
+    hideBanner();
+    if (closedByServerAt) {
+      showNotice(`Reconnected. You were set Offline at ${closedByServerAt.toLocaleTimeString()} while this CCP was out of contact: choose your status.`);
+      closedByServerAt = null;
+    }
+  }
+  if (state === STATE.DEGRADED) {
+    showBanner(detail?.error === 'heartbeat-failed'
+      ? 'This CCP cannot keep its backstop session alive (heartbeats cannot run): closing it may not set you Offline. Reload the page.'
+      : 'The backstop is not answering this CCP right now: closing it may not set you Offline. Retrying…');
+  }
   if (state === STATE.CLOSED && detail?.byServer) {
     // The server closed this tab's session (no heartbeat came for too long: sleep, network loss), which set
     // the agent Offline. Say so plainly; the page registers again by itself.
+    if (detail.status === 410) closedByServerAt = new Date();
     showBanner(detail.status === 410
       ? 'This CCP lost contact with the backstop for too long (sleep or network loss), so you were set Offline. Check your status before taking calls.'
       : 'This CCP was signed out of the backstop; reconnecting.');
   }
+  const others = detail?.otherSessions ?? 0;
+  if (state === STATE.OPEN) document.body.dataset.otherSessions = String(others);
   const labels = {
     [STATE.IDLE]: 'Waiting for the agent…',
     [STATE.REGISTERING]: 'Connecting the backstop…',
-    [STATE.OPEN]: 'Protected: closing this tab sets you Offline.',
+    [STATE.OPEN]: others > 0
+      ? `Protected: you have ${others} other CCP${others === 1 ? '' : 's'} open, so closing this one keeps your status; closing the last sets you Offline.`
+      : 'Protected: closing this tab sets you Offline.',
+    [STATE.DEGRADED]: 'Backstop unreachable: not protected right now.',
     [STATE.CLOSED]: 'Session closed.',
     [STATE.ERROR]: detail?.message ? `Backstop problem: ${detail.message}` : 'Backstop unreachable, retrying…',
   };
@@ -89,7 +121,8 @@ function renderStatus(adapter) {
     button.textContent = s.name;
     button.dataset.statusType = s.type ?? '';
     button.setAttribute('aria-pressed', String(status?.arn === s.arn));
-    button.addEventListener('click', () => adapter.setStatus(s).then(() => renderStatus(adapter)));
+    button.addEventListener('click', () => adapter.setStatus(s).then(() => renderStatus(adapter),
+      (error) => showNotice(`Your status could not be set to ${s.name}: ${error?.message ?? error}.`)));
     return button;
   }));
 }
@@ -170,29 +203,15 @@ async function main() {
     adapter = createStreamsAdapter(globalThis.connect);
   }
   $('#console').hidden = false;
-  const peers = 'BroadcastChannel' in globalThis
-    ? tabPeers({ channel: new BroadcastChannel('ccp-backstop'), agentArn: () => (adapter.currentStatus() ? adapter.agentArn() : null) })
-    : undefined;
-  const backstop = createBackstop({
+  setBackstopState(STATE.IDLE);
+  // The integration README shows: one call, the rest is the client's.
+  createBackstop({
     adapter,
     apiBase: config.apiBase,
-    fetch: globalThis.fetch.bind(globalThis),
-    sendBeacon: (url, body) => navigator.sendBeacon(url, body),
-    startHeartbeat: workerHeartbeat(new URL('./heartbeat-worker.js', import.meta.url)),
+    getToken: signIn ? () => signIn.getToken() : undefined,
     onChange: setBackstopState,
     onRestore: showRestore,
-    peers,
-    getToken: signIn ? () => signIn.getToken() : undefined,
   });
-  setBackstopState(STATE.IDLE);
-  attachToPage(backstop);
-  if (peers) {
-    adapter.onAgent(() => peers.hello());
-    addEventListener('pagehide', () => peers.bye());
-    addEventListener('pageshow', (event) => { if (event.persisted) peers.hello(); });
-  }
-  guardLiveContacts(adapter);
-  backstop.start();
   adapter.onAgent(() => renderStatus(adapter));
   adapter.onStatusChange?.(() => renderStatus(adapter));
   if (adapter.connect) await adapter.connect();

@@ -8,6 +8,7 @@ export function createSimulatedStreams({ emulatorBase, instanceId, instanceArn, 
   let statuses = [];
   const agentListeners = [];
   const statusListeners = [];
+  const choiceListeners = [];
   let timer = null;
 
   const statusArn = (id) => `${instanceArn}/agent-state/${id}`;
@@ -52,6 +53,7 @@ export function createSimulatedStreams({ emulatorBase, instanceId, instanceArn, 
     disconnect() { clearInterval(timer); },
     onAgent(listener) { agentListeners.push(listener); if (agent) listener(); },
     onStatusChange(listener) { statusListeners.push(listener); },
+    onAgentChoice(listener) { choiceListeners.push(listener); },
     agentArn() { return `${instanceArn}/agent/${userId}`; },
     agentName() { return agent ? `${agent.firstName} ${agent.lastName}` : userId; },
     currentStatus() {
@@ -61,6 +63,8 @@ export function createSimulatedStreams({ emulatorBase, instanceId, instanceArn, 
     onContact() { return Boolean(agent?.contactId); },
     statuses() { return statuses; },
     async setStatus(status) {
+      if (!statuses.some((s) => status?.arn && s.arn === status.arn)) throw new Error(`unknown status ${status?.name ?? status}`);
+      choiceListeners.forEach((listener) => listener(status));
       update(await putStatus(status).then((r) => r.json()));
       statusListeners.forEach((listener) => listener());
     },

@@ -1,7 +1,7 @@
 // Unit tests of the backstop client with a fake agent, fake fetch, fake sendBeacon and a fake heartbeat.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBackstop, guardLiveContacts, tabPeers, workerHeartbeat, attachToPage, STATE, RESTORE_WAIT_MS } from '../js/backstop.js';
+import { createBackstopCore, guardLiveContacts, tabPeers, workerHeartbeat, workerInterval, attachToPage, retryDelay, STATE, RESTORE_WAIT_MS } from '../client/core.js';
 
 const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
 
@@ -59,7 +59,7 @@ function setup(responses = [registered], getToken = undefined) {
   const beacons = [];
   const heartbeat = fakeHeartbeat();
   const states = [];
-  const backstop = createBackstop({
+  const backstop = createBackstopCore({
     adapter: agent, apiBase: 'https://api.example.com', fetch,
     sendBeacon: (url, body) => { beacons.push({ url, body: JSON.parse(body) }); return true; },
     startHeartbeat: heartbeat, setTimeout: immediately, onChange: (state, detail) => states.push({ state, detail }), getToken,
@@ -227,7 +227,7 @@ function restoreSetup(current, restore, { timers = [] } = {}) {
   agent.set = [];
   agent.setStatus = async (status) => { agent.set.push(status.name); agent.change(status); };
   const outcomes = [];
-  const backstop = createBackstop({
+  const backstop = createBackstopCore({
     adapter: agent, apiBase: '', fetch: fakeFetch([{ status: 201, body: { ...registered.body, restore } }]),
     sendBeacon: () => true, startHeartbeat: fakeHeartbeat(),
     setTimeout: (fn, ms) => { timers.push({ fn, ms }); return timers.length; },
@@ -282,7 +282,7 @@ test('pagehide_should_tryStreamsOfflineFirst_when_noOtherTabIsOpen', async () =>
     let seeds = 0;
     agent.setOfflineBestEffort = () => { seeds += 1; throw new Error('the CCP frame is gone'); };
     const beacons = [];
-    const backstop = createBackstop({
+    const backstop = createBackstopCore({
       adapter: agent, fetch: fakeFetch([registered]), startHeartbeat: fakeHeartbeat(), setTimeout: immediately,
       sendBeacon: (url, body) => { beacons.push(body); return true; }, peers: { othersOpen: () => othersOpen },
     });
@@ -392,9 +392,9 @@ test('register_should_backOffOneTwoFiveTenThirtySeconds_andStayAtThirty', async 
   const delays = [];
   const agent = fakeAgent();
   const fetch = fakeFetch([{ status: 500 }, { status: 502 }, { status: 503 }, new Error('offline'), { status: 500 }, { status: 500 }, registered]);
-  const backstop = createBackstop({
+  const backstop = createBackstopCore({
     adapter: agent, apiBase: '', fetch, sendBeacon: () => true, startHeartbeat: fakeHeartbeat(),
-    setTimeout: (fn, ms) => { delays.push(ms); fn(); return 0; },
+    setTimeout: (fn, ms) => { delays.push(ms); fn(); return 0; }, random: () => 1,
   });
 
   await backstop.register();
@@ -406,9 +406,9 @@ test('register_should_backOffOneTwoFiveTenThirtySeconds_andStayAtThirty', async 
 test('register_should_startTheBackoffAgain_when_aRegisterSucceededInBetween', async () => {
   const delays = [];
   const fetch = fakeFetch([{ status: 500 }, registered, { status: 500 }, registered]);
-  const backstop = createBackstop({
+  const backstop = createBackstopCore({
     adapter: fakeAgent(), apiBase: '', fetch, sendBeacon: () => true, startHeartbeat: fakeHeartbeat(),
-    setTimeout: (fn, ms) => { delays.push(ms); fn(); return 0; },
+    setTimeout: (fn, ms) => { delays.push(ms); fn(); return 0; }, random: () => 1,
   });
 
   await backstop.register();
@@ -497,7 +497,7 @@ test('restore_should_waitExactlyTheRestoreWindow', async () => {
 test('pagehide_should_stopTheHeartbeat_andAnswerWhetherTheBeaconWasQueued', async () => {
   const agent = fakeAgent();
   const heartbeat = fakeHeartbeat();
-  const backstop = createBackstop({
+  const backstop = createBackstopCore({
     adapter: agent, apiBase: 'https://api.example.com', fetch: fakeFetch([registered]), startHeartbeat: heartbeat,
     setTimeout: immediately, sendBeacon: () => false,
   });
@@ -531,15 +531,48 @@ test('heartbeat_should_targetTheSessionsHeartbeatUrl_everyHeartbeatSeconds', asy
   assert.deepEqual(options.body, { token: 'T'.repeat(43), status: { name: 'Available', arn: 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent-state/avail' } });
 });
 
-test('register_should_sendTheStatusArnAsNull_when_streamsGivesNone', async () => {
+test('register_should_sendNoStatus_when_streamsShowsASystemStateWithoutArn', async () => {
   const { agent, fetch, backstop } = setup();
-  agent.status = { name: 'AfterCallWork' };
+  agent.status = { name: 'AfterCallWork', arn: null, type: 'system' };
 
   await backstop.register();
 
-  assert.deepEqual(fetch.calls[0].body.status, { name: 'AfterCallWork', arn: null });
+  assert.equal(fetch.calls[0].body.status, undefined, 'never {name, arn: null}: the server would keep a status no reload can restore');
   assert.equal(fetch.calls[0].init.credentials, 'omit');
   assert.equal(fetch.calls[0].init.method, 'POST');
+});
+
+test('heartbeatAndClose_should_carryTheStatusTheAgentChose_behindAfterCallWork', async () => {
+  const { agent, fetch, heartbeat, beacons, backstop } = setup();
+  const lunch = { name: 'Lunch', arn: 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent-state/lunch', type: 'not_routable' };
+  agent.status = { name: 'AfterCallWork', arn: null, type: 'system' };
+  agent.chosenStatus = () => lunch;
+  backstop.start();
+
+  await backstop.register();
+  backstop.onPageHide();
+
+  assert.deepEqual(fetch.calls[0].body.status, { name: 'Lunch', arn: lunch.arn });
+  assert.deepEqual(heartbeat.started[0].options.body.status, { name: 'Lunch', arn: lunch.arn });
+  assert.deepEqual(beacons[0].body.status, { name: 'Lunch', arn: lunch.arn });
+});
+
+test('registerRetries_should_spreadOverHalfToAllOfEachStep_soAgentsDoNotRetryInStep', async () => {
+  const run = async (random) => {
+    const delays = [];
+    const backstop = createBackstopCore({
+      adapter: fakeAgent(), apiBase: '', fetch: fakeFetch([{ status: 503 }, { status: 503 }, { status: 503 }, registered]),
+      sendBeacon: () => true, startHeartbeat: fakeHeartbeat(), random,
+      setTimeout: (fn, ms) => { delays.push(ms); fn(); return 0; },
+    });
+    await backstop.register();
+    return delays;
+  };
+
+  assert.deepEqual(await run(() => 0), [500, 1000, 2500]);
+  assert.deepEqual(await run(() => 0.5), [750, 1500, 3750]);
+  assert.deepEqual(await run(() => 0.999), [1000, 1999, 4998]);
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 9].map((attempt) => retryDelay(attempt, () => 0)), [500, 1000, 2500, 5000, 15000, 15000, 15000]);
 });
 
 test('register_should_returnTheSameRegistration_when_calledAgainWhileInFlight', async () => {
@@ -606,4 +639,140 @@ test('attachToPage_should_sendTheBeaconOnPagehide_andRegisterOnAPersistedPagesho
 
   assert.deepEqual(listeners, { pagehide: 1, pageshow: 1 });
   assert.deepEqual(seen.map(([what]) => what), ['hide', 'show']);
+});
+
+// --- The server's count of the agent's other sessions, failing heartbeats, worker failure, agent's choice. ---
+
+test('pagehide_should_leaveOfflineToTheServer_while_theServerCountsAnotherSessionOfTheAgent', async () => {
+  // Another browser or device: no BroadcastChannel reaches it, only the server knows.
+  const { agent, heartbeat, beacons, backstop } = setup([{ status: 201, body: { ...registered.body, otherSessions: 1 } }, registered]);
+  let seeds = 0;
+  agent.setOfflineBestEffort = () => { seeds += 1; };
+  await backstop.register();
+  assert.equal(backstop.otherSessions, 1, 'learnt from the register answer');
+
+  backstop.onPageHide();
+  assert.equal(seeds, 0, 'no client-side Offline while another CCP of the agent is open');
+  assert.equal(beacons.length, 1, 'the beacon still goes: the server decides');
+
+  // The other CCP closed meanwhile: a heartbeat says so, and the seed recipe runs again at the next close.
+  await backstop.register();
+  heartbeat.started.at(-1).options.onResult(200, 0);
+  assert.equal(backstop.otherSessions, 0);
+  backstop.onPageHide();
+  assert.equal(seeds, 1);
+});
+
+test('heartbeat_should_learnOfASessionOpenedElsewhere_andSayItInTheState', async () => {
+  const { heartbeat, states, backstop } = setup();
+  await backstop.register();
+  assert.equal(backstop.otherSessions, 0);
+
+  heartbeat.started[0].options.onResult(200, 2);
+  heartbeat.started[0].options.onResult(200, 2);
+
+  assert.equal(backstop.otherSessions, 2);
+  const opens = states.filter((s) => s.state === STATE.OPEN);
+  assert.equal(opens.length, 2, 'said once when the count changed, not at every beat');
+  assert.equal(opens.at(-1).detail.otherSessions, 2);
+});
+
+test('failingHeartbeats_should_turnTheStateDegraded_andBackToOpenWhenABeatLands', async () => {
+  for (const status of [0, 500, 503, 429, 401]) {
+    const { heartbeat, states, fetch, backstop } = setup();
+    await backstop.register();
+    const beat = heartbeat.started[0].options.onResult;
+
+    beat(status);
+    assert.equal(backstop.state, STATE.DEGRADED, `status ${status} must not leave the page saying Protected`);
+    assert.equal(states.at(-1).detail.status, status);
+    beat(status);
+    assert.equal(fetch.calls.length, 1, 'a failing beat is no reason to register again');
+
+    beat(200, 0);
+    assert.equal(backstop.state, STATE.OPEN);
+    assert.equal(states.at(-1).detail.recovered, true);
+  }
+});
+
+test('register_should_openOneSessionOnly_when_theHeartbeatCannotStart', async () => {
+  const fetch = fakeFetch([registered, registered, registered]);
+  const states = [];
+  const backstop = createBackstopCore({
+    adapter: fakeAgent(), apiBase: '', fetch, sendBeacon: () => true, setTimeout: immediately,
+    startHeartbeat: () => { throw new Error('Worker is not defined'); },
+    onChange: (state, detail) => states.push({ state, detail }),
+  });
+
+  const session = await backstop.register();
+
+  assert.equal(fetch.calls.length, 1, 'never a second session that would leave the first open');
+  assert.equal(session.id, 'S'.repeat(22));
+  assert.equal(backstop.state, STATE.DEGRADED);
+  assert.equal(states.at(-1).detail.error, 'heartbeat-failed');
+});
+
+test('restore_should_giveWay_when_theAgentChoosesAStatusDuringTheWait_evenOffline', async () => {
+  const { agent, outcomes, backstop } = restoreSetup(AVAILABLE, { name: 'Available', arn: AVAILABLE.arn });
+  const choices = [];
+  agent.onAgentChoice = (listener) => choices.push(listener);
+  await backstop.register();
+
+  choices.forEach((listener) => listener(OFFLINE)); // the agent picks Offline in the new page
+  agent.change(OFFLINE);
+  await new Promise((resolve) => setImmediate(resolve));
+
+  assert.deepEqual(agent.set, [], 'the agent\'s Offline is not taken for the close\'s');
+  assert.deepEqual(outcomes, ['not-offline']);
+});
+
+class FailingWorker extends FakeWorker {
+  postMessage(message) {
+    super.postMessage(message);
+    if (message.type === 'start') this.onerror?.({ message: 'blocked by Content-Security-Policy', preventDefault() {} });
+  }
+}
+
+test('workerHeartbeat_should_beatFromThePagesTimers_when_theWorkerFailsOrCannotStart', async () => {
+  for (const create of [() => new FailingWorker('w'), () => { throw new Error('Worker is not defined'); }]) {
+    const intervals = [];
+    const requests = [];
+    const results = [];
+    const fallbacks = [];
+    const fetch = async (url, init) => { requests.push({ url, init }); return { status: 200, json: async () => ({ otherSessions: 1 }) }; };
+    const handle = workerHeartbeat(create, { fetch, setInterval: (fn, ms) => { intervals.push({ fn, ms }); return 7; },
+      clearInterval: (id) => intervals.push({ cleared: id }) })({
+      url: 'https://api/sessions/S/heartbeat', body: { token: 't' }, intervalMs: 20000,
+      onResult: (status, others) => results.push([status, others]), onFallback: (why) => fallbacks.push(why),
+    });
+
+    assert.equal(intervals.length, 1);
+    assert.equal(intervals[0].ms, 20000);
+    assert.equal(fallbacks.length, 1);
+    handle.update({ token: 't', status: { name: 'Lunch' } });
+    await intervals[0].fn();
+    assert.equal(requests[0].init.body, '{"token":"t","status":{"name":"Lunch"}}');
+    assert.equal(requests[0].init.keepalive, true);
+    assert.equal(requests[0].init.headers['Content-Type'], 'text/plain;charset=UTF-8');
+    assert.deepEqual(results, [[200, 1]]);
+
+    handle.stop();
+    assert.deepEqual(intervals.at(-1), { cleared: 7 });
+  }
+});
+
+test('workerInterval_should_tickFromTheWorker_andFallBackToThePagesTimer', () => {
+  FakeWorker.created = [];
+  const ticks = [];
+  const every = workerInterval(() => new FakeWorker('tick'), () => { throw new Error('page timer used'); });
+  every(() => ticks.push('tick'), 10000);
+  const worker = FakeWorker.created[0];
+  assert.deepEqual(worker.posted, [{ type: 'start', ms: 10000 }]);
+  worker.onmessage({ data: 'tick' });
+  worker.onmessage({ data: 'tick' });
+  assert.equal(ticks.length, 2);
+
+  const fallback = [];
+  workerInterval(() => { throw new Error('no Worker'); }, (fn, ms) => fallback.push(ms))(() => {}, 10000);
+  assert.deepEqual(fallback, [10000]);
 });

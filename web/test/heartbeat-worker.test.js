@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 
 const posted = [];
 const requests = [];
-let answer = async () => ({ status: 204 });
+let answer = async () => ({ status: 200, json: async () => ({ otherSessions: 2 }) });
 
 before(async () => {
   mock.timers.enable({ apis: ['setInterval', 'Date'], now: Date.parse('2026-11-29T12:00:00Z') });
   globalThis.self = { postMessage: (message) => posted.push(message) };
   globalThis.fetch = async (url, init) => { requests.push({ url, init }); return answer(); };
-  await import('../js/heartbeat-worker.js');
+  await import('../client/heartbeat-worker.js');
 });
 
 const send = (data) => globalThis.self.onmessage({ data });
@@ -20,7 +20,7 @@ function reset() {
   send({ type: 'stop' });
   posted.length = 0;
   requests.length = 0;
-  answer = async () => ({ status: 204 });
+  answer = async () => ({ status: 200, json: async () => ({ otherSessions: 2 }) });
 }
 
 test('start_should_postEveryInterval_asAKeepaliveTextPlainRequest_andReportTheStatus', async () => {
@@ -40,7 +40,8 @@ test('start_should_postEveryInterval_asAKeepaliveTextPlainRequest_andReportTheSt
   assert.equal(requests[0].init.body, '{"token":"t"}');
   assert.equal(requests[0].init.keepalive, true);
   assert.equal(requests[0].init.credentials, 'omit');
-  assert.deepEqual(posted, [{ type: 'result', status: 204, at: Date.now() }]);
+  assert.deepEqual(posted, [{ type: 'result', status: 200, otherSessions: 2, at: Date.now() }],
+    'the status and the server\'s count of the agent\'s other sessions');
 
   mock.timers.tick(40000);
   await settle();

@@ -2,7 +2,7 @@
 // local identity provider: SignInBrowserTest).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSignIn } from '../js/sign-in.js';
+import { createSignIn } from '../client/sign-in.js';
 
 function memoryStorage(initial = {}) {
   const data = new Map(Object.entries(initial));

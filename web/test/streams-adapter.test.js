@@ -1,22 +1,48 @@
-// The Streams adapter against a fake of the amazon-connect-streams surface it uses (connect.agent, Agent).
+// The Streams adapter against a fake of the amazon-connect-streams surface it uses (connect.agent, Agent), made
+// honest to Streams 2.28.2: callbacks come asynchronously, setState takes the third {enqueueNextState} argument
+// and refuses a change during a live contact without it, onStateChange fires on a name change only, onRefresh on
+// every snapshot, and system states carry no agentStateARN.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createStreamsAdapter } from '../js/streams-adapter.js';
+import { createStreamsAdapter } from '../client/streams-adapter.js';
 
 const states = [
   { name: 'Available', type: 'routable', agentStateARN: 'arn:x/agent-state/avail' },
   { name: 'Lunch', type: 'not_routable', agentStateARN: 'arn:x/agent-state/lunch' },
   { name: 'Offline', type: 'offline', agentStateARN: 'arn:x/agent-state/off' },
 ];
+const AFTER_CALL_WORK = { name: 'AfterCallWork', type: 'system', agentStateARN: null };
+const later = (fn) => setImmediate(fn);
+const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function fakeConnect() {
   let onAgent;
   const agent = {
-    state: states[0], set: [], changeListeners: [], contacts: [],
+    state: states[0], next: null, availability: 'Available', set: [], changeListeners: [], refreshListeners: [], contacts: [],
     getAgentARN: () => 'arn:x/agent/u-1', getName: () => 'Ada', getState() { return this.state; },
-    getNextState: () => null, getContacts() { return this.contacts; }, getAgentStates: () => states,
+    getNextState() { return this.next; }, getAvailabilityState() { return { state: this.availability, timeStamp: new Date() }; },
+    getContacts() { return this.contacts; }, getAgentStates: () => states,
     onStateChange(listener) { this.changeListeners.push(listener); },
-    setState(state, callbacks) { this.set.push(state.name); this.state = state; callbacks.success(); },
+    onRefresh(listener) { this.refreshListeners.push(listener); },
+    /** A snapshot from Connect: onRefresh always, onStateChange when the name changed (as Streams does). */
+    snapshot(change) {
+      const before = this.state.name;
+      Object.assign(this, change);
+      if (this.state.name !== before) this.changeListeners.forEach((l) => l({ oldState: before, newState: this.state.name }));
+      this.refreshListeners.forEach((l) => l(this));
+    },
+    setState(state, callbacks, options) {
+      this.set.push({ name: state.name, enqueue: Boolean(options?.enqueueNextState) });
+      later(() => {
+        if (this.contacts.length > 0 && !options?.enqueueNextState) {
+          callbacks.failure?.({ type: 'InvalidStateException', message: 'a contact is live' });
+          return;
+        }
+        if (this.contacts.length > 0) this.snapshot({ next: state });
+        else this.snapshot({ state });
+        callbacks.success?.();
+      });
+    },
   };
   return { connect: { AgentStateType: { OFFLINE: 'offline' }, agent(cb) { onAgent = cb; } }, agent, signIn: () => onAgent(agent) };
 }
@@ -26,22 +52,86 @@ test('adapter_should_reportStreamsAgent_inTheBackstopsTerms', async () => {
   const adapter = createStreamsAdapter(connect);
   let agents = 0;
   let changes = 0;
+  let choices = 0;
   adapter.onAgent(() => { agents += 1; });
   adapter.onStatusChange(() => { changes += 1; });
+  adapter.onAgentChoice(() => { choices += 1; });
   assert.equal(adapter.currentStatus(), null, 'no agent before Streams reports one');
 
   signIn();
   assert.equal(agents, 1);
   assert.equal(adapter.agentArn(), 'arn:x/agent/u-1');
   assert.deepEqual(adapter.currentStatus(), { name: 'Available', arn: 'arn:x/agent-state/avail', type: 'routable' });
-  agent.contacts = [{}];
-  assert.equal(adapter.onContact(), true);
 
   await adapter.setStatus({ name: 'Lunch', arn: 'arn:x/agent-state/lunch' });
-  agent.changeListeners.forEach((l) => l());
-  assert.deepEqual(agent.set, ['Lunch']);
-  assert.equal(changes, 1);
+  assert.deepEqual(agent.set, [{ name: 'Lunch', enqueue: false }]);
+  assert.equal(changes, 1, 'one change heard once, although Streams fired both onStateChange and onRefresh');
+  assert.equal(choices, 1, 'the agent chose it through the page');
+  assert.equal(adapter.currentStatus().name, 'Lunch');
+});
+
+test('setOfflineBestEffort_should_queueOfflineBehindALiveContact_whereAPlainSetStateIsRefused', async () => {
+  const { connect, agent, signIn } = fakeConnect();
+  const adapter = createStreamsAdapter(connect);
+  signIn();
+  agent.contacts = [{ contactId: 'c-1' }];
 
   adapter.setOfflineBestEffort();
-  assert.deepEqual(agent.set, ['Lunch', 'Offline'], 'the seed recipe picks the OFFLINE-type state');
+  await settle();
+
+  assert.deepEqual(agent.set, [{ name: 'Offline', enqueue: true }], 'asked with {enqueueNextState: true}');
+  assert.equal(agent.next?.name, 'Offline', 'queued: the call ends, then the agent goes Offline');
+  assert.equal(adapter.nextStatus(), 'Offline');
+});
+
+test('onStatusChange_should_fire_when_aNextStateIsQueuedOrAContactStarts_withoutARename', async () => {
+  const { connect, agent, signIn } = fakeConnect();
+  const adapter = createStreamsAdapter(connect);
+  const heard = [];
+  adapter.onStatusChange(() => heard.push(`${adapter.currentStatus().name}|${adapter.nextStatus()}|${adapter.onContact()}`));
+  signIn();
+
+  agent.snapshot({ contacts: [{ contactId: 'c-1' }] }); // a call starts; the state's name stays Available
+  agent.snapshot({ next: states[1] }); // the agent queues Lunch for after it
+  agent.snapshot({}); // a snapshot with nothing new
+
+  assert.deepEqual(heard, ['Available|null|true', 'Available|Lunch|true'], 'both changes heard, the idle snapshot not');
+});
+
+test('chosenStatus_should_beTheStatusBehindAfterCallWork_whoseArnIsNull', () => {
+  const { connect, agent, signIn } = fakeConnect();
+  const adapter = createStreamsAdapter(connect);
+  signIn();
+  agent.snapshot({ state: AFTER_CALL_WORK, availability: 'Lunch' });
+
+  assert.deepEqual(adapter.currentStatus(), { name: 'AfterCallWork', arn: null, type: 'system' }, 'what Streams shows');
+  assert.deepEqual(adapter.chosenStatus(), { name: 'Lunch', arn: 'arn:x/agent-state/lunch', type: 'not_routable' },
+    'what a reload restores');
+
+  agent.snapshot({ state: states[0] });
+  assert.deepEqual(adapter.chosenStatus(), { name: 'Available', arn: 'arn:x/agent-state/avail', type: 'routable' });
+});
+
+test('setStatus_should_reject_notThrow_when_theStatusIsUnknown', async () => {
+  const { connect, agent, signIn } = fakeConnect();
+  const adapter = createStreamsAdapter(connect);
+  let choices = 0;
+  adapter.onAgentChoice(() => { choices += 1; });
+  signIn();
+
+  let result;
+  assert.doesNotThrow(() => { result = adapter.setStatus({ name: 'Gone', arn: 'arn:x/agent-state/deleted' }); });
+  await assert.rejects(result, /unknown status Gone/);
+  await assert.rejects(adapter.setStatus(undefined), /unknown status/);
+  assert.deepEqual(agent.set, [], 'Streams never asked (setState(undefined) throws in Streams)');
+  assert.equal(choices, 0);
+});
+
+test('setStatus_should_rejectWithStreamsFailure_when_connectRefuses', async () => {
+  const { connect, agent, signIn } = fakeConnect();
+  const adapter = createStreamsAdapter(connect);
+  signIn();
+  agent.contacts = [{ contactId: 'c-1' }];
+
+  await assert.rejects(adapter.setStatus({ name: 'Lunch', arn: 'arn:x/agent-state/lunch' }), (error) => error.type === 'InvalidStateException');
 });

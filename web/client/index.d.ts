@@ -1,0 +1,157 @@
+// Type declarations of @ccp-backstop/client. The JavaScript is the source of truth; `npm test` in web/ checks
+// these against typed usage (test/types/usage.ts) with the TypeScript compiler.
+
+/** The session's state as the page should show it. */
+export declare const STATE: Readonly<{
+  IDLE: 'idle';
+  REGISTERING: 'registering';
+  OPEN: 'open';
+  CLOSED: 'closed';
+  ERROR: 'error';
+  DEGRADED: 'degraded';
+}>;
+export type BackstopState = (typeof STATE)[keyof typeof STATE];
+
+/** A Connect agent status (agent state) as the backstop speaks of it. */
+export interface AgentStatus {
+  name: string;
+  /** The agent state's ARN; null for contact-driven system states (AfterCallWork, Busy...). */
+  arn: string | null;
+  /** 'routable' | 'not_routable' | 'offline' | 'system' ... as Streams reports it. */
+  type?: string;
+}
+
+/** What accompanies each state change. Fields appear where they apply. */
+export interface StateDetail {
+  sessionId?: string;
+  /** Why a register happened: 'agent', 'server-closed', 'session-lost', 'bfcache'. */
+  reason?: string;
+  /** The agent's other open CCP sessions (any browser or device), as the server counted them. */
+  otherSessions?: number;
+  /** A status the server offers to restore after a reload. */
+  restore?: { name: string; arn: string | null } | null;
+  /** The HTTP status behind an error or a failing heartbeat (0: network). */
+  status?: number;
+  /** 'signed-out', 'unauthenticated', 'network', 'heartbeat-refused', 'heartbeat-failed' or the server's code. */
+  error?: string;
+  message?: string;
+  /** An error the client retries by itself. */
+  retrying?: boolean;
+  /** CLOSED by the server (410/404/403 on a heartbeat): the page registers again by itself. */
+  byServer?: boolean;
+  /** Heartbeats came back after failing. */
+  recovered?: boolean;
+  /** 'page-timers' when the heartbeat worker could not run and the page's own timers beat instead. */
+  heartbeat?: 'page-timers';
+  beaconQueued?: boolean;
+  persisted?: boolean;
+}
+
+export type RestoreOutcome = 'restored' | 'not-offline' | 'unknown-status' | 'failed';
+
+/** The small surface the backstop needs of Streams; createStreamsAdapter builds it from the `connect` global. */
+export interface StreamsAdapter {
+  onAgent(listener: () => void): void;
+  onStatusChange?(listener: () => void): void;
+  onAgentChoice?(listener: (status: AgentStatus) => void): void;
+  agentArn(): string;
+  agentName?(): string;
+  currentStatus(): AgentStatus | null;
+  chosenStatus?(): AgentStatus | null;
+  nextStatus?(): string | null;
+  onContact?(): boolean;
+  statuses?(): AgentStatus[];
+  setStatus?(status: AgentStatus): Promise<unknown>;
+  setOfflineBestEffort?(): void;
+  connect?(): Promise<void>;
+}
+
+export interface BackstopOptions {
+  /** The amazon-connect-streams global (`connect`), after `connect.core.initCCP`. Or give `adapter`. */
+  connect?: unknown;
+  /** Instead of `connect`: your own adapter (tests, a simulated Streams). */
+  adapter?: StreamsAdapter;
+  /** The backstop HTTP API's base URL (the stack's `ApiUrl` output), '' for the page's own origin. */
+  apiBase: string;
+  /**
+   * The signed-in agent's ID token from the contact centre's identity provider, or null when signed out
+   * (then no session is opened). Sent only with the register, as the bearer token.
+   */
+  getToken?: () => Promise<string | null> | string | null;
+  onChange?: (state: BackstopState, detail: StateDetail) => void;
+  onRestore?: (result: { outcome: RestoreOutcome; status: AgentStatus | { name: string; arn: string | null } }) => void;
+  /** Ask the browser's leave-page confirmation while a contact is live (default true). */
+  guardLiveContact?: boolean;
+  /** The window to attach to (default: globalThis). */
+  window?: Window;
+}
+
+export interface Backstop {
+  readonly state: BackstopState;
+  readonly sessionId: string | null;
+  /** The agent's other open CCP sessions, as the server last counted them. */
+  readonly otherSessions: number;
+  /** Registers now (the client does this by itself when Streams reports the agent). */
+  register(reason?: string): Promise<{ id: string; token: string; heartbeatSeconds: number } | null>;
+  /** Stops heartbeats and retries; the session stays open until the page closes. */
+  stop(): void;
+  onPageHide(event?: { persisted?: boolean }): boolean;
+  onPageShow(event?: { persisted?: boolean }): void;
+}
+
+/** Adds the backstop to a custom CCP and starts it. */
+export declare function createBackstop(options: BackstopOptions): Backstop;
+
+export interface HeartbeatStarter {
+  (options: {
+    url: string;
+    body: unknown;
+    intervalMs: number;
+    onResult: (status: number, otherSessions?: number) => void;
+    onFallback?: (why: string) => void;
+  }): { update(body: unknown): void; stop(): void };
+}
+
+export interface TabPeers {
+  hello(): void;
+  bye(): void;
+  othersOpen(): boolean;
+}
+
+/** The core without page wiring: every effect injected (tests, custom hosts). */
+export declare function createBackstopCore(deps: {
+  adapter: StreamsAdapter;
+  apiBase?: string;
+  fetch: typeof fetch;
+  sendBeacon: (url: string, body: string) => boolean;
+  startHeartbeat: HeartbeatStarter;
+  setTimeout?: (fn: () => void, ms: number) => unknown;
+  random?: () => number;
+  onChange?: BackstopOptions['onChange'];
+  onRestore?: BackstopOptions['onRestore'];
+  peers?: Pick<TabPeers, 'othersOpen'>;
+  getToken?: BackstopOptions['getToken'];
+}): Backstop & { start(): void };
+
+export declare function createStreamsAdapter(connect: unknown): StreamsAdapter;
+export declare function workerHeartbeat(worker: (() => Worker) | string | URL, options?: {
+  fetch?: typeof fetch;
+  setInterval?: (fn: () => void, ms: number) => unknown;
+  clearInterval?: (id: any) => void;
+}): HeartbeatStarter;
+export declare function workerInterval(createWorker: () => Worker, fallback?: (fn: () => void, ms: number) => unknown):
+  (fn: () => void, ms: number) => unknown;
+export declare function tabPeers(options: {
+  channel: { postMessage(message: unknown): void; onmessage: ((event: { data: any }) => void) | null };
+  agentArn: () => string | null;
+  now?: () => number;
+  setInterval?: (fn: () => void, ms: number) => unknown;
+  pingMs?: number;
+  maxSilenceMs?: number;
+  id?: string;
+}): TabPeers;
+export declare function guardLiveContacts(adapter: StreamsAdapter, win?: Window): { update(): void; readonly guarding: boolean };
+export declare function attachToPage(backstop: Pick<Backstop, 'onPageHide' | 'onPageShow'>, win?: Window): void;
+export declare const RESTORE_WAIT_MS: number;
+export declare const RETRY_DELAYS_MS: readonly number[];
+export declare function retryDelay(attempt: number, random?: () => number): number;
