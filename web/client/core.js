@@ -250,10 +250,12 @@ export function createBackstopCore(deps) {
     stopHeartbeat();
     const body = JSON.stringify({ token: current.token, reason: 'pagehide', status: statusBody() });
     const queued = sendBeacon(`${apiBase}/sessions/${encodeURIComponent(current.id)}/close`, body);
-    // AWS's recipe as a first try: ask Streams for Offline. It often dies with the page (the beacon is what
-    // counts), and it must not run while another CCP of the agent stays open: in this browser (peers) or in any
-    // browser or device (the server's count). Then the server alone decides, as it does for every close.
-    if (otherSessions === 0 && !peers.othersOpen()) {
+    // The server is the truth about the agent's other CCPs: while it answers, the beacon alone decides (it sets
+    // Offline only when this was the agent's last open session, atomically). AWS's recipe (ask Streams for
+    // Offline) is kept for when the server is not answering this page (heartbeats failing), and even then only
+    // when neither the server's last count nor this browser's other tabs show another CCP of the agent: a count
+    // can be a heartbeat old, so it is never the reason to set Offline while the server can decide.
+    if (beatsFailing && otherSessions === 0 && !peers.othersOpen()) {
       try {
         adapter.setOfflineBestEffort?.();
       } catch {

@@ -276,19 +276,21 @@ test('restore_should_doNothing_when_theStatusNoLongerExistsOrIsOffline', async (
   }
 });
 
-test('pagehide_should_tryStreamsOfflineFirst_when_noOtherTabIsOpen', async () => {
-  for (const [othersOpen, expected] of [[false, 1], [true, 0]]) {
+test('pagehide_should_leaveOfflineToTheBeacon_while_theServerAnswers_andTryStreamsOnlyWhenItDoesNot', async () => {
+  for (const [failing, othersOpen, expected] of [[false, false, 0], [true, false, 1], [true, true, 0]]) {
     const agent = fakeAgent();
     let seeds = 0;
     agent.setOfflineBestEffort = () => { seeds += 1; throw new Error('the CCP frame is gone'); };
     const beacons = [];
+    const heartbeat = fakeHeartbeat();
     const backstop = createBackstopCore({
-      adapter: agent, fetch: fakeFetch([registered]), startHeartbeat: fakeHeartbeat(), setTimeout: immediately,
+      adapter: agent, fetch: fakeFetch([registered]), startHeartbeat: heartbeat, setTimeout: immediately,
       sendBeacon: (url, body) => { beacons.push(body); return true; }, peers: { othersOpen: () => othersOpen },
     });
     await backstop.register();
+    if (failing) heartbeat.started[0].options.onResult(503);
     backstop.onPageHide({});
-    assert.equal(seeds, expected, `othersOpen=${othersOpen}`);
+    assert.equal(seeds, expected, `heartbeats failing=${failing}, another tab=${othersOpen}`);
     assert.equal(beacons.length, 1, 'the beacon goes whatever the seed recipe does');
   }
 });
@@ -643,22 +645,25 @@ test('attachToPage_should_sendTheBeaconOnPagehide_andRegisterOnAPersistedPagesho
 
 // --- The server's count of the agent's other sessions, failing heartbeats, worker failure, agent's choice. ---
 
-test('pagehide_should_leaveOfflineToTheServer_while_theServerCountsAnotherSessionOfTheAgent', async () => {
-  // Another browser or device: no BroadcastChannel reaches it, only the server knows.
+test('pagehide_should_neverSetOfflineFromThePage_while_theServerCountsAnotherSessionOfTheAgent', async () => {
+  // Another browser or device: no BroadcastChannel reaches it, only the server knows. Even with heartbeats
+  // failing (the one case the page may try Streams' Offline), its last count keeps the page's hands off.
   const { agent, heartbeat, beacons, backstop } = setup([{ status: 201, body: { ...registered.body, otherSessions: 1 } }, registered]);
   let seeds = 0;
   agent.setOfflineBestEffort = () => { seeds += 1; };
   await backstop.register();
   assert.equal(backstop.otherSessions, 1, 'learnt from the register answer');
+  heartbeat.started[0].options.onResult(0);
 
   backstop.onPageHide();
   assert.equal(seeds, 0, 'no client-side Offline while another CCP of the agent is open');
   assert.equal(beacons.length, 1, 'the beacon still goes: the server decides');
 
-  // The other CCP closed meanwhile: a heartbeat says so, and the seed recipe runs again at the next close.
+  // The other CCP closed meanwhile: a heartbeat says so; with the server unreachable again, the page may try.
   await backstop.register();
   heartbeat.started.at(-1).options.onResult(200, 0);
   assert.equal(backstop.otherSessions, 0);
+  heartbeat.started.at(-1).options.onResult(0);
   backstop.onPageHide();
   assert.equal(seeds, 1);
 });

@@ -59,6 +59,8 @@ public final class LocalFront implements AutoCloseable {
     private final Supplier<String> pageConfig;
     private final Supplier<String> opsState;
     private final JwtAuthorizer authorizer;
+    /** The pages' deployment-specific Content-Security-Policy header (the HTML's meta tag names the rest). */
+    private final Supplier<String> pagePolicy;
     /** What the API routes answered, in order ("POST /sessions/{id}/close 403 origin=..."): the local access log. */
     private final java.util.List<AccessEntry> accessLog = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -69,8 +71,9 @@ public final class LocalFront implements AutoCloseable {
     private LocalFront(HttpServer server, ExecutorService executor,
                        RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> beacon, Path webRoot,
                        List<String> allowedOrigins, Supplier<String> pageConfig, Supplier<String> opsState,
-                       JwtAuthorizer authorizer) {
+                       JwtAuthorizer authorizer, Supplier<String> pagePolicy) {
         this.server = server;
+        this.pagePolicy = pagePolicy;
         this.authorizer = authorizer;
         this.opsState = opsState;
         this.executor = executor;
@@ -82,10 +85,10 @@ public final class LocalFront implements AutoCloseable {
 
     public static LocalFront start(int port, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> beacon,
                                    Path webRoot, List<String> allowedOrigins, Supplier<String> pageConfig,
-                                   Supplier<String> opsState, JwtAuthorizer authorizer) throws IOException {
+                                   Supplier<String> opsState, JwtAuthorizer authorizer, Supplier<String> pagePolicy) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 512);
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-        LocalFront front = new LocalFront(server, executor, beacon, webRoot, allowedOrigins, pageConfig, opsState, authorizer);
+        LocalFront front = new LocalFront(server, executor, beacon, webRoot, allowedOrigins, pageConfig, opsState, authorizer, pagePolicy);
         server.createContext("/", front::handle);
         server.setExecutor(executor);
         server.start();
@@ -277,13 +280,19 @@ public final class LocalFront implements AutoCloseable {
             path = "/ops.html";
         }
         Path file = webRoot.resolve(path.substring(1)).normalize();
-        if (!file.startsWith(webRoot) || !Files.isRegularFile(file) || file.toString().contains("/test/")) {
+        if (!file.startsWith(webRoot) || !Files.isRegularFile(file) || file.toString().contains("/test/")
+                || file.toString().contains("/e2e/")) {
             send(exchange, 404, "text/plain; charset=utf-8", "not found".getBytes(StandardCharsets.UTF_8));
             return;
         }
         String name = file.getFileName().toString();
         String extension = name.substring(name.lastIndexOf('.') + 1);
         exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+        if (extension.equals("html")) {
+            // As a production host should send it (README "Hosting the page"): where the page may connect and
+            // frame, and that nobody may frame it. Script and worker sources are in the page's own meta tag.
+            exchange.getResponseHeaders().set("Content-Security-Policy", pagePolicy.get());
+        }
         send(exchange, 200, CONTENT_TYPES.getOrDefault(extension, "application/octet-stream"), Files.readAllBytes(file));
     }
 

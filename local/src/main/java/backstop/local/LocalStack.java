@@ -114,7 +114,7 @@ public final class LocalStack implements AutoCloseable {
         BeaconHandler beacon = new BeaconHandler(BeaconWiring.api(config, clients, Clock.systemUTC()));
         JwtAuthorizer authorizer = new JwtAuthorizer(identity.issuer(), List.of(LocalIdentityProvider.CLIENT_ID), Clock.systemUTC());
         this.front = LocalFront.start(frontPort, beacon, webRoot(), config.allowedOrigins(), this::pageConfig,
-                () -> OpsState.json(this), authorizer);
+                () -> OpsState.json(this), authorizer, this::pagePolicy);
         this.scheduler = options.schedule() == null ? null : startReconciler(options.schedule());
     }
 
@@ -185,6 +185,21 @@ public final class LocalStack implements AutoCloseable {
         page.put("auth", Map.of("issuer", identity.issuer().toString(), "clientId", LocalIdentityProvider.CLIENT_ID,
                 "scope", "openid profile email"));
         return Json.write(page);
+    }
+
+    /**
+     * The Content-Security-Policy header the local front sends with its pages: the page connects to itself (the
+     * API is same-origin here), the Connect emulator (the simulated Streams) and the identity provider; it frames
+     * and is framed by its own origin only (the production-mode check frames a local stand-in for the CCP).
+     */
+    private String pagePolicy() {
+        java.net.URI issuer = identity.issuer();
+        return "connect-src 'self' " + origin(connect.endpoint()) + " " + origin(issuer)
+                + "; frame-src 'self'; frame-ancestors 'self'";
+    }
+
+    private static String origin(java.net.URI uri) {
+        return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
     }
 
     /** The local front's access log of API requests. */

@@ -151,14 +151,16 @@ class CcpPageBrowserTest {
         ReconcilerWiring.reconciler(config, stack.reconcilerClients(), later, wake -> { }, ReconcilerMetrics.NONE).sweepOnce();
         await().atMost(Waits.PROMPT).until(() -> status(stack, userId).equals("Offline"));
 
-        // The next heartbeat (at most HEARTBEAT away) is answered 410; the banner says so.
-        PlaywrightAssertions.assertThat(page.locator("#banner")).isVisible(
-                new LocatorAssertions.IsVisibleOptions().setTimeout(HEARTBEAT * 1000 + Waits.PROMPT.toMillis()));
-        PlaywrightAssertions.assertThat(page.locator("#banner")).containsText("set Offline");
+        // The next heartbeat (at most HEARTBEAT away) is answered 410: the page registers again at once, and what
+        // the alarm said (set Offline while out of contact) stays as a notice the agent can act on.
+        PlaywrightAssertions.assertThat(page.locator("#notice")).containsText("Reconnected. You were set Offline at",
+                new LocatorAssertions.ContainsTextOptions().setTimeout(HEARTBEAT * 1000 + Waits.PROMPT.toMillis()));
         assertThat(count("/heartbeat 410")).isGreaterThanOrEqualTo(1);
         await("registered again").atMost(Waits.PROMPT).until(() -> count("POST /sessions 201") > registersBefore);
         page.waitForSelector("body[data-backstop='open']", new Page.WaitForSelectorOptions().setTimeout(Waits.PROMPT.toMillis()));
         assertThat(status(stack, userId)).as("no restore after a stale close: the agent decides").isEqualTo("Offline");
+        PlaywrightAssertions.assertThat(page.locator("#banner")).isHidden();
+        PlaywrightAssertions.assertThat(page.locator("#backstop-state")).containsText("Protected");
         page.screenshot(new Page.ScreenshotOptions().setPath(SCREENSHOTS.resolve("ccp-banner.png")).setFullPage(true));
         context.close();
     }
@@ -215,6 +217,52 @@ class CcpPageBrowserTest {
         PlaywrightAssertions.assertThat(page.locator("body")).hasAttribute("data-backstop", "idle");
         assertThat(count("POST /sessions ")).isEqualTo(registersBefore);
         assertThat(pageErrors).isEmpty();
+        context.close();
+    }
+
+    /** Every Content-Security-Policy violation the page reports, collected from its first script on. */
+    static final String RECORD_VIOLATIONS = "window.__violations = [];"
+            + " document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));";
+
+    @Test
+    void page_should_runUnderItsContentSecurityPolicy_withoutAViolation_andRefuseWhatItDoesNotName() {
+        String userId = newAgent(stack);
+        BrowserContext context = browser.newContext();
+        context.addInitScript(RECORD_VIOLATIONS);
+        Page page = context.newPage();
+        com.microsoft.playwright.Response response = page.navigate(stack.frontUrl() + "/ccp.html?agent=" + userId);
+        assertThat(response.headers().get("content-security-policy")).contains("connect-src 'self'", "frame-ancestors 'self'");
+        page.waitForSelector("body[data-backstop='open']", new Page.WaitForSelectorOptions().setTimeout(Waits.PROMPT.toMillis()));
+
+        // Sign-in, import map, modules, the heartbeat and tick workers, the emulator and the API: nothing refused.
+        assertThat(page.evaluate("() => window.__violations")).asList().isEmpty();
+
+        // An injected inline script does not run; a request to an origin the policy does not name is refused.
+        page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.__injected = true'; document.body.append(s); }");
+        Object fetched = page.evaluate("() => fetch('http://127.0.0.1:9/steal').then(() => 'sent', () => 'refused')");
+        assertThat(fetched).isEqualTo("refused");
+        assertThat(page.evaluate("() => window.__injected === undefined")).isEqualTo(true);
+        await().atMost(Waits.PROMPT).until(() -> String.valueOf(page.evaluate("() => window.__violations.join('|')"))
+                .matches(".*script-src-elem inline.*") && String.valueOf(page.evaluate("() => window.__violations.join('|')")).contains("connect-src http://127.0.0.1:9"));
+        context.close();
+    }
+
+    @Test
+    void heartbeats_should_goOnFromThePage_when_theHeartbeatWorkerCannotLoad() {
+        String userId = newAgent(stack);
+        BrowserContext context = browser.newContext();
+        Page page = context.newPage();
+        page.route("**/heartbeat-worker.js", route -> route.fulfill(new com.microsoft.playwright.Route.FulfillOptions().setStatus(404)));
+        CcpPage.openAvailable(stack, page, userId);
+        long beatsBefore = count("/heartbeat 200");
+
+        // The worker never ran, yet the session is kept alive: two beats within two periods and a margin.
+        await("heartbeats from the page's timers").atMost(Duration.ofSeconds(2L * HEARTBEAT).plus(Waits.PROMPT))
+                .until(() -> count("/heartbeat 200") >= beatsBefore + 2);
+        PlaywrightAssertions.assertThat(page.locator("body")).hasAttribute("data-backstop", "open");
+        page.close();
+        CcpPage.awaitBackstopOffline(stack, userId);
+        assertThat(status(stack, userId)).isEqualTo("Offline");
         context.close();
     }
 

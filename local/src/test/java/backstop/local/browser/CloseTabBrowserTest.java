@@ -147,4 +147,54 @@ class CloseTabBrowserTest {
         PlaywrightAssertions.assertThat(page.locator("#picker a").first()).hasAttribute("href", "?agent=demo-ada");
         context.close();
     }
+
+    /**
+     * One agent, two browsers (two Chromium contexts: no shared BroadcastChannel, as two profiles or devices):
+     * closing either keeps the agent Available, with no PutUserStatus and no Offline from the closing page;
+     * closing the second sets Offline. Both orders, since only the first-opened page learns of the other late.
+     */
+    @Test
+    void twoBrowsers_should_keepTheAgentAvailable_untilTheLastCcpCloses_inEitherOrder() {
+        for (boolean firstOpenedClosesFirst : new boolean[] {true, false}) {
+            String userId = newAgent();
+            List<String> errors = new ArrayList<>();
+            BrowserContext one = browser.newContext();
+            BrowserContext two = browser.newContext();
+            Page first = CcpPage.watched(one, errors);
+            CcpPage.openAvailable(stack, first, userId);
+            Page second = CcpPage.watched(two, errors);
+            second.navigate(stack.frontUrl() + "/ccp.html?agent=" + userId);
+            second.waitForSelector("body[data-backstop='open'][data-other-sessions='1']",
+                    new Page.WaitForSelectorOptions().setTimeout(Waits.PROMPT.toMillis()));
+            PlaywrightAssertions.assertThat(second.locator("#backstop-state")).containsText("1 other CCP open");
+            long closesBefore = stack.accessLog().stream().filter(l -> l.contains("/close 202")).count();
+            long ccpChangesBefore = ccpStatusChanges(userId);
+
+            Page closing = firstOpenedClosesFirst ? first : second;
+            Page staying = firstOpenedClosesFirst ? second : first;
+            closing.close();
+
+            await("the close beacon answered").atMost(Waits.PROMPT).until(() ->
+                    stack.accessLog().stream().filter(l -> l.contains("/close 202")).count() > closesBefore);
+            assertThat(putUserStatusCalls(userId)).as("the server leaves the agent alone").isZero();
+            assertThat(ccpStatusChanges(userId)).as("no Offline from the closing page either (Streams' recipe)").isEqualTo(ccpChangesBefore);
+            assertThat(connectStatus(userId)).isEqualTo("Available");
+
+            staying.close();
+            CcpPage.awaitBackstopOffline(stack, userId);
+            assertThat(connectStatus(userId)).isEqualTo("Offline");
+            assertThat(errors).isEmpty();
+            one.close();
+            two.close();
+        }
+    }
+
+    /** Status changes the agent's own CCP made (the simulated Streams' setState), as Connect saw them. */
+    static long ccpStatusChanges(String userId) {
+        return stack.connect().calls(ConnectEmulator.CCP_SET_STATE).stream().filter(c -> userId.equals(c.userId())).count();
+    }
+
+    static long putUserStatusCalls(String userId) {
+        return stack.connect().calls(ConnectEmulator.PUT_USER_STATUS).stream().filter(c -> userId.equals(c.userId())).count();
+    }
 }
