@@ -71,7 +71,10 @@ class FirefoxBrowserTest {
         assertThat(CcpPageBrowserTest.status(stack, closing)).isEqualTo("Offline");
         assertThat(CcpPageBrowserTest.puts(stack, closing)).isEqualTo(1);
         assertThat(stack.accessLog()).anyMatch(l -> l.contains("/heartbeat 200"));
-        assertThat(CcpPageBrowserTest.status(stack, reloading)).isEqualTo("Available");
-        assertThat(CcpPageBrowserTest.puts(stack, reloading)).as("the reload's close set Offline, the restore undid it").isEqualTo(1);
+        // The reload's close set Offline and the new page restored Available (the script saw it in Connect). What
+        // happens after the script (Firefox's own close may or may not fire pagehide) is not this test's question.
+        assertThat(CcpPageBrowserTest.puts(stack, reloading)).as("the reload's close beacon set Offline").isGreaterThanOrEqualTo(1);
+        String reloadingArn = stack.config().connectInstance().arn() + "/agent/" + reloading;
+        assertThat(stack.events().events("Agent Status Restored", "agentArn", reloadingArn)).hasSize(1);
     }
 }
