@@ -1,0 +1,116 @@
+// createBackstop, the package's one-call integration, against a fake page: what it wires and to what.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createBackstop, STATE } from '../client/index.js';
+
+const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
+
+class FakeWorker {
+  static created = [];
+  constructor(url, options) {
+    this.url = String(url);
+    this.options = options;
+    this.posted = [];
+    FakeWorker.created.push(this);
+  }
+  postMessage(message) { this.posted.push(message); }
+  terminate() { this.terminated = true; }
+}
+
+function fakePage({ register = { status: 201, body: { sessionId: 'S'.repeat(22), token: 'T'.repeat(43), heartbeatSeconds: 20, restore: null, otherSessions: 0 } } } = {}) {
+  const listeners = new Map();
+  const broadcasts = [];
+  const requests = [];
+  const beacons = [];
+  const win = {
+    addEventListener(type, fn) { listeners.set(type, [...(listeners.get(type) ?? []), fn]); },
+    removeEventListener() {},
+    fire(type, event = {}) { (listeners.get(type) ?? []).forEach((l) => l(event)); },
+    fetch: async (url, init) => { requests.push({ url, init }); return { status: register.status, json: async () => register.body }; },
+    navigator: { sendBeacon: (url, body) => { beacons.push({ url, body: JSON.parse(body) }); return true; } },
+    BroadcastChannel: class {
+      constructor(name) { this.name = name; }
+      postMessage(message) { broadcasts.push({ channel: this.name, ...message }); }
+    },
+  };
+  return { win, broadcasts, requests, beacons };
+}
+
+function fakeAdapter() {
+  const agentListeners = [];
+  return {
+    onAgent(listener) { agentListeners.push(listener); },
+    onStatusChange() {},
+    agentArn: () => AGENT_ARN,
+    currentStatus: () => ({ name: 'Available', arn: 'arn:x/agent-state/avail', type: 'routable' }),
+    signIn() { agentListeners.forEach((l) => l()); },
+  };
+}
+
+async function until(condition) {
+  for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(condition(), 'condition not reached');
+}
+
+test('createBackstop_should_registerWhenTheAgentIsKnown_beatFromItsWorker_andBeaconOnPagehide', async () => {
+  const original = globalThis.Worker;
+  globalThis.Worker = FakeWorker;
+  FakeWorker.created = [];
+  try {
+    const { win, requests, beacons } = fakePage();
+    const adapter = fakeAdapter();
+    const states = [];
+    const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', window: win,
+      getToken: async () => 'id-token', onChange: (state) => states.push(state) });
+    assert.equal(requests.length, 0, 'nothing before Streams reports the agent');
+
+    adapter.signIn();
+    await until(() => backstop.state === STATE.OPEN);
+    assert.equal(requests[0].url, 'https://api.example.com/sessions');
+    assert.equal(requests[0].init.headers.Authorization, 'Bearer id-token');
+    const heartbeat = FakeWorker.created.find((w) => w.url.endsWith('/heartbeat-worker.js'));
+    assert.ok(heartbeat, 'the heartbeat worker beside index.js');
+    assert.deepEqual(heartbeat.options, { type: 'module' });
+    assert.equal(heartbeat.posted[0].url, `https://api.example.com/sessions/${'S'.repeat(22)}/heartbeat`);
+
+    win.fire('pagehide', { persisted: false });
+    assert.equal(beacons.length, 1);
+    assert.equal(beacons[0].url, `https://api.example.com/sessions/${'S'.repeat(22)}/close`);
+    assert.equal(heartbeat.terminated, true);
+    assert.deepEqual(states.slice(0, 3), [STATE.REGISTERING, STATE.OPEN, STATE.CLOSED]);
+  } finally {
+    globalThis.Worker = original;
+  }
+});
+
+test('createBackstop_should_pingTheOtherTabsFromAWorkersTimer_notThePagesThrottledOne', async () => {
+  const original = globalThis.Worker;
+  globalThis.Worker = FakeWorker;
+  FakeWorker.created = [];
+  try {
+    const { win, broadcasts } = fakePage();
+    const adapter = fakeAdapter();
+    const backstop = createBackstop({ adapter, apiBase: '', window: win });
+    adapter.signIn();
+    await until(() => backstop.state === STATE.OPEN);
+    const ticker = FakeWorker.created.find((w) => w.url.endsWith('/tick-worker.js'));
+    assert.ok(ticker, 'a tick worker drives the pings');
+    assert.deepEqual(ticker.posted, [{ type: 'start', ms: 10000 }]);
+
+    const before = broadcasts.filter((b) => b.type === 'here').length;
+    ticker.onmessage({ data: 'tick' });
+    ticker.onmessage({ data: 'tick' });
+
+    assert.equal(broadcasts.filter((b) => b.type === 'here').length, before + 2, 'one ping per worker tick');
+    assert.ok(broadcasts.every((b) => b.channel === 'ccp-backstop' && b.agent === AGENT_ARN));
+    assert.ok(broadcasts.some((b) => b.type === 'hello'), 'hello when the agent is known');
+    backstop.stop();
+  } finally {
+    globalThis.Worker = original;
+  }
+});
+
+test('createBackstop_should_refuseMissingConnectOrApiBase_withAClearError', () => {
+  assert.throws(() => createBackstop({ apiBase: '' }), /needs `connect`/);
+  assert.throws(() => createBackstop({ adapter: fakeAdapter() }), /needs `apiBase`/);
+});
