@@ -166,7 +166,8 @@ public final class DynamoSessionStore implements SessionStore {
         values.put(":hash", AttributeValue.fromB(SdkBytes.fromByteArray(token.hash())));
         List<String> sets = new ArrayList<>(List.of(LAST_SEEN + " = :now", LAST_BEAT + " = :now", EXPIRES_AT + " = :exp"));
         status.ifPresent(st -> setStatus(st, sets, values));
-        String update = "SET " + String.join(", ", sets) + " ADD " + HEARTBEATS + " :one";
+        String update = "SET " + String.join(", ", sets) + " ADD " + HEARTBEATS + " :one"
+                + (status.filter(st -> st.arn() == null).isPresent() ? " REMOVE " + STATUS_ARN : "");
         String condition = SESSION_STATE + " = :open AND " + TOKEN_HASH + " = :hash";
         if (notAfterLastSeen.isPresent()) {
             condition += " AND (attribute_not_exists(" + LAST_BEAT + ") OR " + LAST_BEAT + " <= :earliest)";
@@ -256,11 +257,13 @@ public final class DynamoSessionStore implements SessionStore {
         }
         String finalCondition = condition;
         return TransactWriteItem.builder().update(Update.builder().tableName(table.name).key(sessionKey(request.sessionId()))
-                .updateExpression("SET " + String.join(", ", sets) + " REMOVE " + OPEN_SHARD)
+                .updateExpression("SET " + String.join(", ", sets) + " REMOVE " + OPEN_SHARD
+                        + (request.status().filter(st -> st.arn() == null).isPresent() ? ", " + STATUS_ARN : ""))
                 .conditionExpression(finalCondition)
                 .expressionAttributeValues(values).build()).build();
     }
 
+    /** The status's name and ARN; a status without an ARN also removes the one before it (callers REMOVE it). */
     private static void setStatus(AgentStatus status, List<String> sets, Map<String, AttributeValue> values) {
         sets.add(STATUS_NAME + " = :sn");
         values.put(":sn", s(status.name()));
