@@ -143,10 +143,43 @@ class DueTransitionSweepTest {
     final Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
 
     DueTransitionSweep sweep(double rate) {
+        return sweep(rate, ReconcilerMetrics.NONE);
+    }
+
+    DueTransitionSweep sweep(double rate, ReconcilerMetrics metrics) {
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, INSTANCE, new ConnectPacer(rate));
         BatchingEventPublisher published = new BatchingEventPublisher(events::addAll);
         OfflineTransitions transitions = new OfflineTransitions(queue, gateway, published, clock, Backoff.DEFAULT, 8, new Random(1));
-        return new DueTransitionSweep(queue, queue, gateway, transitions, published, ReconcilerMetrics.NONE, clock, rate);
+        return new DueTransitionSweep(queue, queue, gateway, transitions, published, metrics, clock, rate);
+    }
+
+    /** What the sweep reported, in order. */
+    static final class RecordingMetrics implements ReconcilerMetrics {
+        final List<String> seen = new CopyOnWriteArrayList<>();
+        @Override public void staleSessionsClosed(int count) { seen.add("stale " + count); }
+        @Override public void transitionDone(boolean deferred) { seen.add(deferred ? "done deferred" : "done"); }
+        @Override public void transitionNotNeeded() { seen.add("not needed"); }
+        @Override public void transitionFailed() { seen.add("failed"); }
+        @Override public void transitionRetryScheduled() { seen.add("retry"); }
+        @Override public void connectThrottled() { seen.add("throttled"); }
+        @Override public void pendingBacklog(long count) { seen.add("backlog " + count); }
+        @Override public void flush() { seen.add("flush"); }
+    }
+
+    /** A session id of the given index shard (ids are searched in order, so the same ones every run). */
+    static SessionId idInShard(int shard, int skip) {
+        int found = 0;
+        for (int n = 0; ; n++) {
+            SessionId id = new SessionId(String.format("session%015d", n));
+            if (TableLayout.shard(id) == shard && found++ == skip) {
+                return id;
+            }
+        }
+    }
+
+    static Transition due(String userId, SessionId id) {
+        return new Transition(id, new AgentRef(INSTANCE, userId), TransitionReason.STALE_SESSION, TransitionState.PENDING, 0,
+                NOW.minusSeconds(60), NOW.minusSeconds(1), Optional.empty(), Optional.empty(), Optional.empty(), false, false);
     }
 
     static Transition due(String userId, int n) {
@@ -242,5 +275,52 @@ class DueTransitionSweepTest {
         assertThat(queue.completed).hasSize(7);
         assertThat(connect.lookups.stream().map(r -> r.filters().agents().size()).toList())
                 .as("chunks of at most 3 agents, one lookup (two pages of two) each").allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(3));
+    }
+
+    @Test
+    void chunks_should_takeTheShardsInTurn_soOneBusyShardCannotStarveTheOthers() {
+        queue.due(due("a", idInShard(0, 0)));
+        queue.due(due("b", idInShard(0, 1)));
+        queue.due(due("c", idInShard(5, 0)));
+
+        int claimed = sweep(100).processDue(1, NOW.plusSeconds(45));
+
+        assertThat(claimed).isEqualTo(3);
+        // Chunk 1 starts at shard 0 (a), chunk 2 at shard 1 and finds shard 5 (c) before coming round to shard 0 (b).
+        assertThat(queue.claims).extracting(c -> c.substring(0, c.indexOf(' '))).containsExactly(
+                idInShard(0, 0).value(), idInShard(5, 0).value(), idInShard(0, 1).value());
+    }
+
+    @Test
+    void metrics_should_countEveryOutcome_andAThrottledLookup() {
+        queue.due(due("working", 1));
+        queue.due(due("busy-on-contact", 2));
+        queue.due(due("u-plain", 3));
+        AgentRef working = new AgentRef(INSTANCE, "working");
+        queue.agents.put(working, new AgentRecord(working, Set.of("newer-session"), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty()));
+        RecordingMetrics metrics = new RecordingMetrics();
+
+        sweep(100, metrics).processDue(100, NOW.plusSeconds(45));
+
+        assertThat(metrics.seen).containsExactlyInAnyOrder("not needed", "not needed", "done");
+
+        queue.due(due("u-throttled", 4));
+        connect.lookupAnswer = 429;
+        RecordingMetrics throttled = new RecordingMetrics();
+        sweep(100, throttled).processDue(100, NOW.plusSeconds(45));
+        assertThat(throttled.seen).containsExactly("throttled", "done");
+    }
+
+    @Test
+    void awaitEvents_should_returnOnlyOnceEveryEventOfTheSweepIsPublished() {
+        queue.due(due("u-1", 1));
+        queue.due(due("u-2", 2));
+        DueTransitionSweep sweep = sweep(100);
+
+        sweep.processDue(100, NOW.plusSeconds(45));
+        sweep.awaitEvents();
+
+        assertThat(events).extracting(e -> e.getClass().getSimpleName()).containsExactlyInAnyOrder("AgentSetOffline", "AgentSetOffline");
     }
 }
