@@ -82,17 +82,19 @@ class StaleSessionSweepTest {
         StaleStore store = new StaleStore();
         store.stale.put(0, List.of(stale("closed", Exemption.NOT_EXEMPT), stale("alive", Exemption.NOT_EXEMPT)));
         store.stale.put(15, List.of(stale("supervisor", Exemption.EXEMPT), stale("done-before", Exemption.UNKNOWN), stale("failing", Exemption.NOT_EXEMPT)));
+        store.stale.put(7, List.of(stale("not-last", Exemption.NOT_EXEMPT)));
         store.answers.put("closed", new CloseResult.Closed(OfflineOutcome.PENDING, Optional.empty()));
+        store.answers.put("not-last", new CloseResult.Closed(OfflineOutcome.NOT_NEEDED, Optional.empty()));
         store.answers.put("supervisor", new CloseResult.Closed(OfflineOutcome.EXEMPT, Optional.empty()));
         store.answers.put("alive", new CloseResult.StillAlive());
         store.answers.put("done-before", new CloseResult.AlreadyClosed(stale("done-before", Exemption.UNKNOWN)));
 
         int closed = new StaleSessionSweep(store, STALE_AFTER).sweep(NOW);
 
-        assertThat(closed).as("two closes happened; a beat won one, one was closed already, one failed").isEqualTo(2);
+        assertThat(closed).as("three closes happened; a beat won one, one was closed already, one failed").isEqualTo(3);
         assertThat(store.shardsRead).hasSize(TableLayout.SHARDS)
                 .allSatisfy(read -> assertThat(read).endsWith(" before " + NOW.minus(STALE_AFTER) + " limit 500"));
-        assertThat(store.closes).hasSize(5).allSatisfy(request -> {
+        assertThat(store.closes).hasSize(6).allSatisfy(request -> {
             assertThat(request.reason()).isEqualTo(CloseReason.STALE);
             assertThat(request.now()).isEqualTo(NOW);
             assertThat(request.onlyIfLastSeenBefore()).contains(NOW.minus(STALE_AFTER));
@@ -100,7 +102,7 @@ class StaleSessionSweepTest {
             assertThat(request.claim()).isNotBlank();
         });
         assertThat(store.closes).extracting(CloseRequest::exemption)
-                .containsExactlyInAnyOrder(Exemption.NOT_EXEMPT, Exemption.NOT_EXEMPT, Exemption.EXEMPT, Exemption.UNKNOWN, Exemption.NOT_EXEMPT);
+                .containsExactlyInAnyOrder(Exemption.NOT_EXEMPT, Exemption.NOT_EXEMPT, Exemption.NOT_EXEMPT, Exemption.EXEMPT, Exemption.UNKNOWN, Exemption.NOT_EXEMPT);
         assertThat(store.closes).extracting(CloseRequest::claim).doesNotHaveDuplicates();
     }
 

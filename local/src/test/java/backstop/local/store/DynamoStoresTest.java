@@ -210,6 +210,7 @@ class DynamoStoresTest {
 
         assertThat(sessions.createSession(reloaded)).as("the first page takes the restore").isTrue();
         assertThat(sessions.findAgent(agent).orElseThrow().lastClose().orElseThrow().restoredBy()).contains(reloaded.id());
+        assertThat(sessions.createSession(reloaded)).as("the same register retried after its answer was lost still has it").isTrue();
         assertThat(sessions.createSession(another)).as("the second registers without it").isFalse();
         assertThat(sessions.findSession(another.id())).isPresent();
         assertThat(sessions.findAgent(agent).orElseThrow().lastClose().orElseThrow().restoredBy()).contains(reloaded.id());
@@ -247,8 +248,9 @@ class DynamoStoresTest {
                 .isEqualTo(Heartbeat.refused(HeartbeatResult.UNKNOWN_SESSION));
         assertThat(sessions.findSession(created.id()).orElseThrow().heartbeats()).as("refused beats write nothing").isEqualTo(1);
 
-        assertThat(sessions.heartbeat(created.id(), token, Optional.empty(), T0.plusSeconds(40), Optional.of(T0.plusSeconds(20))).result())
+        assertThat(sessions.heartbeat(created.id(), token, Optional.of(LUNCH), T0.plusSeconds(40), Optional.of(T0.plusSeconds(20))).result())
                 .as("exactly the limit is allowed").isEqualTo(HeartbeatResult.RECORDED);
+        assertThat(sessions.findSession(created.id()).orElseThrow().status()).as("a status with its ARN keeps both").contains(LUNCH);
         sessions.close(sessions.findSession(created.id()).orElseThrow(), close(created.id(), T0.plusSeconds(50), Exemption.NOT_EXEMPT));
         assertThat(sessions.heartbeat(created.id(), token, Optional.empty(), T0.plusSeconds(60), Optional.empty()).result())
                 .isEqualTo(HeartbeatResult.SESSION_CLOSED);
@@ -265,6 +267,22 @@ class DynamoStoresTest {
         Map<AgentRef, AgentRecord> found = sessions.findAgents(List.of(a, b, newAgent(), a));
 
         assertThat(found).containsOnlyKeys(a, b);
+        List<AgentRef> many = new java.util.ArrayList<>();
+        List<software.amazon.awssdk.services.dynamodb.model.WriteRequest> puts = new java.util.ArrayList<>();
+        for (int i = 0; i < 130; i++) { // BatchGetItem takes 100 keys: two batches
+            AgentRef agent = newAgent();
+            many.add(agent);
+            puts.add(software.amazon.awssdk.services.dynamodb.model.WriteRequest.builder().putRequest(r -> r.item(Map.of(
+                    "pk", AttributeValue.fromS("AGENT#store-test#" + agent.userId()), "sk", AttributeValue.fromS("AGENT"),
+                    "connectUsername", AttributeValue.fromS(agent.userId())))).build());
+        }
+        for (int from = 0; from < puts.size(); from += 25) {
+            List<software.amazon.awssdk.services.dynamodb.model.WriteRequest> batch = puts.subList(from, Math.min(puts.size(), from + 25));
+            dynamoDb.batchWriteItem(r -> r.requestItems(Map.of(table, batch)));
+        }
+        Map<AgentRef, AgentRecord> all = sessions.findAgents(many);
+        assertThat(all).hasSize(130);
+        assertThat(all.get(many.get(129)).username()).contains(many.get(129).userId());
         assertThat(found.get(b).openSessions()).hasSize(1);
         assertThat(sessions.findAgent(newAgent())).isEmpty();
         assertThat(sessions.openSessionIds(newAgent())).isEmpty();
