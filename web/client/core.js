@@ -3,6 +3,7 @@
 // Everything the page touches (Streams, fetch, sendBeacon, timers, the worker) comes in through `deps`,
 // so this module runs unchanged on real Streams, on the local simulated Streams, and under node's tests.
 // index.js wires it to a real page (createBackstop); this is the core, for tests and custom adapters.
+import { postHeartbeat } from './heartbeat-request.js';
 
 export const STATE = Object.freeze({
   IDLE: 'idle',
@@ -314,7 +315,8 @@ export function workerHeartbeat(worker, { fetch = globalThis.fetch?.bind(globalT
       if (stopped || pageTimer !== null) return;
       instance?.terminate();
       instance = null;
-      pageTimer = every(() => pageBeat(fetch, url, () => current, onResult), intervalMs);
+      // The page's own beats: the same request and report as the worker's.
+      pageTimer = every(() => postHeartbeat(fetch, url, current).then((beat) => onResult(beat.status, beat.otherSessions)), intervalMs);
       onFallback(why);
     };
     try {
@@ -345,21 +347,6 @@ export function workerHeartbeat(worker, { fetch = globalThis.fetch?.bind(globalT
       },
     };
   };
-}
-
-/** One heartbeat from the page itself (the worker's fallback): the same request and report as the worker's. */
-async function pageBeat(fetch, url, body, onResult) {
-  let status = 0;
-  let others;
-  try {
-    const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': JSON_AS_TEXT },
-      body: JSON.stringify(body()), credentials: 'omit', keepalive: true });
-    status = response.status;
-    if (status === 200) others = (await response.json().catch(() => ({}))).otherSessions;
-  } catch {
-    status = 0;
-  }
-  onResult(status, others);
 }
 
 /**

@@ -20,6 +20,7 @@ export function createBackstop(options = {}) {
   if (!given && !connect) throw new TypeError('createBackstop needs `connect` (the amazon-connect-streams global) or an `adapter`');
   if (typeof apiBase !== 'string') throw new TypeError('createBackstop needs `apiBase`, the backstop API\'s base URL');
   const adapter = given ?? createStreamsAdapter(connect);
+  const fetch = win.fetch.bind(win);
   // Literal `new Worker(new URL(..., import.meta.url))`: bundlers (Vite, webpack 5, Parcel) find and emit the
   // worker files from this pattern; served as plain ES modules they load beside this file.
   const heartbeatWorker = () => new Worker(new URL('./heartbeat-worker.js', import.meta.url), { type: 'module' });
@@ -31,9 +32,9 @@ export function createBackstop(options = {}) {
   const backstop = createBackstopCore({
     adapter,
     apiBase,
-    fetch: win.fetch.bind(win),
+    fetch,
     sendBeacon: (url, body) => win.navigator.sendBeacon(url, body),
-    startHeartbeat: workerHeartbeat(heartbeatWorker, { fetch: win.fetch.bind(win) }),
+    startHeartbeat: workerHeartbeat(heartbeatWorker, { fetch }),
     onChange,
     onRestore,
     peers,

@@ -167,7 +167,7 @@ public final class DynamoSessionStore implements SessionStore {
         List<String> sets = new ArrayList<>(List.of(LAST_SEEN + " = :now", LAST_BEAT + " = :now", EXPIRES_AT + " = :exp"));
         status.ifPresent(st -> setStatus(st, sets, values));
         String update = "SET " + String.join(", ", sets) + " ADD " + HEARTBEATS + " :one"
-                + (status.filter(st -> st.arn() == null).isPresent() ? " REMOVE " + STATUS_ARN : "");
+                + (withoutArn(status) ? " REMOVE " + STATUS_ARN : "");
         String condition = SESSION_STATE + " = :open AND " + TOKEN_HASH + " = :hash";
         if (notAfterLastSeen.isPresent()) {
             condition += " AND (attribute_not_exists(" + LAST_BEAT + ") OR " + LAST_BEAT + " <= :earliest)";
@@ -258,9 +258,14 @@ public final class DynamoSessionStore implements SessionStore {
         String finalCondition = condition;
         return TransactWriteItem.builder().update(Update.builder().tableName(table.name).key(sessionKey(request.sessionId()))
                 .updateExpression("SET " + String.join(", ", sets) + " REMOVE " + OPEN_SHARD
-                        + (request.status().filter(st -> st.arn() == null).isPresent() ? ", " + STATUS_ARN : ""))
+                        + (withoutArn(request.status()) ? ", " + STATUS_ARN : ""))
                 .conditionExpression(finalCondition)
                 .expressionAttributeValues(values).build()).build();
+    }
+
+    /** A status without an ARN (a system state): the ARN of the status before it must go, or the pair would mismatch. */
+    private static boolean withoutArn(Optional<AgentStatus> status) {
+        return status.filter(st -> st.arn() == null).isPresent();
     }
 
     /** The status's name and ARN; a status without an ARN also removes the one before it (callers REMOVE it). */
