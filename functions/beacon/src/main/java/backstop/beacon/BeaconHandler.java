@@ -59,7 +59,11 @@ public final class BeaconHandler implements RequestHandler<APIGatewayV2HTTPEvent
     @Override
     public APIGatewayV2HTTPResponse handleRequest(APIGatewayV2HTTPEvent event, Context context) {
         // Adds the request id and cold-start flag to every log line of this invocation (no AspectJ needed).
+        long start = System.nanoTime();
         HttpResponse response = PowertoolsLogging.withLogging(context, () -> api.handle(toRequest(event)));
+        if (BeaconApi.CLOSE.equals(event.getRouteKey())) {
+            metrics.closeTook((System.nanoTime() - start) / 1_000_000);
+        }
         metrics.flush(); // writes only when this request counted something (a close that called Connect)
         return APIGatewayV2HTTPResponse.builder()
                 .withStatusCode(response.status())

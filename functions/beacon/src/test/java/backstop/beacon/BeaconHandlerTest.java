@@ -68,7 +68,7 @@ class BeaconHandlerTest {
 
         assertThat(response.getStatusCode()).isEqualTo(201);
         assertThat(response.getHeaders()).containsEntry("Content-Type", "application/json");
-        assertThat(response.getBody()).contains("\"sessionId\"", "\"token\"", "\"heartbeatSeconds\":20", "\"restore\":null");
+        assertThat(response.getBody()).contains("\"sessionId\"", "\"token\"", "\"heartbeatSeconds\":30", "\"restore\":null");
         assertThat(store.created).singleElement().satisfies(s -> {
             assertThat(s.agent().userId()).isEqualTo("demo-ada");
             assertThat(s.status().orElseThrow().name()).isEqualTo("Available");

@@ -13,9 +13,17 @@ import java.time.Instant;
  * One scheduled invocation: sweeps for stale sessions every {@code sweepInterval} (so a crash is noticed
  * within about STALE_AFTER + SWEEP_INTERVAL, finer than the one-minute schedule) and, between sweeps, works
  * through due transitions as fast as the Connect rate allows, until the time budget is used up.
+ *
+ * <p>A run with nothing to watch ends after its first sweep: no session open in any shard and no transition due
+ * before its budget ends. Nothing is lost by stopping: a session opened after that cannot go stale before
+ * STALE_AFTER, and the next scheduled run (at most {@link #SCHEDULE_PERIOD} later) sweeps it in time, so this
+ * holds only while STALE_AFTER is at least the schedule's period. Nights and weekends then cost a fraction of a
+ * second a minute instead of the whole budget.
  */
 public final class Reconciler {
     private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
+    /** How often the schedule invokes the reconciler (template.yaml: rate(1 minute)). */
+    public static final Duration SCHEDULE_PERIOD = Duration.ofMinutes(1);
 
     /** Waits; in production it sleeps, in tests time is moved by hand. */
     @FunctionalInterface
@@ -23,8 +31,11 @@ public final class Reconciler {
         void sleepUntil(Instant wake) throws InterruptedException;
     }
 
-    /** What one invocation did. */
-    public record Summary(int sweeps, int staleClosed, int transitionsClaimed) {
+    /** What one invocation did; {@code idle}: it ended early, nothing open and nothing due. */
+    public record Summary(int sweeps, int staleClosed, int transitionsClaimed, boolean idle) {
+        public Summary(int sweeps, int staleClosed, int transitionsClaimed) {
+            this(sweeps, staleClosed, transitionsClaimed, false);
+        }
     }
 
     private final TransitionQueue store;
@@ -36,6 +47,7 @@ public final class Reconciler {
     private final Sleeper sleeper;
     private final Duration sweepInterval;
     private final double ratePerSecond;
+    private final boolean mayEndWhenIdle;
 
     public Reconciler(TransitionQueue store, StaleSessionSweep stale, DueTransitionSweep due, OutboxRelay outbox,
                       ReconcilerMetrics metrics, Clock clock, Sleeper sleeper, Duration sweepInterval, double ratePerSecond) {
@@ -48,6 +60,7 @@ public final class Reconciler {
         this.sleeper = sleeper;
         this.sweepInterval = sweepInterval;
         this.ratePerSecond = ratePerSecond;
+        this.mayEndWhenIdle = !stale.staleAfter().minus(SCHEDULE_PERIOD).isNegative();
     }
 
     /** Runs sweeps until {@code stopTakingWorkAt}; every chunk of work taken fits before that moment. */
@@ -55,6 +68,7 @@ public final class Reconciler {
         int sweeps = 0;
         int closed = 0;
         int claimed = 0;
+        boolean idle = false;
         Instant nextSweep = clock.instant();
         try {
             while (true) {
@@ -66,6 +80,10 @@ public final class Reconciler {
                     closed += sweepStale(now);
                     sweeps++;
                     nextSweep = now.plus(sweepInterval);
+                    if (sweeps == 1 && nothingToWatch(stopTakingWorkAt)) {
+                        idle = true;
+                        break;
+                    }
                 }
                 // Chunks sized so the next stale sweep comes at most one chunk late, and so everything taken
                 // finishes at the paced rate before the budget ends.
@@ -84,8 +102,15 @@ public final class Reconciler {
             due.awaitEvents();
             metrics.flush();
         }
-        LOG.info("reconciler run: {} sweeps, {} stale sessions closed, {} transitions worked", sweeps, closed, claimed);
-        return new Summary(sweeps, closed, claimed);
+        if (!idle) {
+            LOG.info("reconciler run: {} sweeps, {} stale sessions closed, {} transitions worked", sweeps, closed, claimed);
+        }
+        return new Summary(sweeps, closed, claimed, idle);
+    }
+
+    /** No session open after the first sweep, and no transition due before the budget ends. */
+    private boolean nothingToWatch(Instant stopTakingWorkAt) {
+        return mayEndWhenIdle && stale.openInLastSweep() == 0 && store.countDueTransitions(stopTakingWorkAt) == 0;
     }
 
     /** One stale sweep and all due work, without a time budget (tests drive time through the clock). */

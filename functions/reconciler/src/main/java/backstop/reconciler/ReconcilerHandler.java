@@ -62,6 +62,6 @@ public final class ReconcilerHandler implements RequestHandler<Map<String, Objec
         Instant stopTakingWork = clock.instant().plusMillis(context.getRemainingTimeInMillis()).minus(SAFETY_MARGIN);
         Reconciler.Summary summary = PowertoolsLogging.withLogging(context, () -> reconciler.run(stopTakingWork));
         return Map.of("sweeps", summary.sweeps(), "staleSessionsClosed", summary.staleClosed(),
-                "transitionsWorked", summary.transitionsClaimed());
+                "transitionsWorked", summary.transitionsClaimed(), "idle", summary.idle());
     }
 }

@@ -8,13 +8,16 @@ import backstop.core.events.BatchingEventPublisher;
 import backstop.core.session.AgentRecord;
 import backstop.core.session.CloseRequest;
 import backstop.core.session.CloseResult;
+import backstop.core.session.Exemption;
 import backstop.core.session.Heartbeat;
 import backstop.core.session.HeartbeatResult;
 import backstop.core.session.NewSession;
 import backstop.core.session.Session;
 import backstop.core.session.SessionId;
+import backstop.core.session.SessionState;
 import backstop.core.session.SessionStore;
 import backstop.core.session.SessionToken;
+import backstop.core.session.TableLayout;
 import backstop.core.transition.Backoff;
 import backstop.core.transition.OfflineTransitions;
 import backstop.core.transition.Transition;
@@ -49,19 +52,30 @@ class ReconcilerLoopTest {
         @Override public Instant instant() { return now; }
     }
 
-    /** Records the stale cut-offs asked for; nothing is ever stale or due. */
+    /** Records when the stale sweep listed the open sessions; nothing is ever open or due. */
     static final class EmptyStore implements SessionStore, TransitionQueue {
+        final StepClock clock;
         final List<Instant> staleQueries = new ArrayList<>();
+        /** Sessions open in shard 0, always freshly seen (never stale). */
+        final List<SessionId> open = new ArrayList<>();
+        /** When a transition falls due (never worked: claims fail); null = none pending. */
+        Instant pendingDueAt;
+        EmptyStore(StepClock clock) { this.clock = clock; }
         @Override public boolean createSession(NewSession session) { return false; }
         @Override public Optional<Session> findSession(SessionId id) { return Optional.empty(); }
         @Override public Optional<AgentRecord> findAgent(AgentRef agent) { return Optional.empty(); }
         @Override public Map<AgentRef, AgentRecord> findAgents(Collection<AgentRef> agents) { return Map.of(); }
-        @Override public List<Session> findStaleSessions(int shard, Instant cutoff, int limit) {
-            if (shard == 0) { staleQueries.add(cutoff); }
-            return List.of();
+        @Override public List<SessionId> openSessionsInShard(int shard) {
+            if (shard == 0) { staleQueries.add(clock.now); }
+            return open.stream().filter(id -> TableLayout.shard(id) == shard).toList();
+        }
+        @Override public List<Session> readSessions(Collection<SessionId> ids) {
+            return ids.stream().map(id -> new Session(id, new AgentRef(new InstanceRef("aws", "us-east-1", "123456789012", "i"), "u"),
+                    new byte[32], START, clock.now, SessionState.OPEN, Optional.empty(), Optional.empty(), Optional.empty(),
+                    Optional.empty(), 0, Exemption.UNKNOWN)).toList();
         }
         @Override public List<Transition> findDueTransitions(int shard, Instant now, int limit) { return List.of(); }
-        @Override public long countDueTransitions(Instant now) { return 0; }
+        @Override public long countDueTransitions(Instant now) { return pendingDueAt != null && !pendingDueAt.isAfter(now) ? 1 : 0; }
         @Override public Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil) { return Optional.empty(); }
         @Override public Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now, Optional<Instant> notAfter) { return Heartbeat.refused(HeartbeatResult.UNKNOWN_SESSION); }
         @Override public java.util.Set<String> openSessionIds(AgentRef agent) { return java.util.Set.of(); }
@@ -74,25 +88,60 @@ class ReconcilerLoopTest {
     }
 
     final StepClock clock = new StepClock();
-    final EmptyStore store = new EmptyStore();
+    final EmptyStore store = new EmptyStore(clock);
 
     Reconciler reconciler() {
+        return reconciler(Duration.ofSeconds(75));
+    }
+
+    Reconciler reconciler(Duration staleAfter) {
         ConnectAgentStatus connect = new ConnectAgentStatus(null, new InstanceRef("aws", "us-east-1", "123456789012", "i"));
         BatchingEventPublisher events = new BatchingEventPublisher(list -> { });
         OfflineTransitions transitions = new OfflineTransitions(store, connect, events, clock, Backoff.DEFAULT, 8, new SecureRandom());
-        return new Reconciler(store, new StaleSessionSweep(store, Duration.ofSeconds(75)),
+        return new Reconciler(store, new StaleSessionSweep(store, staleAfter),
                 new DueTransitionSweep(store, store, connect, transitions, events, ReconcilerMetrics.NONE, clock, 1.5),
                 new backstop.core.events.OutboxRelay(backstop.core.events.EventOutbox.NONE, null), ReconcilerMetrics.NONE, clock, wake -> clock.now = wake, Duration.ofSeconds(15), 1.5);
     }
 
     @Test
-    void run_should_sweepEveryIntervalAndStopTakingWorkAtTheBudget() {
+    void run_should_sweepEveryIntervalAndStopTakingWorkAtTheBudget_while_aSessionIsOpen() {
+        store.open.add(new SessionId("0123456789abcdefghijkl"));
         Reconciler.Summary summary = reconciler().run(START.plus(Duration.ofSeconds(49)));
 
         assertThat(summary.sweeps()).isEqualTo(4); // at 0, 15, 30 and 45 s
-        assertThat(store.staleQueries).containsExactly(START.minusSeconds(75), START.minusSeconds(60), START.minusSeconds(45),
-                START.minusSeconds(30));
+        assertThat(summary.idle()).isFalse();
+        assertThat(store.staleQueries).containsExactly(START, START.plusSeconds(15), START.plusSeconds(30), START.plusSeconds(45));
         assertThat(clock.now).isEqualTo(START.plusSeconds(49));
+    }
+
+    @Test
+    void run_should_endAfterItsFirstSweep_when_nothingIsOpen_andNothingFallsDueBeforeTheBudgetEnds() {
+        store.pendingDueAt = START.plusSeconds(50); // due after this run's budget: the next run's work
+
+        Reconciler.Summary summary = reconciler().run(START.plus(Duration.ofSeconds(49)));
+
+        assertThat(summary.sweeps()).isEqualTo(1);
+        assertThat(summary.idle()).isTrue();
+        assertThat(clock.now).as("no wait: billed for the sweep, not the budget").isEqualTo(START);
+    }
+
+    @Test
+    void run_should_keepSweeping_when_aTransitionFallsDueBeforeTheBudgetEnds() {
+        store.pendingDueAt = START.plusSeconds(30);
+
+        Reconciler.Summary summary = reconciler().run(START.plus(Duration.ofSeconds(49)));
+
+        assertThat(summary.sweeps()).isEqualTo(4);
+        assertThat(summary.idle()).isFalse();
+    }
+
+    @Test
+    void run_should_keepSweeping_when_theStaleLimitIsShorterThanTheSchedulePeriod() {
+        // A session opened after an early end could go stale before the next run: the bound needs every sweep.
+        Reconciler.Summary summary = reconciler(Reconciler.SCHEDULE_PERIOD.minusSeconds(1)).run(START.plus(Duration.ofSeconds(49)));
+
+        assertThat(summary.sweeps()).isEqualTo(4);
+        assertThat(summary.idle()).isFalse();
     }
 
     @Test
@@ -105,10 +154,11 @@ class ReconcilerLoopTest {
     @Event(value = "events/schedule.json", type = Map.class)
     @SuppressWarnings({"rawtypes", "unchecked"})
     void handler_should_runUntil9SecondsBeforeTheTimeout_when_theScheduleFires(Map event) {
+        store.open.add(new SessionId("0123456789abcdefghijkl"));
         ReconcilerHandler handler = new ReconcilerHandler(reconciler(), clock);
         Map<String, Object> result = handler.handleRequest(event, new FixedContext(58_000));
 
-        assertThat(result).containsEntry("sweeps", 4).containsEntry("staleSessionsClosed", 0);
+        assertThat(result).containsEntry("sweeps", 4).containsEntry("staleSessionsClosed", 0).containsEntry("idle", false);
         assertThat(clock.now).isEqualTo(START.plusSeconds(49)); // 58 s timeout - 9 s margin
     }
 }

@@ -40,17 +40,28 @@ class StaleSessionSweepTest {
     static final Instant NOW = Instant.parse("2026-11-29T12:00:00Z");
     static final Duration STALE_AFTER = Duration.ofSeconds(75);
 
-    /** Stale sessions per shard, and what each close answers (by user id). */
+    /** Open sessions (each in its own id's shard), what each close answers (by user id), and every read. */
     static final class StaleStore implements SessionStore {
-        final Map<Integer, List<Session>> stale = new ConcurrentHashMap<>();
+        final Map<SessionId, Session> open = new ConcurrentHashMap<>();
         final Map<String, CloseResult> answers = new ConcurrentHashMap<>();
-        final List<String> shardsRead = new CopyOnWriteArrayList<>();
+        final List<Integer> shardsListed = new CopyOnWriteArrayList<>();
+        final List<String> read = new CopyOnWriteArrayList<>();
         final List<CloseRequest> closes = new CopyOnWriteArrayList<>();
 
+        void add(Session session) {
+            open.put(session.id(), session);
+        }
+
         @Override
-        public List<Session> findStaleSessions(int shard, Instant cutoff, int limit) {
-            shardsRead.add(shard + " before " + cutoff + " limit " + limit);
-            return stale.getOrDefault(shard, List.of());
+        public List<SessionId> openSessionsInShard(int shard) {
+            shardsListed.add(shard);
+            return open.keySet().stream().filter(id -> TableLayout.shard(id) == shard).toList();
+        }
+
+        @Override
+        public List<Session> readSessions(Collection<SessionId> ids) {
+            ids.forEach(id -> read.add(open.get(id).agent().userId()));
+            return ids.stream().map(open::get).toList();
         }
 
         @Override
@@ -72,17 +83,22 @@ class StaleSessionSweepTest {
     }
 
     static Session stale(String userId, Exemption exemption) {
+        return seen(userId, exemption, NOW.minusSeconds(100));
+    }
+
+    static Session seen(String userId, Exemption exemption, Instant lastSeen) {
         return new Session(new SessionId(String.format("%022d", Math.abs((long) userId.hashCode()))), new AgentRef(INSTANCE, userId), new byte[32],
-                NOW.minusSeconds(600), NOW.minusSeconds(100), SessionState.OPEN, Optional.empty(), Optional.empty(), Optional.empty(),
+                NOW.minusSeconds(600), lastSeen, SessionState.OPEN, Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), 3, exemption);
     }
 
     @Test
     void sweep_should_closeEachStaleSessionOfEveryShard_asStale_underTheLastSeenCondition_countingOnlyRealCloses() {
         StaleStore store = new StaleStore();
-        store.stale.put(0, List.of(stale("closed", Exemption.NOT_EXEMPT), stale("alive", Exemption.NOT_EXEMPT)));
-        store.stale.put(15, List.of(stale("supervisor", Exemption.EXEMPT), stale("done-before", Exemption.UNKNOWN), stale("failing", Exemption.NOT_EXEMPT)));
-        store.stale.put(7, List.of(stale("not-last", Exemption.NOT_EXEMPT)));
+        List.of(stale("closed", Exemption.NOT_EXEMPT), stale("alive", Exemption.NOT_EXEMPT), stale("supervisor", Exemption.EXEMPT),
+                stale("done-before", Exemption.UNKNOWN), stale("failing", Exemption.NOT_EXEMPT), stale("not-last", Exemption.NOT_EXEMPT),
+                seen("fresh", Exemption.NOT_EXEMPT, NOW.minusSeconds(20)), seen("at-the-cutoff", Exemption.NOT_EXEMPT, NOW.minus(STALE_AFTER)))
+                .forEach(store::add);
         store.answers.put("closed", new CloseResult.Closed(OfflineOutcome.PENDING, Optional.empty()));
         store.answers.put("not-last", new CloseResult.Closed(OfflineOutcome.NOT_NEEDED, Optional.empty()));
         store.answers.put("supervisor", new CloseResult.Closed(OfflineOutcome.EXEMPT, Optional.empty()));
@@ -92,8 +108,7 @@ class StaleSessionSweepTest {
         int closed = new StaleSessionSweep(store, STALE_AFTER).sweep(NOW);
 
         assertThat(closed).as("three closes happened; a beat won one, one was closed already, one failed").isEqualTo(3);
-        assertThat(store.shardsRead).hasSize(TableLayout.SHARDS)
-                .allSatisfy(read -> assertThat(read).endsWith(" before " + NOW.minus(STALE_AFTER) + " limit 500"));
+        assertThat(store.shardsListed).containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.range(0, TableLayout.SHARDS).boxed().toList());
         assertThat(store.closes).hasSize(6).allSatisfy(request -> {
             assertThat(request.reason()).isEqualTo(CloseReason.STALE);
             assertThat(request.now()).isEqualTo(NOW);
@@ -101,15 +116,61 @@ class StaleSessionSweepTest {
             assertThat(request.status()).isEmpty();
             assertThat(request.claim()).isNotBlank();
         });
+        assertThat(store.closes).extracting(r -> store.open.get(r.sessionId()).agent().userId())
+                .as("a session seen 20 s ago, or exactly at the cutoff, is not stale")
+                .containsExactlyInAnyOrder("closed", "alive", "supervisor", "done-before", "failing", "not-last");
         assertThat(store.closes).extracting(CloseRequest::exemption)
                 .containsExactlyInAnyOrder(Exemption.NOT_EXEMPT, Exemption.NOT_EXEMPT, Exemption.NOT_EXEMPT, Exemption.EXEMPT, Exemption.UNKNOWN, Exemption.NOT_EXEMPT);
         assertThat(store.closes).extracting(CloseRequest::claim).doesNotHaveDuplicates();
     }
 
     @Test
+    void sweep_should_readALiveSessionAgain_onlyOnceTheCutoffPassesWhatItLastSaw() {
+        StaleStore store = new StaleStore();
+        store.add(seen("live", Exemption.NOT_EXEMPT, NOW.minusSeconds(10)));
+        store.add(stale("failing", Exemption.NOT_EXEMPT));
+        StaleSessionSweep sweep = new StaleSessionSweep(store, STALE_AFTER);
+
+        sweep.sweep(NOW);
+        assertThat(store.read).containsExactlyInAnyOrder("live", "failing");
+
+        store.read.clear();
+        sweep.sweep(NOW.plusSeconds(15));
+        sweep.sweep(NOW.plusSeconds(30));
+        sweep.sweep(NOW.plusSeconds(45));
+        sweep.sweep(NOW.plusSeconds(60));
+        assertThat(store.read).as("seen at NOW - 10 s: cannot be stale before NOW + 65 s; a failed close is read at every sweep")
+                .containsExactly("failing", "failing", "failing", "failing");
+
+        sweep.sweep(NOW.plusSeconds(75));
+        assertThat(store.read).as("at NOW + 75 s the cutoff is NOW, after what was seen: read it again").contains("live");
+        assertThat(store.closes).extracting(r -> store.open.get(r.sessionId()).agent().userId())
+                .as("the live session had no heartbeat since: closed once the cutoff passed it").contains("live");
+    }
+
+    @Test
+    void sweep_should_forgetSessionsThatLeftTheIndex_andReadThemIfTheyComeBack() {
+        StaleStore store = new StaleStore();
+        Session live = seen("live", Exemption.NOT_EXEMPT, NOW.minusSeconds(10));
+        store.add(live);
+        StaleSessionSweep sweep = new StaleSessionSweep(store, STALE_AFTER);
+        sweep.sweep(NOW);
+        store.open.remove(live.id());
+        sweep.sweep(NOW.plusSeconds(15));
+        store.add(live);
+        store.read.clear();
+
+        sweep.sweep(NOW.plusSeconds(30));
+
+        assertThat(store.read).as("forgotten when it left the index, so read again").containsExactly("live");
+    }
+
+    @Test
     void sweep_should_closeNothing_when_nothingIsStale() {
         StaleStore store = new StaleStore();
+        store.add(seen("fresh", Exemption.NOT_EXEMPT, NOW.minusSeconds(1)));
         assertThat(new StaleSessionSweep(store, STALE_AFTER).sweep(NOW)).isZero();
         assertThat(store.closes).isEmpty();
+        assertThat(store.read).containsExactly("fresh");
     }
 }

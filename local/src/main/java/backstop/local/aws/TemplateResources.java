@@ -32,10 +32,12 @@ import java.util.Map;
 public final class TemplateResources {
     private final Map<String, Object> resources;
     private final Map<String, Object> globals;
+    private final Map<String, Object> parameters;
 
-    private TemplateResources(Map<String, Object> resources, Map<String, Object> globals) {
+    private TemplateResources(Map<String, Object> resources, Map<String, Object> globals, Map<String, Object> parameters) {
         this.resources = resources;
         this.globals = globals;
+        this.parameters = parameters;
     }
 
     @SuppressWarnings("unchecked")
@@ -43,7 +45,8 @@ public final class TemplateResources {
         try {
             Map<String, Object> root = new Yaml(new CloudFormationConstructor()).load(Files.readString(template));
             return new TemplateResources((Map<String, Object>) root.get("Resources"),
-                    (Map<String, Object>) root.getOrDefault("Globals", Map.of()));
+                    (Map<String, Object>) root.getOrDefault("Globals", Map.of()),
+                    (Map<String, Object>) root.getOrDefault("Parameters", Map.of()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + template, e);
         }
@@ -81,6 +84,28 @@ public final class TemplateResources {
         Object own = properties(functionId).get("Timeout");
         Object global = ((Map<String, Object>) globals.getOrDefault("Function", Map.of())).get("Timeout");
         return java.time.Duration.ofSeconds(((Number) (own != null ? own : global)).longValue());
+    }
+
+    /** A function's MemorySize in MB: its own, else the Globals' one. */
+    @SuppressWarnings("unchecked")
+    public int memoryMb(String functionId) {
+        Object own = properties(functionId).get("MemorySize");
+        Object global = ((Map<String, Object>) globals.getOrDefault("Function", Map.of())).get("MemorySize");
+        return ((Number) (own != null ? own : global)).intValue();
+    }
+
+    public boolean hasParameter(String name) {
+        return parameters.containsKey(name);
+    }
+
+    /** A parameter's Default, as text (what {@code sam deploy} uses when ops accept it). */
+    @SuppressWarnings("unchecked")
+    public String parameterDefault(String name) {
+        Map<String, Object> parameter = (Map<String, Object>) parameters.get(name);
+        if (parameter == null || !parameter.containsKey("Default")) {
+            throw new IllegalArgumentException("template.yaml has no parameter " + name + " with a Default");
+        }
+        return String.valueOf(parameter.get("Default"));
     }
 
     /** The period of a function's ScheduleV2 event, from its {@code rate(N minute[s])} expression. */

@@ -119,8 +119,11 @@ class BeaconFlowTest {
         assertThat(registered.status()).isEqualTo(201);
         assertThat(registered.text("sessionId")).matches("[A-Za-z0-9_-]{22}");
         assertThat(registered.text("token")).matches("[A-Za-z0-9_-]{43}");
-        assertThat(registered.body().path("heartbeatSeconds").asInt()).isEqualTo(20);
-        assertThat(registered.body().path("staleAfterSeconds").asInt()).isEqualTo(75);
+        var template = backstop.local.aws.TemplateResources.load(backstop.local.aws.TemplateResources.findTemplate());
+        assertThat(registered.body().path("heartbeatSeconds").asInt()).as("the code's default is the template's")
+                .isEqualTo(Integer.parseInt(template.parameterDefault("HeartbeatSeconds"))).isEqualTo(30);
+        assertThat(registered.body().path("staleAfterSeconds").asInt())
+                .isEqualTo(Integer.parseInt(template.parameterDefault("StaleAfterSeconds"))).isEqualTo(75);
         assertThat(registered.body().has("restore")).isTrue();
         ApiClient.Session session = new ApiClient.Session(registered.text("sessionId"), registered.text("token"));
 

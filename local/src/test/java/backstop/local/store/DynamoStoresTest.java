@@ -39,6 +39,7 @@ import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledExcepti
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -289,28 +290,42 @@ class DynamoStoresTest {
     }
 
     @Test
-    void findStaleSessions_should_findOpenSessionsSeenBeforeTheCutoff_inTheirShard_upToTheLimit() {
-        Instant past = T0.minus(Duration.ofDays(400)); // older than anything other tests write
+    void openSessionsInShard_should_listEveryOpenSession_inItsShard_andReadSessions_shouldGiveTheirLastHeartbeat() {
+        Instant past = T0.minus(Duration.ofDays(400));
         List<NewSession> created = new java.util.ArrayList<>();
+        Map<SessionId, SessionToken> tokens = new HashMap<>();
         for (int i = 0; i < 40; i++) {
-            NewSession s = withCap(session(newAgent(), SessionToken.random(RANDOM), past.plusSeconds(i)), 4);
+            SessionToken token = SessionToken.random(RANDOM);
+            NewSession s = withCap(session(newAgent(), token, past.plusSeconds(i)), 4);
             sessions.createSession(s);
             created.add(s);
+            tokens.put(s.id(), token);
         }
         NewSession closed = created.getFirst();
         sessions.close(sessions.findSession(closed.id()).orElseThrow(), close(closed.id(), past.plusSeconds(100), Exemption.NOT_EXEMPT));
-        Instant cutoff = past.plusSeconds(30); // sessions 0..29 are older, 30..39 are not
+        NewSession beating = created.get(1);
+        sessions.heartbeat(beating.id(), tokens.get(beating.id()), Optional.empty(), past.plusSeconds(500));
+        java.util.Set<SessionId> mine = created.stream().map(NewSession::id).collect(java.util.stream.Collectors.toSet());
 
-        List<String> stale = new java.util.ArrayList<>();
+        Map<SessionId, Integer> listed = new HashMap<>();
         for (int shard = 0; shard < TableLayout.SHARDS; shard++) {
-            sessions.findStaleSessions(shard, cutoff, 100).stream().filter(s -> s.created().isBefore(past.plusSeconds(40)))
-                    .forEach(s -> stale.add(s.id().value()));
+            for (SessionId id : sessions.openSessionsInShard(shard)) {
+                if (mine.contains(id)) {
+                    listed.put(id, shard);
+                }
+            }
         }
-        assertThat(stale).containsExactlyInAnyOrderElementsOf(created.subList(1, 30).stream().map(s -> s.id().value()).toList());
-        int fullest = created.subList(1, 30).stream().mapToInt(s -> TableLayout.shard(s.id())).boxed()
-                .collect(java.util.stream.Collectors.groupingBy(s -> s, java.util.stream.Collectors.counting()))
-                .entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
-        assertThat(sessions.findStaleSessions(fullest, cutoff, 1)).hasSize(1);
+        assertThat(listed.keySet()).as("every open session, the closed one not")
+                .containsExactlyInAnyOrderElementsOf(created.subList(1, 40).stream().map(NewSession::id).toList());
+        assertThat(listed).allSatisfy((id, shard) -> assertThat(shard).isEqualTo(TableLayout.shard(id)));
+
+        List<Session> read = sessions.readSessions(created.stream().map(NewSession::id).toList());
+        assertThat(read).hasSize(40);
+        Map<SessionId, Session> byId = read.stream().collect(java.util.stream.Collectors.toMap(Session::id, s -> s));
+        assertThat(byId.get(beating.id()).lastSeen()).isEqualTo(past.plusSeconds(500));
+        assertThat(byId.get(created.get(39).id()).lastSeen()).isEqualTo(past.plusSeconds(39));
+        assertThat(byId.get(closed.id()).isOpen()).isFalse();
+        assertThat(sessions.readSessions(List.of(SessionId.random(RANDOM)))).isEmpty();
     }
 
     @Test

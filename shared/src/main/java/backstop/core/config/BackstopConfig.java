@@ -61,7 +61,7 @@ public record BackstopConfig(
         List<String> origins = reader.optional("ALLOWED_ORIGINS", "", BackstopConfig::origins);
         String table = reader.required("SESSIONS_TABLE", s -> s);
         String bus = reader.required("EVENT_BUS_NAME", s -> s);
-        Integer heartbeat = reader.optional("HEARTBEAT_SECONDS", "20", s -> range(s, 5, 300));
+        Integer heartbeat = reader.optional("HEARTBEAT_SECONDS", "30", s -> range(s, 5, 300));
         Integer stale = reader.optional("STALE_AFTER_SECONDS", "75", s -> range(s, 10, 3600));
         Integer reload = reader.optional("RELOAD_WINDOW_SECONDS", "30", s -> range(s, 0, 600));
         ReloadPolicy policy = reader.optional("RELOAD_POLICY", "restore", ReloadPolicy::parse);

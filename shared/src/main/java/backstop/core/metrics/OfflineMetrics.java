@@ -20,6 +20,10 @@ public interface OfflineMetrics {
     /** Writes what was counted during this invocation. */
     void flush();
 
+    /** How long the invocation's close took, for a close that went to Connect (the beacon's dashboard latency). */
+    default void closeTook(long millis) {
+    }
+
     /** Counts one attempt's result ({@code deferred}: known to be applied as next status). */
     default void count(OfflineTransitions.Attempt attempt, boolean deferred) {
         if (attempt.throttled()) {

@@ -130,29 +130,34 @@ public final class DynamoSessionStore implements SessionStore {
     public Map<AgentRef, AgentRecord> findAgents(Collection<AgentRef> agents) {
         Map<String, AgentRef> byPk = new LinkedHashMap<>();
         agents.forEach(agent -> byPk.put(agentPk(agent), agent));
-        List<String> pks = List.copyOf(byPk.keySet());
         Map<AgentRef, AgentRecord> found = new HashMap<>();
-        for (int from = 0; from < pks.size(); from += 100) { // BatchGetItem takes at most 100 keys
-            List<Map<String, AttributeValue>> keys = pks.subList(from, Math.min(pks.size(), from + 100)).stream()
-                    .map(pk -> key(pk, AGENT_SK)).toList();
-            Map<String, KeysAndAttributes> request = Map.of(table.name, KeysAndAttributes.builder().keys(keys).consistentRead(true).build());
-            while (!request.isEmpty()) {
-                Map<String, KeysAndAttributes> current = request;
-                var response = dynamoDb.batchGetItem(r -> r.requestItems(current));
-                for (Map<String, AttributeValue> item : response.responses().getOrDefault(table.name, List.of())) {
-                    AgentRef agent = byPk.get(item.get(PK).s());
-                    found.put(agent, ItemMapper.agent(agent, item));
-                }
-                request = response.unprocessedKeys() == null ? Map.of() : response.unprocessedKeys();
-            }
+        for (Map<String, AttributeValue> item : table.batchGet(byPk.keySet().stream().map(pk -> key(pk, AGENT_SK)).toList(), true)) {
+            AgentRef agent = byPk.get(item.get(PK).s());
+            found.put(agent, ItemMapper.agent(agent, item));
         }
         return found;
     }
 
     @Override
-    public List<Session> findStaleSessions(int shard, Instant cutoff, int limit) {
-        return table.queryShard(OPEN_SESSIONS_INDEX, OPEN_SHARD + " = :shard AND " + LAST_SEEN + " < :at",
-                openShard(shard), cutoff, limit, ItemMapper::session);
+    public List<SessionId> openSessionsInShard(int shard) {
+        List<SessionId> ids = new ArrayList<>();
+        Map<String, AttributeValue> start = null;
+        do {
+            Map<String, AttributeValue> exclusiveStart = start;
+            var page = dynamoDb.query(r -> r.tableName(table.name).indexName(OPEN_SESSIONS_INDEX)
+                    .keyConditionExpression(OPEN_SHARD + " = :shard")
+                    .expressionAttributeValues(Map.of(":shard", s(openShard(shard))))
+                    .exclusiveStartKey(exclusiveStart));
+            page.items().forEach(item -> ids.add(ItemMapper.sessionId(item)));
+            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+        } while (start != null);
+        return ids;
+    }
+
+    @Override
+    public List<Session> readSessions(Collection<SessionId> ids) {
+        return table.batchGet(ids.stream().distinct().map(ItemMapper::sessionKey).toList(), false).stream()
+                .map(ItemMapper::session).toList();
     }
 
     @Override

@@ -2,6 +2,8 @@ package backstop.core.session;
 
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
@@ -47,6 +49,22 @@ final class DynamoTable {
             start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
         } while (start != null && found.size() < limit);
         return found.size() > limit ? found.subList(0, limit) : found;
+    }
+
+    /** Items by key, 100 keys a BatchGetItem (its limit), asking again for what DynamoDB left unprocessed. */
+    List<Map<String, AttributeValue>> batchGet(List<Map<String, AttributeValue>> keys, boolean consistent) {
+        List<Map<String, AttributeValue>> found = new ArrayList<>();
+        for (int from = 0; from < keys.size(); from += 100) {
+            Map<String, KeysAndAttributes> request = Map.of(name, KeysAndAttributes.builder()
+                    .keys(keys.subList(from, Math.min(keys.size(), from + 100))).consistentRead(consistent).build());
+            while (!request.isEmpty()) {
+                Map<String, KeysAndAttributes> current = request;
+                BatchGetItemResponse response = dynamoDb.batchGetItem(r -> r.requestItems(current));
+                found.addAll(response.responses().getOrDefault(name, List.of()));
+                request = response.hasUnprocessedKeys() ? response.unprocessedKeys() : Map.of();
+            }
+        }
+        return found;
     }
 
     /**

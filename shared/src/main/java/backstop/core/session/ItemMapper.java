@@ -58,8 +58,13 @@ final class ItemMapper {
         return item;
     }
 
+    /** The session id of a session item, or of its entry in the keys-only open index. */
+    static SessionId sessionId(Map<String, AttributeValue> item) {
+        return new SessionId(item.get(PK).s().substring("SESSION#".length()));
+    }
+
     static Session session(Map<String, AttributeValue> item) {
-        SessionId id = new SessionId(item.get(PK).s().substring("SESSION#".length()));
+        SessionId id = sessionId(item);
         AgentRef agent = new AgentRef(InstanceRef.parseArn(item.get(INSTANCE_ARN).s()), item.get(USER_ID).s());
         return new Session(id, agent, item.get(TOKEN_HASH).b().asByteArray(), instant(item.get(CREATED_AT)),
                 instant(item.get(LAST_SEEN)), SessionState.valueOf(item.get(SESSION_STATE).s()),

@@ -31,8 +31,19 @@ public interface SessionStore {
     /** Several agents at once, read strongly consistent; agents without an item are absent. */
     Map<AgentRef, AgentRecord> findAgents(Collection<AgentRef> agents);
 
-    /** OPEN sessions of one index shard whose last heartbeat is before {@code cutoff} (sparse index, no scan). */
-    List<Session> findStaleSessions(int shard, Instant cutoff, int limit);
+    /**
+     * The ids of the OPEN sessions of one index shard (the sparse, keys-only open index: a heartbeat never writes
+     * to it, so each beat costs one write unit). Read eventually consistent: a session registered a moment ago may
+     * be missing until the next sweep, which is far inside its stale limit.
+     */
+    List<SessionId> openSessionsInShard(int shard);
+
+    /**
+     * Several sessions at once, read eventually consistent (half a read unit each): what the stale sweep decides
+     * from. A stale read can only make a session look older than it is, and the stale close is conditional on
+     * {@code lastSeen}, so a live session is never closed on it; sessions without an item are absent.
+     */
+    List<Session> readSessions(Collection<SessionId> ids);
 
     /** Records a heartbeat if the session is open and the token is its own. Never reopens a session. */
     default Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now) {

@@ -7,17 +7,20 @@ import backstop.core.agent.AgentRef;
  *
  * <pre>
  * item        pk                                sk          sparse index keys (present only while work may be due)
- * session     SESSION#&lt;sessionId&gt;               SESSION     openShard=OPEN#&lt;0..15&gt;, lastSeen      (while OPEN)
+ * session     SESSION#&lt;sessionId&gt;               SESSION     openShard=OPEN#&lt;0..15&gt;                (while OPEN)
  * agent       AGENT#&lt;instanceId&gt;#&lt;userId&gt;       AGENT       -
  * transition  TRANSITION#&lt;sessionId&gt;            TRANSITION  dueShard=DUE#&lt;0..15&gt;, nextAttemptAt  (while PENDING)
  * </pre>
- * The shard is a hash of the session id, so heartbeats of all agents spread over 16 index partitions and
- * the reconciler reads 16 small ranges, each holding only work that is due.
+ * The shard is a hash of the session id, so the open sessions of all agents spread over 16 index partitions.
+ * The open index is keys-only and keyed on nothing a heartbeat writes: a heartbeat is one write unit (the
+ * session item) and never an index write; the stale sweep lists a shard's open sessions and reads their
+ * {@code lastSeen} (half a read unit each, only for sessions that may have gone stale since it last looked).
+ * The due index holds only work that is due.
  */
 public final class TableLayout {
     public static final String PK = "pk";
     public static final String SK = "sk";
-    public static final String OPEN_SESSIONS_INDEX = "OpenSessionsByLastSeen";
+    public static final String OPEN_SESSIONS_INDEX = "OpenSessionsByShard";
     public static final String DUE_TRANSITIONS_INDEX = "PendingTransitionsByDue";
     public static final String OPEN_SHARD = "openShard";
     public static final String LAST_SEEN = "lastSeen";

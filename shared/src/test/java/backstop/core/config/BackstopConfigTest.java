@@ -24,7 +24,7 @@ class BackstopConfigTest {
 
         assertThat(config.connectInstance().instanceId()).isEqualTo("abc-123");
         assertThat(config.connectInstance().region()).isEqualTo("eu-west-2");
-        assertThat(config.heartbeatSeconds()).isEqualTo(20);
+        assertThat(config.heartbeatSeconds()).isEqualTo(30);
         assertThat(config.staleAfterSeconds()).isEqualTo(75);
         assertThat(config.reloadWindowSeconds()).isEqualTo(30);
         assertThat(config.reloadPolicy()).isEqualTo(ReloadPolicy.RESTORE);
