@@ -3,7 +3,7 @@
 // Everything the page touches (Streams, fetch, sendBeacon, timers, the worker) comes in through `deps`,
 // so this module runs unchanged on real Streams, on the local simulated Streams, and under node's tests.
 // index.js wires it to a real page (createBackstop); this is the core, for tests and custom adapters.
-import { postHeartbeat } from './heartbeat-request.js';
+import { postHeartbeat, beatLoop } from './heartbeat-request.js';
 
 export const STATE = Object.freeze({
   IDLE: 'idle',
@@ -303,20 +303,23 @@ export function createBackstopCore(deps) {
  *
  * @param {Function|string|URL} worker  () => Worker, or the worker script's URL
  */
-export function workerHeartbeat(worker, { fetch = globalThis.fetch?.bind(globalThis), setInterval: every = globalThis.setInterval.bind(globalThis),
-  clearInterval: cancel = globalThis.clearInterval.bind(globalThis) } = {}) {
+export function workerHeartbeat(worker, { fetch = globalThis.fetch?.bind(globalThis), setTimeout: later = globalThis.setTimeout.bind(globalThis),
+  clearTimeout: cancel = globalThis.clearTimeout.bind(globalThis), random = Math.random } = {}) {
   const create = typeof worker === 'function' ? worker : () => new Worker(worker, { type: 'module' });
   return ({ url, body, intervalMs, onResult, onFallback = () => {} }) => {
     let current = body;
-    let pageTimer = null;
+    let stopPageBeats = null;
     let instance = null;
     let stopped = false;
     const fallBack = (why) => {
-      if (stopped || pageTimer !== null) return;
+      if (stopped || stopPageBeats !== null) return;
       instance?.terminate();
       instance = null;
-      // The page's own beats: the same request and report as the worker's.
-      pageTimer = every(() => postHeartbeat(fetch, url, current).then((beat) => onResult(beat.status, beat.otherSessions)), intervalMs);
+      // The page's own beats: the same request, cadence and report as the worker's.
+      stopPageBeats = beatLoop(() => postHeartbeat(fetch, url, current, Math.round(intervalMs / 3)).then((beat) => {
+        onResult(beat.status, beat.otherSessions);
+        return beat.status;
+      }), intervalMs, { setTimeout: later, clearTimeout: cancel, random });
       onFallback(why);
     };
     try {
@@ -343,7 +346,7 @@ export function workerHeartbeat(worker, { fetch = globalThis.fetch?.bind(globalT
           instance.postMessage({ type: 'stop' });
           instance.terminate();
         }
-        if (pageTimer !== null) cancel(pageTimer);
+        stopPageBeats?.();
       },
     };
   };

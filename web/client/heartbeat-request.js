@@ -1,8 +1,12 @@
-// One heartbeat request and what its answer says: the same from the worker and from the page's fallback timers.
-// A "simple" text/plain request (no CORS preflight), kept alive past a closing page, without cookies.
+// One heartbeat request and what its answer says, and the cadence of beats: the same from the worker and from
+// the page's fallback timers. A "simple" text/plain request (no CORS preflight), kept alive past a closing page,
+// without cookies.
 
-/** Posts the heartbeat; resolves to {status, otherSessions} (status 0: the network failed, never a rejection). */
-export async function postHeartbeat(fetch, url, body) {
+/**
+ * Posts the heartbeat; resolves to {status, otherSessions} (status 0: the network failed or the answer took longer
+ * than `timeoutMs`, never a rejection). Beats are chained, so a request that hangs must not stop them.
+ */
+export async function postHeartbeat(fetch, url, body, timeoutMs) {
   try {
     const response = await fetch(url, {
       method: 'POST',
@@ -10,10 +14,43 @@ export async function postHeartbeat(fetch, url, body) {
       body: JSON.stringify(body),
       credentials: 'omit',
       keepalive: true,
+      ...(timeoutMs && typeof AbortSignal?.timeout === 'function' ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
     });
     const otherSessions = response.status === 200 ? (await response.json().catch(() => ({}))).otherSessions : undefined;
     return { status: response.status, otherSessions };
   } catch {
     return { status: 0, otherSessions: undefined }; // network down: the next beat tries again; the server's stale rule decides
   }
+}
+
+/**
+ * How long after a failed beat (network down, 5xx, 429) the next one comes: a third of the period, jittered
+ * (0.27 to 0.4 of it, so a contact centre's pages do not retry in step after an outage, and never closer than the
+ * quarter period the server refuses as too frequent). A lost beat then costs a third of the stale limit's
+ * slack, not a whole period: with 30 s beats and a 75 s limit, a network that is down for up to about 40 s
+ * after a beat that landed loses nothing.
+ */
+export function retryAfterFailureMs(intervalMs, random = Math.random) {
+  return Math.round((intervalMs / 3) * (0.8 + 0.4 * random()));
+}
+
+/**
+ * Calls `beat` (which resolves to the answer's status) every `intervalMs`, and sooner after a
+ * beat that failed; returns stop(). Each beat is timed from the end of the one before, so beats never overlap.
+ */
+export function beatLoop(beat, intervalMs, { setTimeout: later = globalThis.setTimeout.bind(globalThis),
+  clearTimeout: cancel = globalThis.clearTimeout.bind(globalThis), random = Math.random } = {}) {
+  let timer = null;
+  let stopped = false;
+  const schedule = (ms) => { timer = later(run, ms); };
+  async function run() {
+    timer = null;
+    const status = await beat();
+    if (!stopped) schedule(status >= 200 && status < 300 ? intervalMs : retryAfterFailureMs(intervalMs, random));
+  }
+  schedule(intervalMs);
+  return () => {
+    stopped = true;
+    if (timer !== null) cancel(timer);
+  };
 }

@@ -1,28 +1,29 @@
-// Dedicated worker: posts a heartbeat every intervalMs and reports each answer's status (and the agent's other
-// open sessions the server counts) to the page.
+// Dedicated worker: posts a heartbeat every intervalMs (sooner after a failed one) and reports each answer's
+// status (and the agent's other open sessions the server counts) to the page.
 // Timers here are not subject to the hidden-window throttling that slows the page's own timers.
-import { postHeartbeat } from './heartbeat-request.js';
+import { postHeartbeat, beatLoop } from './heartbeat-request.js';
 
-let timer = null;
+let stopBeats = null;
 let target = null;
 
 async function beat() {
-  if (!target) return;
-  const { status, otherSessions } = await postHeartbeat(fetch, target.url, target.body);
+  if (!target) return 0;
+  const { status, otherSessions } = await postHeartbeat(fetch, target.url, target.body, target.timeoutMs);
   self.postMessage({ type: 'result', status, otherSessions, at: Date.now() });
+  return status;
 }
 
 self.onmessage = (event) => {
   const message = event.data || {};
   if (message.type === 'start') {
-    target = { url: message.url, body: message.body };
-    clearInterval(timer);
-    timer = setInterval(beat, message.intervalMs);
+    target = { url: message.url, body: message.body, timeoutMs: Math.round(message.intervalMs / 3) };
+    stopBeats?.();
+    stopBeats = beatLoop(beat, message.intervalMs);
   } else if (message.type === 'update' && target) {
     target.body = message.body;
   } else if (message.type === 'stop') {
-    clearInterval(timer);
-    timer = null;
+    stopBeats?.();
+    stopBeats = null;
     target = null;
   }
 };

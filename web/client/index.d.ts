@@ -134,10 +134,12 @@ export declare function createBackstopCore(deps: {
 }): Backstop & { start(): void };
 
 export declare function createStreamsAdapter(connect: unknown): StreamsAdapter;
+/** Heartbeats from a dedicated worker (or the page's timers when none can start): every intervalMs, a third of it after a failed beat. */
 export declare function workerHeartbeat(worker: (() => Worker) | string | URL, options?: {
   fetch?: typeof fetch;
-  setInterval?: (fn: () => void, ms: number) => unknown;
-  clearInterval?: (id: any) => void;
+  setTimeout?: (fn: () => void, ms: number) => unknown;
+  clearTimeout?: (id: any) => void;
+  random?: () => number;
 }): HeartbeatStarter;
 export declare function workerInterval(createWorker: () => Worker, fallback?: (fn: () => void, ms: number) => unknown):
   (fn: () => void, ms: number) => unknown;

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBackstopCore, guardLiveContacts, tabPeers, workerHeartbeat, workerInterval, attachToPage, retryDelay, STATE, RESTORE_WAIT_MS } from '../client/core.js';
+import { retryAfterFailureMs } from '../client/heartbeat-request.js';
 
 const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
 
@@ -740,30 +741,42 @@ class FailingWorker extends FakeWorker {
 
 test('workerHeartbeat_should_beatFromThePagesTimers_when_theWorkerFailsOrCannotStart', async () => {
   for (const create of [() => new FailingWorker('w'), () => { throw new Error('Worker is not defined'); }]) {
-    const intervals = [];
+    const timers = [];
     const requests = [];
     const results = [];
     const fallbacks = [];
-    const fetch = async (url, init) => { requests.push({ url, init }); return { status: 200, json: async () => ({ otherSessions: 1 }) }; };
-    const handle = workerHeartbeat(create, { fetch, setInterval: (fn, ms) => { intervals.push({ fn, ms }); return 7; },
-      clearInterval: (id) => intervals.push({ cleared: id }) })({
-      url: 'https://api/sessions/S/heartbeat', body: { token: 't' }, intervalMs: 20000,
-      onResult: (status, others) => results.push([status, others]), onFallback: (why) => fallbacks.push(why),
+    let status = 200;
+    const fetch = async (url, init) => { requests.push({ url, init }); return { status, json: async () => ({ otherSessions: 1 }) }; };
+    const handle = workerHeartbeat(create, { fetch, setTimeout: (fn, ms) => { timers.push({ fn, ms }); return timers.length; },
+      clearTimeout: (id) => timers.push({ cleared: id }), random: () => 0.5 })({
+      url: 'https://api/sessions/S/heartbeat', body: { token: 't' }, intervalMs: 30000,
+      onResult: (code, others) => results.push([code, others]), onFallback: (why) => fallbacks.push(why),
     });
 
-    assert.equal(intervals.length, 1);
-    assert.equal(intervals[0].ms, 20000);
+    assert.equal(timers.length, 1);
+    assert.equal(timers[0].ms, 30000);
     assert.equal(fallbacks.length, 1);
     handle.update({ token: 't', status: { name: 'Lunch' } });
-    await intervals[0].fn();
+    await timers[0].fn();
     assert.equal(requests[0].init.body, '{"token":"t","status":{"name":"Lunch"}}');
     assert.equal(requests[0].init.keepalive, true);
     assert.equal(requests[0].init.headers['Content-Type'], 'text/plain;charset=UTF-8');
     assert.deepEqual(results, [[200, 1]]);
+    assert.equal(timers[1].ms, 30000, 'after a beat that landed: the full period');
+
+    status = 503;
+    await timers[1].fn();
+    assert.equal(timers[2].ms, 10000, 'after a failed beat: a third of the period (jitter 0.5 -> exactly a third)');
 
     handle.stop();
-    assert.deepEqual(intervals.at(-1), { cleared: 7 });
+    assert.deepEqual(timers.at(-1), { cleared: 3 });
   }
+});
+
+test('retryAfterFailureMs_should_stayBetweenAQuarterAndTwoFifthsOfThePeriod', () => {
+  assert.equal(retryAfterFailureMs(30000, () => 0), 8000, 'above the 7.5 s the server refuses as too frequent');
+  assert.equal(retryAfterFailureMs(30000, () => 1), 12000);
+  assert.ok(retryAfterFailureMs(20000, () => 0) > 20000 / 4);
 });
 
 test('workerInterval_should_tickFromTheWorker_andFallBackToThePagesTimer', () => {
