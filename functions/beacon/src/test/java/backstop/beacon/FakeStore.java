@@ -79,7 +79,7 @@ final class FakeStore implements SessionStore, TransitionStore {
         return Optional.ofNullable(transitionReads.poll());
     }
     @Override public Map<AgentRef, AgentRecord> findAgents(java.util.Collection<AgentRef> refs) { return Map.of(); }
-    @Override public List<SessionId> openSessionsInShard(int shard) { return List.of(); }
+    @Override public List<SessionId> openSessionsInShard(int shard, Optional<Instant> createdAfter) { return List.of(); }
     @Override public List<Session> readSessions(java.util.Collection<SessionId> ids) { return List.of(); }
 
     @Override

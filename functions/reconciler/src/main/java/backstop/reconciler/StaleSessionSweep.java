@@ -31,21 +31,37 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the same moment wins and the session stays open. The close creates the Offline transition (when it was the
  * agent's last session), due at once for {@link DueTransitionSweep}.
  *
- * <p>Heartbeats never write to the open index (each beat costs one write unit), so the sweep lists each
- * shard's open sessions and reads their {@code lastSeen}. It remembers what it read: {@code lastSeen} only
- * grows, so a session last seen at or after the cutoff cannot be stale yet and is not read again until the
- * cutoff passes what was seen. With 30 s heartbeats and a 75 s limit a live session is read about once a
- * minute, not at every 15 s sweep. The memory lives as long as the container and starts empty (a cold start
- * reads every open session once); it holds only sessions still in the index.
+ * <p>Heartbeats never write to the open index (each beat costs one write unit), so the sweep keeps its own
+ * account of the open sessions and reads their {@code lastSeen}:
+ * <ul>
+ * <li>It lists every shard of the index in full once a minute ({@link #FULL_LISTING_EVERY}: what left the index
+ * is forgotten then) and, in between, only the sessions created since its last listing, with an overlap
+ * ({@link #LISTING_OVERLAP}) for index entries that appear late. A listing reads a few bytes a session; a sweep
+ * lists new sessions, not all of them.</li>
+ * <li>It remembers the {@code lastSeen} it read: {@code lastSeen} only grows, so a session last seen at or after
+ * the cutoff cannot be stale yet and is not read again until the cutoff passes what was seen. With 30 s heartbeats
+ * and a 75 s limit a live session is read about once a minute, not at every 15 s sweep. A session read closed is
+ * forgotten; one found stale is read again at the next sweep (closed by then, or alive after all).</li>
+ * </ul>
+ * The account lives as long as the container and starts empty (a cold start lists and reads every open session
+ * once).
  */
 public final class StaleSessionSweep {
     private static final Logger LOG = LoggerFactory.getLogger(StaleSessionSweep.class);
     private static final int IN_FLIGHT = 16;
+    /** How often the whole index is listed (what left it is forgotten then). */
+    static final Duration FULL_LISTING_EVERY = Duration.ofMinutes(1);
+    /** How far before the last listing an incremental listing starts: index entries may appear late. */
+    static final Duration LISTING_OVERLAP = Duration.ofMinutes(1);
+    /** A session listed but not read yet. */
+    private static final Instant UNREAD = Instant.MIN;
 
     private final SessionStore store;
     private final Duration staleAfter;
-    /** Per session, the {@code lastSeen} this sweep last read: it cannot have gone back since. */
-    private final Map<SessionId, Instant> seen = new HashMap<>();
+    /** Every open session this sweep knows of, with the {@code lastSeen} it last read (it cannot have gone back since). */
+    private final Map<SessionId, Instant> known = new HashMap<>();
+    private Instant lastListing;
+    private Instant lastFullListing;
     private int openInLastSweep;
 
     public StaleSessionSweep(SessionStore store, Duration staleAfter) {
@@ -57,7 +73,7 @@ public final class StaleSessionSweep {
         return staleAfter;
     }
 
-    /** How many sessions the last sweep found open (stale ones included), in every shard. */
+    /** How many open sessions the last sweep knew of (stale ones included), in every shard. */
     public int openInLastSweep() {
         return openInLastSweep;
     }
@@ -65,49 +81,64 @@ public final class StaleSessionSweep {
     /** Closes what is stale at {@code now}; returns how many sessions this sweep closed. */
     public int sweep(Instant now) {
         Instant cutoff = now.minus(staleAfter);
-        openInLastSweep = 0;
+        list(now);
+        List<Session> stale = staleAmongKnown(cutoff);
+        openInLastSweep = known.size();
         AtomicInteger closed = new AtomicInteger();
         // A wave of crashes (a site's network drops) closes in parallel: each close is its own transaction.
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             Semaphore slots = new Semaphore(IN_FLIGHT);
-            for (int shard = 0; shard < TableLayout.SHARDS; shard++) {
-                for (Session session : staleIn(shard, cutoff)) {
-                    slots.acquireUninterruptibly();
-                    executor.submit(() -> {
-                        try {
-                            if (close(session, now, cutoff)) {
-                                closed.incrementAndGet();
-                            }
-                        } catch (RuntimeException e) {
-                            LOG.error("closing stale session {} failed; the next sweep tries again", session.id(), e);
-                        } finally {
-                            slots.release();
+            for (Session session : stale) {
+                slots.acquireUninterruptibly();
+                executor.submit(() -> {
+                    try {
+                        if (close(session, now, cutoff)) {
+                            closed.incrementAndGet();
                         }
-                    });
-                }
+                    } catch (RuntimeException e) {
+                        LOG.error("closing stale session {} failed; the next sweep tries again", session.id(), e);
+                    } finally {
+                        slots.release();
+                    }
+                });
             }
         }
         return closed.get();
     }
 
-    /** The shard's open sessions last seen before the cutoff, reading only those that may be. */
-    private List<Session> staleIn(int shard, Instant cutoff) {
-        List<SessionId> open = store.openSessionsInShard(shard);
-        openInLastSweep += open.size();
-        Set<SessionId> inShard = new HashSet<>(open);
-        seen.keySet().removeIf(id -> TableLayout.shard(id) == shard && !inShard.contains(id));
-        List<SessionId> mayBeStale = open.stream()
-                .filter(id -> !Optional.ofNullable(seen.get(id)).filter(at -> !at.isBefore(cutoff)).isPresent())
-                .toList();
+    /** Lists the index: in full once a minute, otherwise what was created since the last listing (with the overlap). */
+    private void list(Instant now) {
+        boolean full = lastFullListing == null || !now.isBefore(lastFullListing.plus(FULL_LISTING_EVERY));
+        Optional<Instant> since = full ? Optional.empty() : Optional.of(lastListing.minus(LISTING_OVERLAP));
+        Set<SessionId> listed = new HashSet<>();
+        for (int shard = 0; shard < TableLayout.SHARDS; shard++) {
+            listed.addAll(store.openSessionsInShard(shard, since));
+        }
+        if (full) {
+            known.keySet().retainAll(listed);
+            lastFullListing = now;
+        }
+        listed.forEach(id -> known.putIfAbsent(id, UNREAD));
+        lastListing = now;
+    }
+
+    /** Reads the known sessions that may be stale; returns those that are. */
+    private List<Session> staleAmongKnown(Instant cutoff) {
+        List<SessionId> mayBeStale = known.entrySet().stream().filter(e -> e.getValue().isBefore(cutoff)).map(Map.Entry::getKey).toList();
+        Set<SessionId> unanswered = new HashSet<>(mayBeStale);
         List<Session> stale = new ArrayList<>();
         for (Session session : store.readSessions(mayBeStale)) {
-            if (session.isOpen() && session.lastSeen().isBefore(cutoff)) {
+            unanswered.remove(session.id());
+            if (!session.isOpen()) {
+                known.remove(session.id());
+            } else if (session.lastSeen().isBefore(cutoff)) {
                 stale.add(session);
-                seen.remove(session.id()); // closed, or alive after all: either way read it again next time
+                known.put(session.id(), UNREAD); // read again next sweep: closed by then, or alive after all
             } else {
-                seen.put(session.id(), session.lastSeen());
+                known.put(session.id(), session.lastSeen());
             }
         }
+        unanswered.forEach(known::remove); // no item (expired): nothing to watch
         return stale;
     }
 

@@ -131,7 +131,7 @@ class DueTransitionSweepTest {
         @Override public boolean createSession(NewSession session) { throw new UnsupportedOperationException(); }
         @Override public Optional<Session> findSession(SessionId id) { throw new UnsupportedOperationException(); }
         @Override public Optional<AgentRecord> findAgent(AgentRef agent) { return Optional.ofNullable(agents.get(agent)); }
-        @Override public List<SessionId> openSessionsInShard(int shard) { return List.of(); }
+        @Override public List<SessionId> openSessionsInShard(int shard, Optional<Instant> createdAfter) { return List.of(); }
         @Override public List<Session> readSessions(Collection<SessionId> ids) { return List.of(); }
         @Override public Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now, Optional<Instant> notAfter) { throw new UnsupportedOperationException(); }
         @Override public java.util.Set<String> openSessionIds(AgentRef agent) { throw new UnsupportedOperationException(); }

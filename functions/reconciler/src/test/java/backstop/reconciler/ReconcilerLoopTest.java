@@ -65,7 +65,7 @@ class ReconcilerLoopTest {
         @Override public Optional<Session> findSession(SessionId id) { return Optional.empty(); }
         @Override public Optional<AgentRecord> findAgent(AgentRef agent) { return Optional.empty(); }
         @Override public Map<AgentRef, AgentRecord> findAgents(Collection<AgentRef> agents) { return Map.of(); }
-        @Override public List<SessionId> openSessionsInShard(int shard) {
+        @Override public List<SessionId> openSessionsInShard(int shard, Optional<Instant> createdAfter) {
             if (shard == 0) { staleQueries.add(clock.now); }
             return open.stream().filter(id -> TableLayout.shard(id) == shard).toList();
         }

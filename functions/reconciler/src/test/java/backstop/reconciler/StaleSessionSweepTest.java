@@ -45,6 +45,7 @@ class StaleSessionSweepTest {
         final Map<SessionId, Session> open = new ConcurrentHashMap<>();
         final Map<String, CloseResult> answers = new ConcurrentHashMap<>();
         final List<Integer> shardsListed = new CopyOnWriteArrayList<>();
+        final List<Optional<Instant>> listedSince = new CopyOnWriteArrayList<>();
         final List<String> read = new CopyOnWriteArrayList<>();
         final List<CloseRequest> closes = new CopyOnWriteArrayList<>();
 
@@ -53,15 +54,20 @@ class StaleSessionSweepTest {
         }
 
         @Override
-        public List<SessionId> openSessionsInShard(int shard) {
+        public List<SessionId> openSessionsInShard(int shard, Optional<Instant> createdAfter) {
             shardsListed.add(shard);
-            return open.keySet().stream().filter(id -> TableLayout.shard(id) == shard).toList();
+            if (shard == 0) {
+                listedSince.add(createdAfter);
+            }
+            return open.values().stream().filter(s -> TableLayout.shard(s.id()) == shard)
+                    .filter(s -> createdAfter.map(after -> s.created().isAfter(after)).orElse(true)).map(Session::id).toList();
         }
 
         @Override
         public List<Session> readSessions(Collection<SessionId> ids) {
-            ids.forEach(id -> read.add(open.get(id).agent().userId()));
-            return ids.stream().map(open::get).toList();
+            List<Session> found = ids.stream().map(open::get).filter(java.util.Objects::nonNull).toList();
+            found.forEach(s -> read.add(s.agent().userId()));
+            return found;
         }
 
         @Override
@@ -87,8 +93,12 @@ class StaleSessionSweepTest {
     }
 
     static Session seen(String userId, Exemption exemption, Instant lastSeen) {
+        return created(userId, exemption, NOW.minusSeconds(600), lastSeen);
+    }
+
+    static Session created(String userId, Exemption exemption, Instant created, Instant lastSeen) {
         return new Session(new SessionId(String.format("%022d", Math.abs((long) userId.hashCode()))), new AgentRef(INSTANCE, userId), new byte[32],
-                NOW.minusSeconds(600), lastSeen, SessionState.OPEN, Optional.empty(), Optional.empty(), Optional.empty(),
+                created, lastSeen, SessionState.OPEN, Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), 3, exemption);
     }
 
@@ -149,20 +159,67 @@ class StaleSessionSweepTest {
     }
 
     @Test
-    void sweep_should_forgetSessionsThatLeftTheIndex_andReadThemIfTheyComeBack() {
+    void sweep_should_listInFullOnceAMinute_andInBetweenOnlyWhatWasCreatedSinceTheLastListing_withAnOverlap() {
         StaleStore store = new StaleStore();
-        Session live = seen("live", Exemption.NOT_EXEMPT, NOW.minusSeconds(10));
-        store.add(live);
+        store.add(seen("early", Exemption.NOT_EXEMPT, NOW.minusSeconds(5)));
+        StaleSessionSweep sweep = new StaleSessionSweep(store, STALE_AFTER);
+
+        for (int s = 0; s <= 75; s += 15) {
+            sweep.sweep(NOW.plusSeconds(s));
+        }
+
+        assertThat(store.listedSince).containsExactly(Optional.empty(),
+                Optional.of(NOW.minus(StaleSessionSweep.LISTING_OVERLAP)),
+                Optional.of(NOW.plusSeconds(15).minus(StaleSessionSweep.LISTING_OVERLAP)),
+                Optional.of(NOW.plusSeconds(30).minus(StaleSessionSweep.LISTING_OVERLAP)),
+                Optional.empty(),
+                Optional.of(NOW.plusSeconds(60).minus(StaleSessionSweep.LISTING_OVERLAP)));
+    }
+
+    @Test
+    void sweep_should_watchASessionCreatedBetweenListings_fromTheNextSweep() {
+        StaleStore store = new StaleStore();
         StaleSessionSweep sweep = new StaleSessionSweep(store, STALE_AFTER);
         sweep.sweep(NOW);
-        store.open.remove(live.id());
+        Session late = created("late", Exemption.NOT_EXEMPT, NOW.plusSeconds(5), NOW.plusSeconds(5));
+        store.add(late);
+
         sweep.sweep(NOW.plusSeconds(15));
-        store.add(live);
+        assertThat(store.read).as("listed by the incremental listing and read").containsExactly("late");
+        assertThat(sweep.openInLastSweep()).isEqualTo(1);
+
+        sweep.sweep(NOW.plusSeconds(5 + 75 + 10)); // no heartbeat since: stale
+        assertThat(store.closes).extracting(r -> r.sessionId()).containsExactly(late.id());
+    }
+
+    @Test
+    void sweep_should_forgetASessionThatLeftTheIndex_atTheNextFullListing_orWhenReadClosed() {
+        StaleStore store = new StaleStore();
+        Session ahead = seen("ahead", Exemption.NOT_EXEMPT, NOW.plusSeconds(3600)); // never due by its lastSeen
+        Session closing = seen("closing", Exemption.NOT_EXEMPT, NOW.minusSeconds(10));
+        store.add(ahead);
+        store.add(closing);
+        StaleSessionSweep sweep = new StaleSessionSweep(store, STALE_AFTER);
+        sweep.sweep(NOW);
+        store.open.remove(ahead.id());
+        store.open.put(closing.id(), new Session(closing.id(), closing.agent(), new byte[32], closing.created(), closing.lastSeen(),
+                SessionState.CLOSED, Optional.of(NOW), Optional.empty(), Optional.empty(), Optional.empty(), 3, Exemption.NOT_EXEMPT));
+
+        sweep.sweep(NOW.plusSeconds(15));
+        assertThat(sweep.openInLastSweep()).as("an incremental listing forgets nothing").isEqualTo(2);
+        sweep.sweep(NOW.plusSeconds(60));
+        assertThat(sweep.openInLastSweep()).as("the full listing forgot the one that left the index; the closed one is"
+                + " still listed here (an index entry that lingers) and not due to be read").isEqualTo(1);
+
+        store.add(ahead); // listed again (created long ago: the next full listing finds it)
         store.read.clear();
-
-        sweep.sweep(NOW.plusSeconds(30));
-
-        assertThat(store.read).as("forgotten when it left the index, so read again").containsExactly("live");
+        sweep.sweep(NOW.plusSeconds(75));
+        assertThat(store.read).as("the closed one is read once its cutoff passes").containsExactly("closing");
+        assertThat(sweep.openInLastSweep()).as("read closed: forgotten").isZero();
+        store.open.remove(closing.id()); // its index entry gone at last
+        sweep.sweep(NOW.plusSeconds(120));
+        assertThat(store.read).as("the full listing finds the forgotten one again, unread").containsExactly("closing", "ahead");
+        assertThat(store.closes).as("a closed session is never closed again").isEmpty();
     }
 
     @Test

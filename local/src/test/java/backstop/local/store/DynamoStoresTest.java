@@ -309,12 +309,18 @@ class DynamoStoresTest {
 
         Map<SessionId, Integer> listed = new HashMap<>();
         for (int shard = 0; shard < TableLayout.SHARDS; shard++) {
-            for (SessionId id : sessions.openSessionsInShard(shard)) {
+            for (SessionId id : sessions.openSessionsInShard(shard, Optional.empty())) {
                 if (mine.contains(id)) {
                     listed.put(id, shard);
                 }
             }
         }
+        java.util.Set<SessionId> recent = new java.util.HashSet<>();
+        for (int shard = 0; shard < TableLayout.SHARDS; shard++) {
+            recent.addAll(sessions.openSessionsInShard(shard, Optional.of(past.plusSeconds(29))));
+        }
+        assertThat(recent).as("created after the given moment (and still open)").filteredOn(mine::contains)
+                .containsExactlyInAnyOrderElementsOf(created.subList(30, 40).stream().map(NewSession::id).toList());
         assertThat(listed.keySet()).as("every open session, the closed one not")
                 .containsExactlyInAnyOrderElementsOf(created.subList(1, 40).stream().map(NewSession::id).toList());
         assertThat(listed).allSatisfy((id, shard) -> assertThat(shard).isEqualTo(TableLayout.shard(id)));

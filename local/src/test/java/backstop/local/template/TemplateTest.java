@@ -171,7 +171,7 @@ class TemplateTest {
             assertThat(table.globalSecondaryIndexes()).extracting(i -> i.indexName() + "=" + i.keySchema().stream()
                             .map(k -> k.attributeName()).toList() + " " + i.projection().projectionTypeAsString())
                     .as("the open index keys on nothing a heartbeat writes and projects nothing a heartbeat writes")
-                    .containsExactlyInAnyOrder("OpenSessionsByShard=[openShard] KEYS_ONLY",
+                    .containsExactlyInAnyOrder("OpenSessionsByShard=[openShard, createdAt] KEYS_ONLY",
                             "PendingTransitionsByDue=[dueShard, nextAttemptAt] ALL");
             assertThat(clients.dynamoDb().describeTimeToLive(r -> r.tableName(name)).timeToLiveDescription().attributeName())
                     .isEqualTo("expiresAt");

@@ -139,14 +139,18 @@ public final class DynamoSessionStore implements SessionStore {
     }
 
     @Override
-    public List<SessionId> openSessionsInShard(int shard) {
+    public List<SessionId> openSessionsInShard(int shard, Optional<Instant> createdAfter) {
+        Map<String, AttributeValue> values = new HashMap<>();
+        values.put(":shard", s(openShard(shard)));
+        createdAfter.ifPresent(after -> values.put(":after", millis(after)));
+        String condition = OPEN_SHARD + " = :shard" + (createdAfter.isPresent() ? " AND " + CREATED_AT + " > :after" : "");
         List<SessionId> ids = new ArrayList<>();
         Map<String, AttributeValue> start = null;
         do {
             Map<String, AttributeValue> exclusiveStart = start;
             var page = dynamoDb.query(r -> r.tableName(table.name).indexName(OPEN_SESSIONS_INDEX)
-                    .keyConditionExpression(OPEN_SHARD + " = :shard")
-                    .expressionAttributeValues(Map.of(":shard", s(openShard(shard))))
+                    .keyConditionExpression(condition)
+                    .expressionAttributeValues(values)
                     .exclusiveStartKey(exclusiveStart));
             page.items().forEach(item -> ids.add(ItemMapper.sessionId(item)));
             start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;

@@ -32,11 +32,12 @@ public interface SessionStore {
     Map<AgentRef, AgentRecord> findAgents(Collection<AgentRef> agents);
 
     /**
-     * The ids of the OPEN sessions of one index shard (the sparse, keys-only open index: a heartbeat never writes
-     * to it, so each beat costs one write unit). Read eventually consistent: a session registered a moment ago may
-     * be missing until the next sweep, which is far inside its stale limit.
+     * The ids of the OPEN sessions of one index shard (the sparse, keys-only open index, sorted by creation: a
+     * heartbeat never writes to it, so each beat costs one write unit), all of them or only those created after
+     * {@code createdAfter}. Read eventually consistent: a session registered a moment ago may be missing from one
+     * listing; callers list with an overlap.
      */
-    List<SessionId> openSessionsInShard(int shard);
+    List<SessionId> openSessionsInShard(int shard, Optional<Instant> createdAfter);
 
     /**
      * Several sessions at once, read eventually consistent (half a read unit each): what the stale sweep decides

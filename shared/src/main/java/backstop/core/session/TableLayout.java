@@ -7,13 +7,14 @@ import backstop.core.agent.AgentRef;
  *
  * <pre>
  * item        pk                                sk          sparse index keys (present only while work may be due)
- * session     SESSION#&lt;sessionId&gt;               SESSION     openShard=OPEN#&lt;0..15&gt;                (while OPEN)
+ * session     SESSION#&lt;sessionId&gt;               SESSION     openShard=OPEN#&lt;0..15&gt;, createdAt   (while OPEN)
  * agent       AGENT#&lt;instanceId&gt;#&lt;userId&gt;       AGENT       -
  * transition  TRANSITION#&lt;sessionId&gt;            TRANSITION  dueShard=DUE#&lt;0..15&gt;, nextAttemptAt  (while PENDING)
  * </pre>
  * The shard is a hash of the session id, so the open sessions of all agents spread over 16 index partitions.
- * The open index is keys-only and keyed on nothing a heartbeat writes: a heartbeat is one write unit (the
- * session item) and never an index write; the stale sweep lists a shard's open sessions and reads their
+ * The open index is keys-only and keyed on nothing a heartbeat writes (sorted by creation, which never
+ * changes): a heartbeat is one write unit (the session item) and never an index write; the stale sweep lists
+ * a shard's open sessions (all once a minute, those created since its last listing in between) and reads their
  * {@code lastSeen} (half a read unit each, only for sessions that may have gone stale since it last looked).
  * The due index holds only work that is due.
  */
@@ -37,7 +38,7 @@ public final class TableLayout {
     static final String USER_ID = "userId";
     static final String INSTANCE_ARN = "instanceArn";
     static final String TOKEN_HASH = "tokenHash";
-    static final String CREATED_AT = "createdAt";
+    public static final String CREATED_AT = "createdAt";
     // "state" and "status" are DynamoDB reserved words: the names below avoid them.
     static final String SESSION_STATE = "sessionState";
     static final String CLOSED_AT = "closedAt";
