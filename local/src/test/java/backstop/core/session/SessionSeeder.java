@@ -17,12 +17,19 @@ public final class SessionSeeder {
     }
 
     public static void seedOpenSessions(DynamoDbClient dynamoDb, String table, List<NewSession> sessions) {
+        seedOpenSessions(dynamoDb, table, sessions, java.util.Optional.empty());
+    }
+
+    /** As above, each session last seen at {@code lastSeen} instead of at its creation (a session that keeps beating). */
+    public static void seedOpenSessions(DynamoDbClient dynamoDb, String table, List<NewSession> sessions, java.util.Optional<java.time.Instant> lastSeen) {
         for (int from = 0; from < sessions.size(); from += 25) {
             List<WriteRequest> writes = sessions.subList(from, Math.min(sessions.size(), from + 25)).stream()
-                    .map(session -> WriteRequest.builder()
-                            .putRequest(p -> p.item(ItemMapper.newSessionItem(session,
-                                    session.created().plus(DynamoSessionStore.SESSION_RETENTION))))
-                            .build())
+                    .map(session -> {
+                        Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> item = new java.util.HashMap<>(
+                                ItemMapper.newSessionItem(session, session.created().plus(DynamoSessionStore.SESSION_RETENTION)));
+                        lastSeen.ifPresent(at -> item.put(TableLayout.LAST_SEEN, ItemMapper.millis(at)));
+                        return WriteRequest.builder().putRequest(p -> p.item(item)).build();
+                    })
                     .toList();
             Map<String, List<WriteRequest>> pending = Map.of(table, writes);
             while (!pending.isEmpty()) {

@@ -62,7 +62,7 @@ class ColdStartBenchmark {
         int runs = Integer.getInteger("runs", 7);
         Path jar = Path.of("..", "functions", "beacon", "target", "beacon.jar").toAbsolutePath().normalize();
         assertThat(jar).as("build the functions first (mvn package)").exists();
-        Path probeDir = probeClasses();
+        Path probeDir = probeClasses("ColdStartProbe");
         String naiveExtra = String.join(File.pathSeparator, Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .filter(entry -> entry.contains("apache5-client") || entry.contains("httpclient5") || entry.contains("httpcore5"))
                 .toList());
@@ -170,12 +170,13 @@ class ColdStartBenchmark {
      * The probe's classes alone, in a jar: test-classes also holds log4j2-test.xml, which must not reach the
      * child, and an AOT cache only accepts jars on the class path.
      */
-    static Path probeClasses() throws Exception {
+    /** The benchmark's classes whose names start with one of {@code prefixes}, in a jar of their own for a child JVM. */
+    static Path probeClasses(String... prefixes) throws Exception {
         Path source = Path.of(ColdStartProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path jar = Files.createTempFile("cold-start-probe-", ".jar");
         try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
              Stream<Path> files = Files.list(source.resolve("backstop/local/bench"))) {
-            for (Path file : files.filter(f -> f.getFileName().toString().startsWith("ColdStartProbe")).toList()) {
+            for (Path file : files.filter(f -> java.util.Arrays.stream(prefixes).anyMatch(f.getFileName().toString()::startsWith)).toList()) {
                 out.putNextEntry(new java.util.jar.JarEntry("backstop/local/bench/" + file.getFileName()));
                 out.write(Files.readAllBytes(file));
                 out.closeEntry();

@@ -79,17 +79,29 @@ public final class ColdStartProbe {
         return new BeaconHandler(beacon.api());
     }
 
-    /** The little of a Lambda context the handler reads. */
-    private static final class ProbeContext implements Context {
-        @Override public String getAwsRequestId() { return "cold-start-probe"; }
+    /** The little of a Lambda context the handlers read (also {@link ReconcilerMemoryProbe}'s). */
+    static final class ProbeContext implements Context {
+        private final String function;
+        private final long deadline;
+
+        ProbeContext() {
+            this("BeaconFunction", 10_000);
+        }
+
+        ProbeContext(String function, int remainingMillis) {
+            this.function = function;
+            this.deadline = System.currentTimeMillis() + remainingMillis;
+        }
+
+        @Override public String getAwsRequestId() { return "probe"; }
         @Override public String getLogGroupName() { return "probe"; }
         @Override public String getLogStreamName() { return "probe"; }
-        @Override public String getFunctionName() { return "BeaconFunction"; }
+        @Override public String getFunctionName() { return function; }
         @Override public String getFunctionVersion() { return "$LATEST"; }
-        @Override public String getInvokedFunctionArn() { return "arn:aws:lambda:us-east-1:000000000000:function:BeaconFunction"; }
+        @Override public String getInvokedFunctionArn() { return "arn:aws:lambda:us-east-1:000000000000:function:" + function; }
         @Override public CognitoIdentity getIdentity() { return null; }
         @Override public ClientContext getClientContext() { return null; }
-        @Override public int getRemainingTimeInMillis() { return 10_000; }
+        @Override public int getRemainingTimeInMillis() { return (int) Math.max(0, deadline - System.currentTimeMillis()); }
         @Override public int getMemoryLimitInMB() { return 1024; }
         @Override public LambdaLogger getLogger() {
             return new LambdaLogger() {
