@@ -63,6 +63,22 @@ class BeaconHandlerTest {
 
     @ParameterizedTest
     @Event(value = "events/register.json", type = APIGatewayV2HTTPEvent.class)
+    void register_should_carryTheRestoreOffer_asTheStatusNameAndArn_when_theAgentReloadedWithinTheWindow(APIGatewayV2HTTPEvent event) {
+        AgentRef ada = AgentRef.parseArn(INSTANCE + "/agent/demo-ada").orElseThrow();
+        String lunchArn = INSTANCE + "/agent-state/lunch-id";
+        store.agents.put(ada, new backstop.core.session.AgentRecord(ada, java.util.Set.of(), Optional.of("ada"), Optional.of("rp-sales"),
+                Optional.of(NOW.minusSeconds(3600)), Optional.of(new backstop.core.session.AgentRecord.LastClose(
+                new SessionId("closedTabSession000000"), NOW.minusSeconds(10), backstop.core.session.CloseReason.TAB_CLOSED,
+                Optional.of(new backstop.core.agent.AgentStatus("Lunch", lunchArn)), true, Optional.empty()))));
+
+        APIGatewayV2HTTPResponse response = handle(event);
+
+        assertThat(response.getStatusCode()).isEqualTo(201);
+        assertThat(response.getBody()).contains("\"restore\":{\"name\":\"Lunch\",\"arn\":\"" + lunchArn + "\"}");
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/register.json", type = APIGatewayV2HTTPEvent.class)
     void register_should_answer201WithSessionAndToken(APIGatewayV2HTTPEvent event) {
         APIGatewayV2HTTPResponse response = handle(event);
 
