@@ -143,18 +143,7 @@ public final class DynamoSessionStore implements SessionStore {
         values.put(":shard", s(openShard(shard)));
         createdAfter.ifPresent(after -> values.put(":after", millis(after)));
         String condition = OPEN_SHARD + " = :shard" + (createdAfter.isPresent() ? " AND " + CREATED_AT + " > :after" : "");
-        List<SessionId> ids = new ArrayList<>();
-        Map<String, AttributeValue> start = null;
-        do {
-            Map<String, AttributeValue> exclusiveStart = start;
-            var page = dynamoDb.query(r -> r.tableName(table.name).indexName(OPEN_SESSIONS_INDEX)
-                    .keyConditionExpression(condition)
-                    .expressionAttributeValues(values)
-                    .exclusiveStartKey(exclusiveStart));
-            page.items().forEach(item -> ids.add(ItemMapper.sessionId(item)));
-            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
-        } while (start != null);
-        return ids;
+        return table.query(OPEN_SESSIONS_INDEX, condition, values, Integer.MAX_VALUE, ItemMapper::sessionId);
     }
 
     @Override

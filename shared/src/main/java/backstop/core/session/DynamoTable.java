@@ -37,14 +37,20 @@ final class DynamoTable {
     /** Up to {@code limit} items of one shard of a sparse index, page by page. */
     <T> List<T> queryShard(String index, String keyCondition, String shard, Instant at, int limit,
                            Function<Map<String, AttributeValue>, T> mapper) {
+        return query(index, keyCondition, Map.of(":shard", s(shard), ":at", millis(at)), limit, mapper);
+    }
+
+    /** Up to {@code limit} items an index query matches (Integer.MAX_VALUE: all of them), page by page. */
+    <T> List<T> query(String index, String keyCondition, Map<String, AttributeValue> values, int limit,
+                      Function<Map<String, AttributeValue>, T> mapper) {
         List<T> found = new ArrayList<>();
         Map<String, AttributeValue> start = null;
         do {
             Map<String, AttributeValue> exclusiveStart = start;
             QueryResponse page = dynamoDb.query(r -> r.tableName(name).indexName(index)
                     .keyConditionExpression(keyCondition)
-                    .expressionAttributeValues(Map.of(":shard", s(shard), ":at", millis(at)))
-                    .limit(Math.min(limit, 500)).exclusiveStartKey(exclusiveStart));
+                    .expressionAttributeValues(values)
+                    .limit(limit == Integer.MAX_VALUE ? null : Math.min(limit, 500)).exclusiveStartKey(exclusiveStart));
             page.items().forEach(item -> found.add(mapper.apply(item)));
             start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
         } while (start != null && found.size() < limit);
