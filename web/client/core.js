@@ -119,7 +119,9 @@ export function createBackstopCore(deps) {
             attempt = 0;
             otherSessions = Number(body.otherSessions) || 0;
             beatsFailing = false;
-            const heartbeatStarted = startHeartbeatFor(session);
+            // stop() while this request was in flight: the session is open (pagehide still closes it), but
+            // nothing may beat for a stopped backstop.
+            const heartbeatStarted = stopped ? true : startHeartbeatFor(session);
             setState(STATE.OPEN, { sessionId: session.id, restore: body.restore ?? null, reason, otherSessions });
             if (!heartbeatStarted) {
               // The session is open but nothing can keep it alive: say so, and never register again for it

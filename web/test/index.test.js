@@ -114,3 +114,50 @@ test('createBackstop_should_refuseMissingConnectOrApiBase_withAClearError', () =
   assert.throws(() => createBackstop({ apiBase: '' }), /needs `connect`/);
   assert.throws(() => createBackstop({ adapter: fakeAdapter() }), /needs `apiBase`/);
 });
+
+test('createBackstop_should_sayByeOnPagehide_helloAgainOnlyFromTheCache_andStartTheTickWorkerAsAModule', async () => {
+  const original = globalThis.Worker;
+  globalThis.Worker = FakeWorker;
+  FakeWorker.created = [];
+  try {
+    const { win, broadcasts } = fakePage();
+    const adapter = fakeAdapter();
+    const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', window: win });
+    adapter.signIn();
+    await until(() => backstop.state === STATE.OPEN);
+    assert.deepEqual(FakeWorker.created.find((w) => w.url.endsWith('/tick-worker.js')).options, { type: 'module' });
+    const hellos = () => broadcasts.filter((b) => b.type === 'hello').length;
+    assert.equal(hellos(), 1);
+
+    win.fire('pagehide', { persisted: true });
+    assert.equal(broadcasts.at(-1).type, 'bye', 'the other tabs learn at once that this one left');
+    win.fire('pageshow', { persisted: false });
+    assert.equal(hellos(), 1, 'a first load is not a return from the cache');
+    win.fire('pageshow', { persisted: true });
+    assert.equal(hellos(), 2, 'back from the cache: hello again');
+    backstop.stop();
+  } finally {
+    globalThis.Worker = original;
+  }
+});
+
+test('createBackstop_should_guardTheTabDuringALiveContact_unlessTold', async () => {
+  const original = globalThis.Worker;
+  globalThis.Worker = FakeWorker;
+  try {
+    for (const [options, guarded] of [[{}, true], [{ guardLiveContact: false }, false]]) {
+      const { win } = fakePage();
+      const added = [];
+      const addEventListener = win.addEventListener;
+      win.addEventListener = (type, fn) => { added.push(type); addEventListener(type, fn); };
+      const adapter = { ...fakeAdapter(), onContact: () => true };
+      const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', window: win, ...options });
+      adapter.signIn();
+      assert.equal(added.includes('beforeunload'), guarded, JSON.stringify(options));
+      await until(() => backstop.state === STATE.OPEN);
+      backstop.stop();
+    }
+  } finally {
+    globalThis.Worker = original;
+  }
+});

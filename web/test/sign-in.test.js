@@ -210,3 +210,38 @@ test('getToken_should_beNull_when_theRefreshIsRefused', async () => {
     history: { replaceState() {} } });
   assert.equal(await withFetch(idp.fetch, () => signIn.getToken()), null);
 });
+
+test('signIn_should_talkPlainHttp_onlyToAnHttpIssuer_andDiscoverItOnce', async () => {
+  // The local identity provider is served on http://127.0.0.1 (oauth4webapi refuses plain http unless told).
+  const issuer = 'http://127.0.0.1:9400/default';
+  const requests = [];
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const fetch = async (input, init = {}) => {
+    const url = String(input instanceof Request ? input.url : input);
+    requests.push(url);
+    if (url === `${issuer}/.well-known/openid-configuration`) {
+      return Response.json({ issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token` });
+    }
+    return Response.json({ token_type: 'Bearer', access_token: 'at', expires_in: 3600, refresh_token: 'rt-2',
+      id_token: idToken({ iss: issuer, aud: 'ccp', sub: 'idp-ada', iat: nowSeconds, exp: nowSeconds + 3600 }) });
+  };
+  const tab = page('http://127.0.0.1:8080/ccp.html');
+  const storage = memoryStorage();
+  const signIn = createSignIn({ issuer, clientId: 'ccp', storage, location: tab.location, history: tab.history });
+  await withFetch(fetch, () => signIn.signIn());
+  assert.equal(new URL(tab.assigned[0]).origin + new URL(tab.assigned[0]).pathname, `${issuer}/authorize`);
+
+  storage.setItem('ccp-backstop.sign-in', JSON.stringify({ idToken: 'old', expiresAt: Date.now() - 1000, refreshToken: 'rt-1', loginHint: null }));
+  assert.ok(await withFetch(fetch, () => signIn.getToken()), 'refreshed over http');
+  assert.equal(requests.filter((u) => u.endsWith('/.well-known/openid-configuration')).length, 1, 'discovered once');
+  assert.equal(JSON.parse(storage.getItem('ccp-backstop.sign-in')).refreshToken, 'rt-2', 'the new refresh token is kept');
+});
+
+test('getToken_should_askNothingOfTheProvider_when_aTokenEndsWithinTheMinute_andNoRefreshTokenIsKept', async () => {
+  const requests = [];
+  const storage = saved({ idToken: 'edge', expiresAt: NOW + 60_000, refreshToken: null, loginHint: null });
+  const token = await withFetch(async (url) => { requests.push(String(url)); throw new TypeError('no network'); },
+    () => signIn(storage).getToken());
+  assert.equal(token, null, 'exactly a minute left is not enough');
+  assert.deepEqual(requests, []);
+});

@@ -134,3 +134,38 @@ test('setOfflineBestEffort_should_putTheOfflineTypeStatus_andSwallowAFailure', a
   assert.doesNotThrow(() => failing.setOfflineBestEffort());
   await new Promise((r) => setImmediate(r));
 });
+
+test('setStatus_should_tellTheChoiceListenersFirst_sendJson_andTellTheStatusListenersOncePerChoice', async () => {
+  const { fetch, calls } = emulator();
+  const streams = create(fetch);
+  await streams.connect();
+  streams.disconnect();
+  const heard = [];
+  streams.onAgentChoice((status) => heard.push(`choice ${status.name}`));
+  streams.onStatusChange(() => heard.push(`change ${streams.currentStatus().name}`));
+
+  const brk = streams.statuses().find((s) => s.name === 'Break');
+  await streams.setStatus(brk);
+
+  assert.deepEqual(heard, ['choice Break', 'change Break', 'change Break'],
+    'the choice before the request; the change when the emulator answers and once the choice is done');
+  const put = calls.find((c) => c.method === 'PUT');
+  assert.equal(put.url, `${BASE}/_emulator/instances/${INSTANCE}/agents/demo-ada/status`);
+  assert.deepEqual(calls.length, 3);
+});
+
+test('setStatus_should_refuseAStatusThisInstanceDoesNotHave_withoutARequest', async () => {
+  const { fetch, calls } = emulator();
+  const streams = create(fetch);
+  await streams.connect();
+  streams.disconnect();
+  let choices = 0;
+  streams.onAgentChoice(() => { choices += 1; });
+
+  await assert.rejects(streams.setStatus({ name: 'Lunch', arn: `${INSTANCE_ARN}/agent-state/lunch` }), /^Error: unknown status Lunch$/);
+  await assert.rejects(streams.setStatus({ name: 'Nameless' }), /^Error: unknown status Nameless$/, 'no ARN: never a match');
+  await assert.rejects(streams.setStatus(undefined), /^Error: unknown status undefined$/);
+  await assert.rejects(streams.setStatus('Break'), /^Error: unknown status Break$/);
+  assert.equal(choices, 0);
+  assert.equal(calls.filter((c) => c.method === 'PUT').length, 0);
+});

@@ -135,3 +135,24 @@ test('setStatus_should_rejectWithStreamsFailure_when_connectRefuses', async () =
 
   await assert.rejects(adapter.setStatus({ name: 'Lunch', arn: 'arn:x/agent-state/lunch' }), (error) => error.type === 'InvalidStateException');
 });
+
+test('adapter_should_answerSafely_beforeStreamsReportsTheAgent_andTellLateListenersAtOnce', () => {
+  const { connect, agent, signIn } = fakeConnect();
+  const adapter = createStreamsAdapter(connect);
+  assert.deepEqual(adapter.statuses(), []);
+  assert.equal(adapter.chosenStatus(), null);
+  assert.equal(adapter.nextStatus(), null);
+  assert.equal(adapter.onContact(), false);
+
+  signIn();
+  let late = 0;
+  adapter.onAgent(() => { late += 1; });
+  assert.equal(late, 1, 'a listener added after the agent is known hears of it at once');
+  assert.equal(adapter.agentName(), 'Ada');
+  assert.deepEqual(adapter.statuses().map((s) => s.name), ['Available', 'Lunch', 'Offline']);
+  assert.equal(adapter.onContact(), false, 'no contact');
+  agent.contacts = [{ contactId: 'c-1' }];
+  assert.equal(adapter.onContact(), true);
+  agent.next = states[2];
+  assert.equal(adapter.nextStatus(), 'Offline');
+});
