@@ -47,10 +47,10 @@ public final class EventBridgePublisher implements EventPublisher {
                 send(batch);
             } catch (EventsNotPublished refused) {
                 unsent.addAll(refused.unsent());
-                error = refused.getMessage();
+                error = error == null ? refused.firstError() : error;
             } catch (SdkException unreachable) {
                 unsent.addAll(batch);
-                error = unreachable.getClass().getSimpleName();
+                error = error == null ? unreachable.getClass().getSimpleName() : error;
             }
         }
         if (!unsent.isEmpty()) {
@@ -60,7 +60,7 @@ public final class EventBridgePublisher implements EventPublisher {
 
     private void send(List<PutEventsRequestEntry> batch) {
         List<PutEventsRequestEntry> pending = batch;
-        String lastError = null;
+        String firstError = null;
         for (int tryNo = 0; tryNo < MAX_TRIES && !pending.isEmpty(); tryNo++) {
             if (tryNo > 0) {
                 pause(tryNo);
@@ -76,13 +76,13 @@ public final class EventBridgePublisher implements EventPublisher {
                 PutEventsResultEntry result = response.entries().get(i);
                 if (result.errorCode() != null) {
                     failed.add(sending.get(i));
-                    lastError = result.errorCode();
+                    firstError = firstError == null ? result.errorCode() : firstError;
                 }
             }
             pending = failed;
         }
         if (!pending.isEmpty()) {
-            throw new EventsNotPublished(pending, lastError);
+            throw new EventsNotPublished(pending, firstError);
         }
     }
 
