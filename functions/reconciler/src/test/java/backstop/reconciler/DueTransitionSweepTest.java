@@ -324,4 +324,112 @@ class DueTransitionSweepTest {
 
         assertThat(events).extracting(e -> e.getClass().getSimpleName()).containsExactlyInAnyOrder("AgentSetOffline", "AgentSetOffline");
     }
+
+    /** A clock the pacer's waits move on (no real sleeping): the sweep, its budget and its pacer all read it. */
+    static final class MovedClock extends Clock {
+        final java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+
+        @Override public java.time.ZoneId getZone() { return ZoneOffset.UTC; }
+        @Override public Clock withZone(java.time.ZoneId zone) { throw new UnsupportedOperationException(); }
+        @Override public Instant instant() { return NOW.plusNanos(nanos.get()); }
+
+        void advance(Duration by) {
+            nanos.addAndGet(by.toNanos());
+        }
+    }
+
+    DueTransitionSweep sweepOn(MovedClock moved, double rate) {
+        ConnectAgentStatus gateway = new ConnectAgentStatus(connect, INSTANCE, new ConnectPacer(rate, moved.nanos::get, moved.nanos::addAndGet));
+        BatchingEventPublisher published = new BatchingEventPublisher(events::addAll);
+        OfflineTransitions transitions = new OfflineTransitions(queue, gateway, published, moved, Backoff.DEFAULT, 8, new Random(1));
+        return new DueTransitionSweep(queue, queue, gateway, transitions, published, ReconcilerMetrics.NONE, moved, rate);
+    }
+
+    @Test
+    void aCheckThatOutlastsTheBudget_should_leaveNoCallToMake_evenWithTheBurstUnspent() {
+        for (int i = 0; i < 4; i++) {
+            queue.due(due("u-" + i, i));
+        }
+        MovedClock moved = new MovedClock();
+        connect.onLookup = () -> moved.advance(Duration.ofSeconds(3)); // the check answers after the budget ended
+
+        int claimed = sweepOn(moved, 2).processDue(100, NOW.plusSeconds(5));
+
+        assertThat(claimed).isEqualTo(4);
+        assertThat(connect.puts).as("every turn would come after the budget").isEmpty();
+        assertThat(queue.released).hasSize(4);
+    }
+
+    @Test
+    void callsWhoseTurnComesAfterTheBudget_should_notBeMade_andTheirClaimsGivenBack() {
+        for (int i = 0; i < 20; i++) {
+            queue.due(due("u-" + i, i));
+        }
+        MovedClock moved = new MovedClock();
+        List<Duration> putAt = new CopyOnWriteArrayList<>();
+        connect.onPut = request -> putAt.add(Duration.between(NOW, moved.instant()));
+        connect.onLookup = () -> moved.advance(Duration.ofMillis(900)); // a slow GetCurrentUserData (a page of two agents)
+
+        // 3 s at 2/s: a chunk of 6. Its check (three pages) answers at 2.7 s: the burst of 4 goes out then, the 5th
+        // turn would be at 3.2 s, after the budget: two claims are given back untried.
+        int claimed = sweepOn(moved, 2).processDue(100, NOW.plusSeconds(3));
+
+        assertThat(claimed).isEqualTo(6);
+        assertThat(putAt).hasSize(4).allSatisfy(at -> assertThat(at).isLessThanOrEqualTo(Duration.ofSeconds(3)));
+        assertThat(queue.released).hasSize(2);
+        Set<String> put = connect.puts.stream().map(p -> p.userId()).collect(java.util.stream.Collectors.toSet());
+        assertThat(queue.released).as("given back: exactly the claimed transitions not tried")
+                .allSatisfy(id -> assertThat(put).doesNotContain(queue.transitions.get(new SessionId(id)).agent().userId()));
+    }
+
+    @Test
+    void calls_should_goOutAtThePacedRate_afterTheBurst() {
+        for (int i = 0; i < 10; i++) {
+            queue.due(due("u-" + i, i));
+        }
+        MovedClock moved = new MovedClock();
+        List<Duration> putAt = new CopyOnWriteArrayList<>();
+        connect.onPut = request -> putAt.add(Duration.between(NOW, moved.instant()));
+
+        sweepOn(moved, 2).processDue(100, NOW.plusSeconds(45));
+
+        // Burst 4 (Connect's 5 less one), then one every 500 ms: the k-th call (from 0) no earlier than (k - 3) x 500 ms.
+        // (The check before them, five pages of two agents, waits 500 ms for its own fifth turn.)
+        List<Duration> sorted = putAt.stream().sorted().toList();
+        assertThat(sorted).hasSize(10);
+        Duration first = sorted.getFirst();
+        for (int k = 4; k < sorted.size(); k++) {
+            assertThat(sorted.get(k).minus(first)).as("call %d", k).isGreaterThanOrEqualTo(Duration.ofMillis(500L * (k - 3)));
+        }
+        assertThat(sorted.getLast().minus(first)).as("and no slower").isEqualTo(Duration.ofMillis(3000));
+    }
+
+    @Test
+    void callsInFlight_should_neverExceedTheLimit_whileConnectIsSlowToAnswer() throws Exception {
+        int count = DueTransitionSweep.MAX_IN_FLIGHT + 8;
+        for (int i = 0; i < count; i++) {
+            queue.due(due("u-" + i, i));
+        }
+        java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        connect.onPut = request -> {
+            most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            try {
+                answer.await(); // Connect holds every answer until the test lets them go
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            inFlight.decrementAndGet();
+        };
+        java.util.concurrent.CompletableFuture<Integer> run = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> sweep(1000).processDue(100, NOW.plusSeconds(45)));
+
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> inFlight.get() == DueTransitionSweep.MAX_IN_FLIGHT);
+        answer.countDown();
+
+        assertThat(run.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(count);
+        assertThat(most.get()).isEqualTo(DueTransitionSweep.MAX_IN_FLIGHT);
+        assertThat(connect.puts).hasSize(count);
+    }
 }

@@ -12,20 +12,34 @@ public final class TokenBucket {
     private final double ratePerNano;
     private final double burst;
     private final LongSupplier nanoTime;
+    private final Sleeper sleeper;
     private double tokens;
     private long last;
 
+    /** How the bucket waits: the real one sleeps; a test's moves its clock on. */
+    @FunctionalInterface
+    public interface Sleeper {
+        Sleeper REAL = TimeUnit.NANOSECONDS::sleep;
+
+        void sleep(long nanos) throws InterruptedException;
+    }
+
     public TokenBucket(double ratePerSecond, int burst) {
-        this(ratePerSecond, burst, System::nanoTime);
+        this(ratePerSecond, burst, System::nanoTime, Sleeper.REAL);
     }
 
     public TokenBucket(double ratePerSecond, int burst, LongSupplier nanoTime) {
+        this(ratePerSecond, burst, nanoTime, Sleeper.REAL);
+    }
+
+    public TokenBucket(double ratePerSecond, int burst, LongSupplier nanoTime, Sleeper sleeper) {
         if (!(ratePerSecond > 0) || burst < 1) {
             throw new IllegalArgumentException("rate must be > 0 and burst >= 1, got " + ratePerSecond + "/" + burst);
         }
         this.ratePerNano = ratePerSecond / TimeUnit.SECONDS.toNanos(1);
         this.burst = burst;
         this.nanoTime = nanoTime;
+        this.sleeper = sleeper;
         this.tokens = burst;
         this.last = nanoTime.getAsLong();
     }
@@ -65,14 +79,14 @@ public final class TokenBucket {
             if (nanoTime.getAsLong() + wait > deadline) {
                 return false;
             }
-            TimeUnit.NANOSECONDS.sleep(Math.max(wait, 100_000));
+            sleeper.sleep(Math.max(wait, 100_000));
         }
     }
 
     /** Waits for a token. */
     public void acquire() throws InterruptedException {
         while (!tryAcquire()) {
-            TimeUnit.NANOSECONDS.sleep(Math.max(nanosUntilToken(), 100_000));
+            sleeper.sleep(Math.max(nanosUntilToken(), 100_000));
         }
     }
 

@@ -138,12 +138,39 @@ class ConnectAgentStatusTest {
 
     @Test
     void turnToSetOffline_should_refuse_when_theTurnComesTooLate() throws Exception {
-        ConnectAgentStatus paced = new ConnectAgentStatus(connect, INSTANCE, new ConnectPacer(1));
+        java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+        ConnectAgentStatus paced = new ConnectAgentStatus(connect, INSTANCE, new ConnectPacer(1, nanos::get, nanos::addAndGet));
         int granted = 0;
         while (paced.turnToSetOffline(java.time.Duration.ZERO)) {
             granted++;
         }
         assertThat(granted).as("the burst at 1/s").isEqualTo(ConnectPacer.burstFor(1));
         assertThat(paced.turnToSetOffline(java.time.Duration.ofSeconds(2))).as("the next turn within a second").isTrue();
+    }
+
+    @Test
+    void everyConnectCall_should_takeItsTurnUnderThePacer_theRetryAfterAReplacedOfflineStatusToo() throws Exception {
+        // Rate 0.5/s, burst 1: an operation's second call waits 2 s (on a moved clock: sleeping moves it on).
+        java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+        java.util.List<Long> slept = new java.util.ArrayList<>();
+        ConnectAgentStatus paced = new ConnectAgentStatus(connect, INSTANCE, new ConnectPacer(0.5, nanos::get, n -> {
+            slept.add(n);
+            nanos.addAndGet(n);
+        }));
+        paced.offlineStatusId();
+        paced.describeUser("u-1");
+        paced.describeUser("u-2");
+        assertThat(slept).as("DescribeUser").containsExactly(2_000_000_000L);
+        paced.currentData(java.util.List.of("a", "b", "c")); // two pages of two agents
+        assertThat(slept).as("GetCurrentUserData, each page").containsExactly(2_000_000_000L, 2_000_000_000L);
+
+        assertThat(paced.turnToSetOffline(java.time.Duration.ZERO)).isTrue();
+        connect.putAnswers.add(404);
+        connect.onPut = request -> connect.offlineId = "offline-2"; // replaced while the call was on its way
+        paced.setOffline("u-1");
+
+        assertThat(connect.puts).extracting(r -> r.agentStatusId()).containsExactly("offline-1", "offline-2");
+        assertThat(connect.listCalls).as("refilled by then: no wait for the second lookup").isEqualTo(2);
+        assertThat(slept).as("the call made again takes a turn of its own").containsExactly(2_000_000_000L, 2_000_000_000L, 2_000_000_000L);
     }
 }

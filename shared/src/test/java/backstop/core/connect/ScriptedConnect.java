@@ -31,6 +31,10 @@ public final class ScriptedConnect implements ConnectClient {
     public final Deque<Integer> putAnswers = new ArrayDeque<>();
     public final Map<String, String> routingProfiles = new HashMap<>();
     public Integer describeAnswer;
+    /** Runs as each PutUserStatus arrives (a test records the time, or holds the call). */
+    public java.util.function.Consumer<PutUserStatusRequest> onPut = request -> { };
+    /** Runs as each GetCurrentUserData arrives (a test moves its clock: a slow answer). */
+    public Runnable onLookup = () -> { };
 
     public static RuntimeException error(int status) {
         if (status == 404) {
@@ -44,6 +48,7 @@ public final class ScriptedConnect implements ConnectClient {
 
     @Override
     public PutUserStatusResponse putUserStatus(PutUserStatusRequest request) {
+        onPut.accept(request);
         puts.add(request);
         Integer answer = putAnswers.poll();
         if (answer != null) {
@@ -82,6 +87,7 @@ public final class ScriptedConnect implements ConnectClient {
     @Override
     public software.amazon.awssdk.services.connect.model.GetCurrentUserDataResponse getCurrentUserData(
             software.amazon.awssdk.services.connect.model.GetCurrentUserDataRequest request) {
+        onLookup.run();
         lookups.add(request);
         if (lookupAnswer != null) {
             throw error(lookupAnswer);
