@@ -74,7 +74,9 @@ class ReconcilerLoopTest {
                     new byte[32], START, clock.now, SessionState.OPEN, Optional.empty(), Optional.empty(), Optional.empty(),
                     Optional.empty(), 0, Exemption.UNKNOWN)).toList();
         }
-        @Override public List<Transition> findDueTransitions(int shard, Instant now, int limit) { return List.of(); }
+        /** The chunk sizes the due sweep asked for. */
+        final List<Integer> dueLimits = new ArrayList<>();
+        @Override public List<Transition> findDueTransitions(int shard, Instant now, int limit) { dueLimits.add(limit); return List.of(); }
         @Override public long countDueTransitions(Instant now) { return pendingDueAt != null && !pendingDueAt.isAfter(now) ? 1 : 0; }
         @Override public Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil) { return Optional.empty(); }
         @Override public Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now, Optional<Instant> notAfter) { return Heartbeat.refused(HeartbeatResult.UNKNOWN_SESSION); }
@@ -95,12 +97,16 @@ class ReconcilerLoopTest {
     }
 
     Reconciler reconciler(Duration staleAfter) {
+        return reconciler(staleAfter, ReconcilerMetrics.NONE, 1.5);
+    }
+
+    Reconciler reconciler(Duration staleAfter, ReconcilerMetrics metrics, double rate) {
         ConnectAgentStatus connect = new ConnectAgentStatus(null, new InstanceRef("aws", "us-east-1", "123456789012", "i"));
         BatchingEventPublisher events = new BatchingEventPublisher(list -> { });
         OfflineTransitions transitions = new OfflineTransitions(store, connect, events, clock, Backoff.DEFAULT, 8, new SecureRandom());
         return new Reconciler(store, new StaleSessionSweep(store, staleAfter),
-                new DueTransitionSweep(store, store, connect, transitions, events, ReconcilerMetrics.NONE, clock, 1.5),
-                new backstop.core.events.OutboxRelay(backstop.core.events.EventOutbox.NONE, null), ReconcilerMetrics.NONE, clock, wake -> clock.now = wake, Duration.ofSeconds(15), 1.5);
+                new DueTransitionSweep(store, store, connect, transitions, events, metrics, clock, rate),
+                new backstop.core.events.OutboxRelay(backstop.core.events.EventOutbox.NONE, null), metrics, clock, wake -> clock.now = wake, Duration.ofSeconds(15), rate);
     }
 
     @Test
@@ -142,6 +148,47 @@ class ReconcilerLoopTest {
 
         assertThat(summary.sweeps()).isEqualTo(4);
         assertThat(summary.idle()).isFalse();
+    }
+
+    @Test
+    void run_should_reportEachSweepsClosesAndBacklog_andFlushTheMetricsOnceAtTheEnd() {
+        store.open.add(new SessionId("0123456789abcdefghijkl"));
+        store.pendingDueAt = START; // one transition due (never claimable here): the backlog says 1
+        DueTransitionSweepTest.RecordingMetrics metrics = new DueTransitionSweepTest.RecordingMetrics();
+
+        reconciler(Duration.ofSeconds(75), metrics, 1.5).run(START.plus(Duration.ofSeconds(20)));
+
+        assertThat(metrics.seen).containsExactly("stale 0", "backlog 1", "stale 0", "backlog 1", "flush");
+    }
+
+    @Test
+    void chunks_should_holdASweepIntervalsCallsAtTheRate_between50And100() {
+        store.pendingDueAt = START;
+        reconciler(Duration.ofSeconds(75), ReconcilerMetrics.NONE, 5).run(START.plusSeconds(49));
+        assertThat(store.dueLimits).as("5/s x 15 s").startsWith(75);
+
+        store.dueLimits.clear();
+        clock.now = START;
+        reconciler(Duration.ofSeconds(75), ReconcilerMetrics.NONE, 1.5).run(START.plusSeconds(49));
+        assertThat(store.dueLimits).as("22 calls a sweep: still one lookup per 50").startsWith(50);
+
+        store.dueLimits.clear();
+        clock.now = START;
+        reconciler(Duration.ofSeconds(75), ReconcilerMetrics.NONE, 20).run(START.plusSeconds(49));
+        assertThat(store.dueLimits).as("at most one GetCurrentUserData's 100").startsWith(100);
+    }
+
+    @Test
+    void sweepOnce_should_sweepWorkAndFlush_withoutABudget() {
+        store.open.add(new SessionId("0123456789abcdefghijkl"));
+        DueTransitionSweepTest.RecordingMetrics metrics = new DueTransitionSweepTest.RecordingMetrics();
+
+        Reconciler.Summary summary = reconciler(Duration.ofSeconds(75), metrics, 1.5).sweepOnce();
+
+        assertThat(summary.sweeps()).isEqualTo(1);
+        assertThat(summary.staleClosed()).isZero();
+        assertThat(store.staleQueries).containsExactly(START);
+        assertThat(metrics.seen).containsExactly("stale 0", "backlog 0", "flush");
     }
 
     @Test
