@@ -1,7 +1,6 @@
 package backstop.core.json;
 
 import java.math.BigDecimal;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -49,16 +48,5 @@ public record JsonObject(Map<String, Object> members) {
             throw new JsonException(name + " must be a number");
         }
         return Optional.of(number);
-    }
-
-    public Optional<List<?>> array(String name) {
-        Object value = members.get(name);
-        if (value == null) {
-            return Optional.empty();
-        }
-        if (!(value instanceof List<?> list)) {
-            throw new JsonException(name + " must be an array");
-        }
-        return Optional.of(list);
     }
 }

@@ -77,4 +77,32 @@ class BackstopConfigTest {
 
         assertThatThrownBy(() -> BackstopConfig.fromEnvironment(env)).hasMessageContaining("STALE_AFTER_SECONDS");
     }
+
+    @Test
+    void fromEnvironment_should_keepTheNamesItWasGiven() {
+        BackstopConfig config = BackstopConfig.fromEnvironment(minimal());
+        assertThat(config.region()).isEqualTo("eu-west-2");
+        assertThat(config.sessionsTable()).isEqualTo("sessions");
+        assertThat(config.eventBusName()).isEqualTo("bus");
+    }
+
+    @Test
+    void numbers_should_beAcceptedAtTheEdgesOfTheirRanges_andRefusedJustOutside() {
+        Map<String, String> edges = minimal();
+        edges.put("HEARTBEAT_SECONDS", "5");
+        edges.put("STALE_AFTER_SECONDS", "3600");
+        edges.put("CONNECT_RATE_PER_SECOND", "100");
+        BackstopConfig config = BackstopConfig.fromEnvironment(edges);
+        assertThat(config.heartbeatSeconds()).isEqualTo(5);
+        assertThat(config.staleAfterSeconds()).isEqualTo(3600);
+        assertThat(config.connectRatePerSecond()).isEqualTo(100);
+
+        for (String[] outside : new String[][] {{"HEARTBEAT_SECONDS", "4", "4 is outside 5..300"}, {"STALE_AFTER_SECONDS", "3601", "3601 is outside 10..3600"},
+                {"CONNECT_RATE_PER_SECOND", "100.01", "100.01 is outside (0, 100]"}, {"CONNECT_RATE_PER_SECOND", "0", "0.0 is outside (0, 100]"}}) {
+            Map<String, String> env = minimal();
+            env.put(outside[0], outside[1]);
+            assertThatThrownBy(() -> BackstopConfig.fromEnvironment(env)).as(outside[0] + "=" + outside[1])
+                    .hasMessageContaining(outside[0]).hasMessageContaining(outside[2]);
+        }
+    }
 }
