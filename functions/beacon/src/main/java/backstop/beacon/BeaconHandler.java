@@ -45,9 +45,14 @@ public final class BeaconHandler implements RequestHandler<APIGatewayV2HTTPEvent
     }
 
     public BeaconHandler(BeaconApi api) {
+        this(api, OfflineMetrics.NONE);
+    }
+
+    /** Tests: the API and the metrics the handler writes each invocation. */
+    BeaconHandler(BeaconApi api, OfflineMetrics metrics) {
         this.api = api;
         this.priming = null;
-        this.metrics = OfflineMetrics.NONE;
+        this.metrics = metrics;
     }
 
     private static BeaconWiring.Beacon production() {

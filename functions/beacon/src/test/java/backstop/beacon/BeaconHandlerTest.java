@@ -50,12 +50,28 @@ class BeaconHandlerTest {
         RestoreSafeRandom random = new RestoreSafeRandom();
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
         OfflineTransitions transitions = new OfflineTransitions(store, gateway, e -> { }, clock, Backoff.DEFAULT, 8, random);
-        handler = new BeaconHandler(new BeaconApi(config, new BeaconService(config, store, store, gateway, transitions, e -> { }, backstop.core.metrics.OfflineMetrics.NONE, clock, random)));
+        handler = new BeaconHandler(new BeaconApi(config, new BeaconService(config, store, store, gateway, transitions, e -> { }, backstop.core.metrics.OfflineMetrics.NONE, clock, random)),
+                written);
         AgentRef ada = AgentRef.parseArn(INSTANCE + "/agent/demo-ada").orElseThrow();
         store.sessions.put(SESSION, new Session(SESSION, ada, TOKEN.hash(), NOW, NOW, SessionState.OPEN, Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty(), 0, backstop.core.session.Exemption.NOT_EXEMPT));
         store.closeResult = new CloseResult.Closed(OfflineOutcome.NOT_NEEDED, Optional.empty());
     }
+
+    /** What the handler wrote to its metrics, in order: "close <ms>" and "flush". */
+    static final class WrittenMetrics implements backstop.core.metrics.OfflineMetrics {
+        final java.util.List<String> seen = new java.util.ArrayList<>();
+        long closeMillis = -1;
+        @Override public void transitionDone(boolean deferred) { }
+        @Override public void transitionNotNeeded() { }
+        @Override public void transitionFailed() { }
+        @Override public void transitionRetryScheduled() { }
+        @Override public void connectThrottled() { }
+        @Override public void closeTook(long millis) { closeMillis = millis; seen.add("close"); }
+        @Override public void flush() { seen.add("flush"); }
+    }
+
+    final WrittenMetrics written = new WrittenMetrics();
 
     APIGatewayV2HTTPResponse handle(APIGatewayV2HTTPEvent event) {
         return handler.handleRequest(event, null);
@@ -218,5 +234,20 @@ class BeaconHandlerTest {
         assertThat(store.closes).isEmpty();
         assertThat(connect.puts).isEmpty();
         assertThat(connect.describes).isEmpty();
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/close-beacon.json", type = APIGatewayV2HTTPEvent.class)
+    void close_should_writeHowLongItTook_inMilliseconds_thenFlushTheMetrics(APIGatewayV2HTTPEvent event) {
+        handle(event);
+        assertThat(written.seen).containsExactly("close", "flush");
+        assertThat(written.closeMillis).as("milliseconds, well inside API Gateway's 30 s").isBetween(0L, 30_000L);
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/heartbeat.json", type = APIGatewayV2HTTPEvent.class)
+    void heartbeat_should_writeNoCloseDuration_andStillFlush(APIGatewayV2HTTPEvent event) {
+        handle(event);
+        assertThat(written.seen).containsExactly("flush");
     }
 }
