@@ -432,4 +432,60 @@ class DueTransitionSweepTest {
         assertThat(most.get()).isEqualTo(DueTransitionSweep.MAX_IN_FLIGHT);
         assertThat(connect.puts).hasSize(count);
     }
+
+    @Test
+    void aBigChunkWhoseCheckOutlastsTheBudget_should_giveEverythingBack_andStillEnd() {
+        // 12 agents: the run gives up before the point where the next chunk is prepared (6 calls before the end).
+        for (int i = 0; i < 12; i++) {
+            queue.due(due("u-" + i, i));
+        }
+        MovedClock moved = new MovedClock();
+        connect.onLookup = () -> moved.advance(Duration.ofMillis(1100)); // six pages: 6.6 s
+
+        int claimed = sweepOn(moved, 2).processDue(100, NOW.plusSeconds(6));
+
+        assertThat(claimed).isEqualTo(12);
+        assertThat(connect.puts).isEmpty();
+        assertThat(queue.released).hasSize(12);
+    }
+
+    @Test
+    void anAgentKnownButWithNoSessionOpen_should_beSetOffline() {
+        queue.due(due("u-1", 1));
+        AgentRef agent = new AgentRef(INSTANCE, "u-1");
+        queue.agents.put(agent, new AgentRecord(agent, Set.of(), Optional.of("u1"), Optional.empty(), Optional.empty(), Optional.empty()));
+
+        sweep(100).processDue(100, NOW.plusSeconds(45));
+
+        assertThat(queue.completed).containsExactly("u-1 DONE");
+    }
+
+    @Test
+    void anOfflineStatusThatCannotBeLookedUp_should_notCountTheAgentsAsOffline_butLeaveThemToTheAttempt() {
+        queue.due(due("busy-on-contact", 1)); // Connect reports Offline queued: would be skipped if the status were known
+        connect.listAnswer = 500;
+
+        sweep(100).processDue(100, NOW.plusSeconds(45));
+
+        assertThat(queue.completed).as("tried, and its failure recorded for a retry").containsExactly("busy-on-contact RETRY");
+    }
+
+    @Test
+    void anInterruptedRun_should_dispatchNoMore_giveTheRestBack_andKeepTheInterrupt() {
+        for (int i = 0; i < 6; i++) {
+            queue.due(due("u-" + i, i));
+        }
+        // The interrupt comes while the chunk is checked: the burst's 4 calls need no wait, the 5th would.
+        connect.onLookup = () -> Thread.currentThread().interrupt();
+        try {
+            int claimed = sweep(2).processDue(6, NOW.plusSeconds(45));
+
+            assertThat(claimed).isEqualTo(6);
+            assertThat(Thread.currentThread().isInterrupted()).as("the interrupt is kept for the caller").isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(connect.puts).hasSize(4);
+        assertThat(queue.released).hasSize(2);
+    }
 }

@@ -31,6 +31,8 @@ public final class ScriptedConnect implements ConnectClient {
     public final Deque<Integer> putAnswers = new ArrayDeque<>();
     public final Map<String, String> routingProfiles = new HashMap<>();
     public Integer describeAnswer;
+    /** What ListAgentStatuses answers: null lists the statuses, else that HTTP status. */
+    public Integer listAnswer;
     /** Runs as each PutUserStatus arrives (a test records the time, or holds the call). */
     public java.util.function.Consumer<PutUserStatusRequest> onPut = request -> { };
     /** Runs as each GetCurrentUserData arrives (a test moves its clock: a slow answer). */
@@ -60,6 +62,9 @@ public final class ScriptedConnect implements ConnectClient {
     @Override
     public ListAgentStatusesResponse listAgentStatuses(ListAgentStatusesRequest request) {
         listCalls++;
+        if (listAnswer != null) {
+            throw error(listAnswer);
+        }
         return ListAgentStatusesResponse.builder().agentStatusSummaryList(
                 AgentStatusSummary.builder().id("available-1").name("Available").type(AgentStatusType.ROUTABLE).build(),
                 AgentStatusSummary.builder().id(offlineId).name("Offline").type(AgentStatusType.OFFLINE).build()).build();

@@ -42,4 +42,27 @@ class RestoreSafeRandomTest {
         }
         assertThat(claims).as("no value handed out by both copies").hasSize(200);
     }
+
+    @Test
+    void everyCall_should_goToTheCurrentGenerator_seedsIncluded() throws Exception {
+        java.security.SecureRandom twin = java.security.SecureRandom.getInstance("SHA1PRNG");
+        twin.setSeed(20261129L);
+        RestoreSafeRandom random = restoredCopy();
+        random.setSeed(42L);
+        twin.setSeed(42L);
+        random.setSeed(new byte[] {1, 2, 3});
+        twin.setSeed(new byte[] {1, 2, 3});
+        byte[] ours = new byte[32];
+        byte[] theirs = new byte[32];
+        random.nextBytes(ours);
+        twin.nextBytes(theirs);
+        assertThat(ours).as("the same seeds reached the generator").isEqualTo(theirs);
+
+        assertThat(random.getAlgorithm()).isEqualTo("SHA1PRNG");
+        assertThat(random).hasToString("RestoreSafeRandom[SHA1PRNG]");
+        assertThat(random.generateSeed(16)).hasSize(16);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> random.nextBytes(new byte[4],
+                java.security.DrbgParameters.nextBytes(128, false, null)))
+                .as("SHA1PRNG takes no parameters: the call reached it").isInstanceOf(UnsupportedOperationException.class);
+    }
 }
