@@ -23,7 +23,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -87,6 +86,9 @@ public final class DueTransitionSweep {
         int total = 0;
         Instant now = clock.instant();
         Prepared current = prepare(chunkSize(chunkLimit, now, stopBy, 0), now);
+        if (current == Prepared.EMPTY) {
+            return 0; // nothing due: no second look (each look reads every shard's due index)
+        }
         while (current != null) {
             total += current.toSet().size();
             CompletableFuture<Prepared> next = new CompletableFuture<>();
@@ -219,15 +221,11 @@ public final class DueTransitionSweep {
             }
         }
         release(untried, chunk.claim());
+        // The executor's close waited for every attempt (an interrupt included), so each one has ended here.
         for (Future<?> task : inFlight) {
-            try {
-                task.get();
-            } catch (ExecutionException e) {
+            if (task.state() == Future.State.FAILED) {
                 // The transition keeps its claim until the lease ends, then a later sweep takes it again.
-                LOG.error("a transition attempt failed unexpectedly; it is retried after its lease", e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+                LOG.error("a transition attempt failed unexpectedly; it is retried after its lease", task.exceptionNow());
             }
         }
         events.flushInBackground(); // the next chunk's Connect calls need not wait for EventBridge
@@ -288,15 +286,13 @@ public final class DueTransitionSweep {
                 }));
             }
         }
+        // The executor's close waited for every claim, so each one has ended here.
         List<Transition> claimed = new ArrayList<>();
         for (Future<Optional<Transition>> result : claims) {
-            try {
-                result.get().ifPresent(claimed::add);
-            } catch (ExecutionException e) {
-                LOG.warn("claim failed; the transition stays due for the next sweep: {}", e.getCause().toString());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+            switch (result.state()) {
+                case SUCCESS -> result.resultNow().ifPresent(claimed::add);
+                case FAILED -> LOG.warn("claim failed; the transition stays due for the next sweep: {}", result.exceptionNow().toString());
+                default -> { } // cancelled: not claimed
             }
         }
         return claimed;

@@ -60,6 +60,12 @@ class DueTransitionSweepTest {
         final List<String> completed = new CopyOnWriteArrayList<>();
         final List<String> released = new CopyOnWriteArrayList<>();
         final Set<SessionId> takenByOthers = ConcurrentHashMap.newKeySet();
+        /** The moment each claim was made at (the sweep's clock when it prepared the chunk), in order. */
+        final List<Instant> claimTimes = new CopyOnWriteArrayList<>();
+        /** Shards read for due work, in order. */
+        final List<Integer> dueQueries = new CopyOnWriteArrayList<>();
+        /** Runs as each claim arrives (a test holds it). */
+        Runnable onClaim = () -> { };
 
         void due(Transition t) {
             transitions.put(t.sessionId(), t);
@@ -67,6 +73,7 @@ class DueTransitionSweepTest {
 
         @Override
         public List<Transition> findDueTransitions(int shard, Instant now, int limit) {
+            dueQueries.add(shard);
             return transitions.values().stream().filter(t -> TableLayout.shard(t.sessionId()) == shard)
                     .filter(t -> t.state() == TransitionState.PENDING && !t.nextAttemptAt().isAfter(now))
                     .sorted(java.util.Comparator.comparing(t -> t.sessionId().value())).limit(limit).toList();
@@ -74,11 +81,13 @@ class DueTransitionSweepTest {
 
         @Override
         public Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil) {
+            onClaim.run();
             Transition t = transitions.get(id);
             if (takenByOthers.contains(id) || t == null || t.nextAttemptAt().isAfter(now)) {
                 return Optional.empty();
             }
             claims.add(id.value() + " lease=+" + Duration.between(now, leaseUntil).toMillis() + "ms");
+            claimTimes.add(now);
             Transition claimed = new Transition(t.sessionId(), t.agent(), t.reason(), t.state(), t.attempts(), t.created(), leaseUntil,
                     Optional.of(claim), t.lastError(), t.completedAt(), t.deferred(), t.checkExemption());
             transitions.put(id, claimed);
@@ -314,12 +323,30 @@ class DueTransitionSweepTest {
     }
 
     @Test
-    void awaitEvents_should_returnOnlyOnceEveryEventOfTheSweepIsPublished() {
+    void awaitEvents_should_returnOnlyOnceEveryEventOfTheSweepIsPublished() throws Exception {
         queue.due(due("u-1", 1));
         queue.due(due("u-2", 2));
-        DueTransitionSweep sweep = sweep(100);
-
+        // EventBridge is slow: the events reach it only once the test thread waits in awaitEvents.
+        java.util.concurrent.CountDownLatch slow = new java.util.concurrent.CountDownLatch(1);
+        BatchingEventPublisher published = new BatchingEventPublisher(batch -> {
+            try {
+                slow.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            events.addAll(batch);
+        });
+        ConnectAgentStatus gateway = new ConnectAgentStatus(connect, INSTANCE, new ConnectPacer(100));
+        OfflineTransitions transitions = new OfflineTransitions(queue, gateway, published, clock, Backoff.DEFAULT, 8, new Random(1));
+        DueTransitionSweep sweep = new DueTransitionSweep(queue, queue, gateway, transitions, published, ReconcilerMetrics.NONE, clock, 100);
         sweep.processDue(100, NOW.plusSeconds(45));
+        Thread waiter = Thread.currentThread();
+        Thread.ofVirtual().start(() -> {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> waiter.getState() == Thread.State.WAITING
+                    || waiter.getState() == Thread.State.TIMED_WAITING);
+            slow.countDown();
+        });
+
         sweep.awaitEvents();
 
         assertThat(events).extracting(e -> e.getClass().getSimpleName()).containsExactlyInAnyOrder("AgentSetOffline", "AgentSetOffline");
@@ -487,5 +514,70 @@ class DueTransitionSweepTest {
         }
         assertThat(connect.puts).hasSize(4);
         assertThat(queue.released).hasSize(2);
+    }
+
+    @Test
+    void theNextChunk_should_bePreparedWhenTheCurrentOneHasThreeSecondsOfCallsLeft() {
+        for (int i = 0; i < 20; i++) {
+            queue.due(due("u-" + i, i));
+        }
+        MovedClock moved = new MovedClock();
+
+        sweepOn(moved, 2).processDue(12, NOW.plusSeconds(45));
+
+        // Chunk 1 (12) is claimed at 0 s; its check, six pages, waits twice for GetCurrentUserData's turn (1 s); then
+        // the burst of 4 at 1 s and one call every 500 ms: with 6 calls (3 s at 2/s) left, at 2 s, chunk 2 is prepared.
+        assertThat(queue.claimTimes).hasSize(20);
+        assertThat(queue.claimTimes.subList(0, 12)).containsOnly(NOW);
+        assertThat(queue.claimTimes.subList(12, 20)).containsOnly(NOW.plusSeconds(2));
+    }
+
+    @Test
+    void aChunk_should_takeNoMoreThanItsSize_acrossShards_andReadNoShardMoreThanNeeded() {
+        for (int i = 0; i < 3; i++) {
+            queue.due(due("a-" + i, idInShard(0, i)));
+        }
+        for (int i = 0; i < 10; i++) {
+            queue.due(due("b-" + i, idInShard(1, i)));
+        }
+
+        sweep(100).processDue(6, NOW.plusSeconds(45));
+
+        assertThat(connect.lookups.getFirst().filters().agents()).as("the first chunk: 3 from shard 0, 3 from shard 1").hasSize(6);
+        assertThat(queue.dueQueries.subList(0, 2)).as("two shards read for it, no more").containsExactly(0, 1);
+    }
+
+    @Test
+    void aSweepWithNothingDue_should_readEachShardOnce() {
+        sweep(100).processDue(100, NOW.plusSeconds(45));
+        assertThat(queue.dueQueries).hasSize(TableLayout.SHARDS).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void claims_should_neverHaveMoreThanTheLimitInFlight() throws Exception {
+        int count = DueTransitionSweep.MAX_IN_FLIGHT + 8;
+        for (int i = 0; i < count; i++) {
+            queue.due(due("u-" + i, i));
+        }
+        java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        queue.onClaim = () -> {
+            most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            try {
+                answer.await(); // DynamoDB holds every claim until the test lets them go
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            inFlight.decrementAndGet();
+        };
+        java.util.concurrent.CompletableFuture<Integer> run = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> sweep(1000).processDue(100, NOW.plusSeconds(45)));
+
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> inFlight.get() == DueTransitionSweep.MAX_IN_FLIGHT);
+        answer.countDown();
+
+        assertThat(run.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(count);
+        assertThat(most.get()).isEqualTo(DueTransitionSweep.MAX_IN_FLIGHT);
     }
 }

@@ -1,25 +1,15 @@
 package backstop.core.session;
 
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.BatchGetItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
-import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
-import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
-import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsResponse;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
-import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
-import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
 
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -38,56 +28,6 @@ class DynamoTableTest {
 
     private static Map<String, AttributeValue> item(int n) {
         return Map.of("id", AttributeValue.fromS("i" + n));
-    }
-
-    /** Answers from scripts the test fills; records every request. */
-    private static final class ScriptedDynamo implements DynamoDbClient {
-        final List<QueryRequest> queries = new ArrayList<>();
-        final Deque<QueryResponse> pages = new ArrayDeque<>();
-        final List<BatchGetItemRequest> batchGets = new ArrayList<>();
-        Function<BatchGetItemRequest, BatchGetItemResponse> batchGetAnswer;
-        final List<TransactWriteItemsRequest> transactions = new ArrayList<>();
-        final Deque<RuntimeException> transactionAnswers = new ArrayDeque<>();
-        RuntimeException updateAnswer;
-
-        @Override
-        public QueryResponse query(QueryRequest request) {
-            queries.add(request);
-            return pages.removeFirst();
-        }
-
-        @Override
-        public BatchGetItemResponse batchGetItem(BatchGetItemRequest request) {
-            batchGets.add(request);
-            return batchGetAnswer.apply(request);
-        }
-
-        @Override
-        public TransactWriteItemsResponse transactWriteItems(TransactWriteItemsRequest request) {
-            transactions.add(request);
-            RuntimeException answer = transactionAnswers.poll();
-            if (answer != null) {
-                throw answer;
-            }
-            return TransactWriteItemsResponse.builder().build();
-        }
-
-        @Override
-        public UpdateItemResponse updateItem(UpdateItemRequest request) {
-            if (updateAnswer != null) {
-                throw updateAnswer;
-            }
-            return UpdateItemResponse.builder().build();
-        }
-
-        @Override
-        public String serviceName() {
-            return "dynamodb";
-        }
-
-        @Override
-        public void close() {
-        }
     }
 
     private final ScriptedDynamo dynamo = new ScriptedDynamo();
