@@ -212,3 +212,44 @@ test('signingIn_should_sayItInTheHeader', () => {
   view.signingIn();
   assert.equal(text('#backstop-state'), 'Signing in…');
 });
+
+test('view_should_drawAnAdapterWithoutItsOptionalParts_andStatesWithoutDetail', async () => {
+  const { document, view, text, hidden } = page();
+  const minimal = {
+    currentStatus: () => ({ name: 'Available', arn: 'arn:x/agent-state/avail' }),
+    statuses: () => [{ name: 'Available', arn: 'arn:x/agent-state/avail' }, { name: 'Lunch', arn: 'arn:x/agent-state/lunch' }],
+    setStatus: async () => { throw 'refused by a string'; },
+  };
+  view.renderStatus(minimal);
+  assert.equal(text('#agent-name'), '');
+  assert.equal(text('#next-status'), '');
+  assert.equal(document.body.dataset.contact, 'none');
+  assert.equal(document.querySelector('#status-name').dataset.type, '');
+  const buttons = [...document.querySelectorAll('#status-buttons button')];
+  assert.deepEqual(buttons.map((b) => b.dataset.statusType), ['', '']);
+  buttons[1].dispatchEvent(new document.defaultView.Event('click'));
+  await settle();
+  assert.equal(text('#notice'), 'Your status could not be set to Lunch: refused by a string.');
+
+  view.setBackstopState(STATE.OPEN, { otherSessions: 2 });
+  for (const state of [STATE.DEGRADED, STATE.CLOSED, STATE.ERROR]) {
+    view.setBackstopState(state);
+    assert.equal(document.body.dataset.otherSessions, '2', `${state}: only an open session updates the count`);
+  }
+  assert.equal(text('#backstop-state'), 'Backstop unreachable, retrying…');
+  view.setBackstopState(STATE.CLOSED);
+  assert.match(text('#banner'), /^The backstop is not answering/, 'a close without detail is no server close: the banner stays');
+});
+
+test('signInAgain_should_beOfferedOnlyForAnExpiredOrRefusedSignIn', () => {
+  const { document, view, hidden } = page();
+  view.useSignIn({ signIn: async () => {} });
+  for (const detail of [{ error: 'identity_mismatch', status: 403, message: 'not you' }, { status: 503, retrying: true }, undefined]) {
+    view.setBackstopState(STATE.ERROR, detail);
+    assert.equal(document.querySelector('#banner button'), null, JSON.stringify(detail));
+    assert.equal(hidden('#banner'), true, JSON.stringify(detail));
+  }
+  view.setBackstopState(STATE.OPEN, {});
+  view.setBackstopState(STATE.ERROR, { error: 'unauthenticated', status: 401 });
+  assert.equal(document.querySelector('#banner button').textContent, 'Sign in again');
+});

@@ -1,0 +1,59 @@
+// The beat loop and the heartbeat request on their own (the worker and the page's fallback both use them).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { beatLoop, postHeartbeat } from '../client/heartbeat-request.js';
+
+function timers() {
+  const pending = [];
+  const cancelled = [];
+  return {
+    pending, cancelled,
+    setTimeout: (fn, ms) => { pending.push({ fn, ms, id: pending.length + 1 }); return pending.length; },
+    clearTimeout: (id) => cancelled.push(id),
+  };
+}
+
+test('beatLoop_should_waitAWholePeriodOnlyAfterA2xx_andRetrySoonerAfterAnythingElse', async () => {
+  for (const [status, next] of [[200, 30_000], [204, 30_000], [299, 30_000], [300, 8_000], [199, 8_000], [503, 8_000], [0, 8_000]]) {
+    const clock = timers();
+    beatLoop(async () => status, 30_000, { ...clock, random: () => 0 });
+    assert.equal(clock.pending[0].ms, 30_000, 'the first beat a period after the start');
+    await clock.pending[0].fn();
+    assert.equal(clock.pending[1].ms, next, `after a ${status}`);
+  }
+});
+
+test('beatLoop_should_cancelTheWaitingBeat_onStop_andScheduleNothingAfterABeatInFlight', async () => {
+  const clock = timers();
+  let release;
+  const stop = beatLoop(() => new Promise((resolve) => { release = resolve; }), 30_000, { ...clock, random: () => 0 });
+  stop();
+  assert.deepEqual(clock.cancelled, [1], 'the waiting beat is cancelled');
+
+  const clock2 = timers();
+  const stop2 = beatLoop(() => new Promise((resolve) => { release = resolve; }), 30_000, { ...clock2, random: () => 0 });
+  const running = clock2.pending[0].fn();
+  stop2();
+  assert.deepEqual(clock2.cancelled, [], 'nothing waiting while a beat is in flight');
+  release(200);
+  await running;
+  assert.equal(clock2.pending.length, 1, 'no beat after the stop');
+});
+
+test('postHeartbeat_should_timeTheRequestOut_onlyWhenAskedTo', async () => {
+  const inits = [];
+  const fetch = async (url, init) => { inits.push(init); return { status: 204, json: async () => ({}) }; };
+  await postHeartbeat(fetch, 'https://api.example.com/h', { token: 't' }, 10_000);
+  await postHeartbeat(fetch, 'https://api.example.com/h', { token: 't' });
+  assert.ok(inits[0].signal instanceof AbortSignal, 'a signal that aborts after the timeout');
+  assert.equal(inits[0].signal.aborted, false);
+  assert.equal('signal' in inits[1], false, 'no timeout asked: no signal');
+});
+
+test('postHeartbeat_should_readTheOtherSessionsOnlyFromA200_andSurviveABodyThatIsNotJson', async () => {
+  const answer = (status, json) => async () => ({ status, json });
+  assert.deepEqual(await postHeartbeat(answer(200, async () => ({ otherSessions: 2 })), 'u', {}), { status: 200, otherSessions: 2 });
+  assert.deepEqual(await postHeartbeat(answer(204, async () => ({ otherSessions: 2 })), 'u', {}), { status: 204, otherSessions: undefined });
+  assert.deepEqual(await postHeartbeat(answer(200, async () => { throw new SyntaxError('not json'); }), 'u', {}),
+    { status: 200, otherSessions: undefined });
+});
