@@ -92,8 +92,10 @@ async function load(t, page) {
   return page;
 }
 
+/** Waits for the condition itself (the sign-in's PKCE digest runs on libuv's thread pool: no count of turns will do). */
 async function until(condition, what) {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+  const deadline = Date.now() + 20_000;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
   assert.ok(condition(), `not reached: ${what}`);
 }
 
