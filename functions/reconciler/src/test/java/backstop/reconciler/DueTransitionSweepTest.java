@@ -431,33 +431,44 @@ class DueTransitionSweepTest {
         assertThat(Duration.between(NOW, moved.instant())).as("and no slower: the paced waits add up to 3.5 s").isEqualTo(Duration.ofMillis(3500));
     }
 
-    @Test
-    void callsInFlight_should_neverExceedTheLimit_whileConnectIsSlowToAnswer() throws Exception {
-        int count = DueTransitionSweep.MAX_IN_FLIGHT + 8;
-        for (int i = 0; i < count; i++) {
-            queue.due(due("u-" + i, i));
-        }
-        java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
-        connect.onPut = request -> {
+    /** A slow service: every call waits until the test lets them all go; counts how many wait at once. */
+    static final class HeldCalls implements Runnable {
+        final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+
+        @Override
+        public void run() {
             most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
             try {
-                answer.await(); // Connect holds every answer until the test lets them go
+                answer.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             inFlight.decrementAndGet();
-        };
-        java.util.concurrent.CompletableFuture<Integer> run = java.util.concurrent.CompletableFuture.supplyAsync(
-                () -> sweep(1000).processDue(100, NOW.plusSeconds(45)));
+        }
 
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> inFlight.get() == DueTransitionSweep.MAX_IN_FLIGHT);
-        answer.countDown();
+        /** Runs a sweep over {@code count} due transitions, lets the calls go once the limit is in flight; the most at once. */
+        int mostInFlight(DueTransitionSweepTest test, int count) throws Exception {
+            for (int i = 0; i < count; i++) {
+                test.queue.due(due("u-" + i, i));
+            }
+            java.util.concurrent.CompletableFuture<Integer> run = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> test.sweep(1000).processDue(100, NOW.plusSeconds(45)));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> inFlight.get() == DueTransitionSweep.MAX_IN_FLIGHT);
+            answer.countDown();
+            assertThat(run.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(count);
+            return most.get();
+        }
+    }
 
-        assertThat(run.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(count);
-        assertThat(most.get()).isEqualTo(DueTransitionSweep.MAX_IN_FLIGHT);
-        assertThat(connect.puts).hasSize(count);
+    @Test
+    void callsInFlight_should_neverExceedTheLimit_whileConnectIsSlowToAnswer() throws Exception {
+        HeldCalls connectAnswers = new HeldCalls();
+        connect.onPut = request -> connectAnswers.run();
+
+        assertThat(connectAnswers.mostInFlight(this, DueTransitionSweep.MAX_IN_FLIGHT + 8)).isEqualTo(DueTransitionSweep.MAX_IN_FLIGHT);
+        assertThat(connect.puts).hasSize(DueTransitionSweep.MAX_IN_FLIGHT + 8);
     }
 
     @Test
@@ -555,29 +566,9 @@ class DueTransitionSweepTest {
 
     @Test
     void claims_should_neverHaveMoreThanTheLimitInFlight() throws Exception {
-        int count = DueTransitionSweep.MAX_IN_FLIGHT + 8;
-        for (int i = 0; i < count; i++) {
-            queue.due(due("u-" + i, i));
-        }
-        java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
-        queue.onClaim = () -> {
-            most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
-            try {
-                answer.await(); // DynamoDB holds every claim until the test lets them go
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            inFlight.decrementAndGet();
-        };
-        java.util.concurrent.CompletableFuture<Integer> run = java.util.concurrent.CompletableFuture.supplyAsync(
-                () -> sweep(1000).processDue(100, NOW.plusSeconds(45)));
+        HeldCalls dynamoAnswers = new HeldCalls();
+        queue.onClaim = dynamoAnswers;
 
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> inFlight.get() == DueTransitionSweep.MAX_IN_FLIGHT);
-        answer.countDown();
-
-        assertThat(run.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(count);
-        assertThat(most.get()).isEqualTo(DueTransitionSweep.MAX_IN_FLIGHT);
+        assertThat(dynamoAnswers.mostInFlight(this, DueTransitionSweep.MAX_IN_FLIGHT + 8)).isEqualTo(DueTransitionSweep.MAX_IN_FLIGHT);
     }
 }
