@@ -47,117 +47,102 @@ function fakeAdapter() {
   };
 }
 
+/** Runs `body` with FakeWorker as the page's Worker (and a fresh list of the workers created). */
+async function withFakeWorkers(body) {
+  const original = globalThis.Worker;
+  globalThis.Worker = FakeWorker;
+  FakeWorker.created = [];
+  try {
+    return await body();
+  } finally {
+    globalThis.Worker = original;
+  }
+}
+
 async function until(condition) {
   for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
   assert.ok(condition(), 'condition not reached');
 }
 
-test('createBackstop_should_registerWhenTheAgentIsKnown_beatFromItsWorker_andBeaconOnPagehide', async () => {
-  const original = globalThis.Worker;
-  globalThis.Worker = FakeWorker;
-  FakeWorker.created = [];
-  try {
-    const { win, requests, beacons } = fakePage();
-    const adapter = fakeAdapter();
-    const states = [];
-    const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', window: win,
-      getToken: async () => 'id-token', onChange: (state) => states.push(state) });
-    assert.equal(requests.length, 0, 'nothing before Streams reports the agent');
+test('createBackstop_should_registerWhenTheAgentIsKnown_beatFromItsWorker_andBeaconOnPagehide', () => withFakeWorkers(async () => {
+  const { win, requests, beacons } = fakePage();
+  const adapter = fakeAdapter();
+  const states = [];
+  const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', window: win,
+    getToken: async () => 'id-token', onChange: (state) => states.push(state) });
+  assert.equal(requests.length, 0, 'nothing before Streams reports the agent');
 
-    adapter.signIn();
-    await until(() => backstop.state === STATE.OPEN);
-    assert.equal(requests[0].url, 'https://api.example.com/sessions');
-    assert.equal(requests[0].init.headers.Authorization, 'Bearer id-token');
-    const heartbeat = FakeWorker.created.find((w) => w.url.endsWith('/heartbeat-worker.js'));
-    assert.ok(heartbeat, 'the heartbeat worker beside index.js');
-    assert.deepEqual(heartbeat.options, { type: 'module' });
-    assert.equal(heartbeat.posted[0].url, `https://api.example.com/sessions/${'S'.repeat(22)}/heartbeat`);
+  adapter.signIn();
+  await until(() => backstop.state === STATE.OPEN);
+  assert.equal(requests[0].url, 'https://api.example.com/sessions');
+  assert.equal(requests[0].init.headers.Authorization, 'Bearer id-token');
+  const heartbeat = FakeWorker.created.find((w) => w.url.endsWith('/heartbeat-worker.js'));
+  assert.ok(heartbeat, 'the heartbeat worker beside index.js');
+  assert.deepEqual(heartbeat.options, { type: 'module' });
+  assert.equal(heartbeat.posted[0].url, `https://api.example.com/sessions/${'S'.repeat(22)}/heartbeat`);
 
-    win.fire('pagehide', { persisted: false });
-    assert.equal(beacons.length, 1);
-    assert.equal(beacons[0].url, `https://api.example.com/sessions/${'S'.repeat(22)}/close`);
-    assert.equal(heartbeat.terminated, true);
-    assert.deepEqual(states.slice(0, 3), [STATE.REGISTERING, STATE.OPEN, STATE.CLOSED]);
-  } finally {
-    globalThis.Worker = original;
-  }
-});
+  win.fire('pagehide', { persisted: false });
+  assert.equal(beacons.length, 1);
+  assert.equal(beacons[0].url, `https://api.example.com/sessions/${'S'.repeat(22)}/close`);
+  assert.equal(heartbeat.terminated, true);
+  assert.deepEqual(states.slice(0, 3), [STATE.REGISTERING, STATE.OPEN, STATE.CLOSED]);
+}));
 
-test('createBackstop_should_pingTheOtherTabsFromAWorkersTimer_notThePagesThrottledOne', async () => {
-  const original = globalThis.Worker;
-  globalThis.Worker = FakeWorker;
-  FakeWorker.created = [];
-  try {
-    const { win, broadcasts } = fakePage();
-    const adapter = fakeAdapter();
-    const backstop = createBackstop({ adapter, apiBase: '', window: win });
-    adapter.signIn();
-    await until(() => backstop.state === STATE.OPEN);
-    const ticker = FakeWorker.created.find((w) => w.url.endsWith('/tick-worker.js'));
-    assert.ok(ticker, 'a tick worker drives the pings');
-    assert.deepEqual(ticker.posted, [{ type: 'start', ms: 10000 }]);
+test('createBackstop_should_pingTheOtherTabsFromAWorkersTimer_notThePagesThrottledOne', () => withFakeWorkers(async () => {
+  const { win, broadcasts } = fakePage();
+  const adapter = fakeAdapter();
+  const backstop = createBackstop({ adapter, apiBase: '', window: win });
+  adapter.signIn();
+  await until(() => backstop.state === STATE.OPEN);
+  const ticker = FakeWorker.created.find((w) => w.url.endsWith('/tick-worker.js'));
+  assert.ok(ticker, 'a tick worker drives the pings');
+  assert.deepEqual(ticker.posted, [{ type: 'start', ms: 10000 }]);
 
-    const before = broadcasts.filter((b) => b.type === 'here').length;
-    ticker.onmessage({ data: 'tick' });
-    ticker.onmessage({ data: 'tick' });
+  const before = broadcasts.filter((b) => b.type === 'here').length;
+  ticker.onmessage({ data: 'tick' });
+  ticker.onmessage({ data: 'tick' });
 
-    assert.equal(broadcasts.filter((b) => b.type === 'here').length, before + 2, 'one ping per worker tick');
-    assert.ok(broadcasts.every((b) => b.channel === 'ccp-backstop' && b.agent === AGENT_ARN));
-    assert.ok(broadcasts.some((b) => b.type === 'hello'), 'hello when the agent is known');
-    backstop.stop();
-  } finally {
-    globalThis.Worker = original;
-  }
-});
+  assert.equal(broadcasts.filter((b) => b.type === 'here').length, before + 2, 'one ping per worker tick');
+  assert.ok(broadcasts.every((b) => b.channel === 'ccp-backstop' && b.agent === AGENT_ARN));
+  assert.ok(broadcasts.some((b) => b.type === 'hello'), 'hello when the agent is known');
+  backstop.stop();
+}));
 
 test('createBackstop_should_refuseMissingConnectOrApiBase_withAClearError', () => {
   assert.throws(() => createBackstop({ apiBase: '' }), /needs `connect`/);
   assert.throws(() => createBackstop({ adapter: fakeAdapter() }), /needs `apiBase`/);
 });
 
-test('createBackstop_should_sayByeOnPagehide_helloAgainOnlyFromTheCache_andStartTheTickWorkerAsAModule', async () => {
-  const original = globalThis.Worker;
-  globalThis.Worker = FakeWorker;
-  FakeWorker.created = [];
-  try {
-    const { win, broadcasts } = fakePage();
-    const adapter = fakeAdapter();
-    const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', window: win });
+test('createBackstop_should_sayByeOnPagehide_helloAgainOnlyFromTheCache_andStartTheTickWorkerAsAModule', () => withFakeWorkers(async () => {
+  const { win, broadcasts } = fakePage();
+  const adapter = fakeAdapter();
+  const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', window: win });
+  adapter.signIn();
+  await until(() => backstop.state === STATE.OPEN);
+  assert.deepEqual(FakeWorker.created.find((w) => w.url.endsWith('/tick-worker.js')).options, { type: 'module' });
+  const hellos = () => broadcasts.filter((b) => b.type === 'hello').length;
+  assert.equal(hellos(), 1);
+
+  win.fire('pagehide', { persisted: true });
+  assert.equal(broadcasts.at(-1).type, 'bye', 'the other tabs learn at once that this one left');
+  win.fire('pageshow', { persisted: false });
+  assert.equal(hellos(), 1, 'a first load is not a return from the cache');
+  win.fire('pageshow', { persisted: true });
+  assert.equal(hellos(), 2, 'back from the cache: hello again');
+  backstop.stop();
+}));
+
+test('createBackstop_should_guardTheTabDuringALiveContact_unlessTold', () => withFakeWorkers(async () => {
+  for (const [options, guarded] of [[{}, true], [{ guardLiveContact: false }, false]]) {
+    const { win } = fakePage();
+    const added = [];
+    const addEventListener = win.addEventListener;
+    win.addEventListener = (type, fn) => { added.push(type); addEventListener(type, fn); };
+    const adapter = { ...fakeAdapter(), onContact: () => true };
+    const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', window: win, ...options });
     adapter.signIn();
+    assert.equal(added.includes('beforeunload'), guarded, JSON.stringify(options));
     await until(() => backstop.state === STATE.OPEN);
-    assert.deepEqual(FakeWorker.created.find((w) => w.url.endsWith('/tick-worker.js')).options, { type: 'module' });
-    const hellos = () => broadcasts.filter((b) => b.type === 'hello').length;
-    assert.equal(hellos(), 1);
-
-    win.fire('pagehide', { persisted: true });
-    assert.equal(broadcasts.at(-1).type, 'bye', 'the other tabs learn at once that this one left');
-    win.fire('pageshow', { persisted: false });
-    assert.equal(hellos(), 1, 'a first load is not a return from the cache');
-    win.fire('pageshow', { persisted: true });
-    assert.equal(hellos(), 2, 'back from the cache: hello again');
     backstop.stop();
-  } finally {
-    globalThis.Worker = original;
   }
-});
-
-test('createBackstop_should_guardTheTabDuringALiveContact_unlessTold', async () => {
-  const original = globalThis.Worker;
-  globalThis.Worker = FakeWorker;
-  try {
-    for (const [options, guarded] of [[{}, true], [{ guardLiveContact: false }, false]]) {
-      const { win } = fakePage();
-      const added = [];
-      const addEventListener = win.addEventListener;
-      win.addEventListener = (type, fn) => { added.push(type); addEventListener(type, fn); };
-      const adapter = { ...fakeAdapter(), onContact: () => true };
-      const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', window: win, ...options });
-      adapter.signIn();
-      assert.equal(added.includes('beforeunload'), guarded, JSON.stringify(options));
-      await until(() => backstop.state === STATE.OPEN);
-      backstop.stop();
-    }
-  } finally {
-    globalThis.Worker = original;
-  }
-});
+}));

@@ -192,6 +192,13 @@ class DueTransitionSweepTest {
                 NOW.minusSeconds(60), NOW.minusSeconds(1), Optional.empty(), Optional.empty(), Optional.empty(), false, false);
     }
 
+    /** Due transitions of agents u-0 .. u-(count - 1). */
+    void dueAgents(int count) {
+        for (int i = 0; i < count; i++) {
+            queue.due(due("u-" + i, i));
+        }
+    }
+
     static Transition due(String userId, int n) {
         return new Transition(new SessionId(String.format("session%015d", n)), new AgentRef(INSTANCE, userId), TransitionReason.STALE_SESSION,
                 TransitionState.PENDING, 0, NOW.minusSeconds(60), NOW.minusSeconds(1), Optional.empty(), Optional.empty(),
@@ -200,9 +207,7 @@ class DueTransitionSweepTest {
 
     @Test
     void dueTransitions_should_beClaimedUnderALeaseCoveringTheirPacedCalls_andSetOffline() {
-        for (int i = 0; i < 4; i++) {
-            queue.due(due("u-" + i, i));
-        }
+        dueAgents(4);
 
         int claimed = sweep(2).processDue(100, NOW.plusSeconds(45));
         sweep(2).awaitEvents();
@@ -247,9 +252,7 @@ class DueTransitionSweepTest {
 
     @Test
     void aChunk_should_holdNoMoreThanFitsBeforeTheBudgetEnds_andTakeNothingWhenNothingFits() {
-        for (int i = 0; i < 20; i++) {
-            queue.due(due("u-" + i, i));
-        }
+        dueAgents(20);
 
         // At 2/s with 3 s left, 6 calls fit; the clock is fixed, so the next chunk has the same 3 s... minus the
         // 6 queued calls' 3 s: nothing more is claimed.
@@ -275,9 +278,7 @@ class DueTransitionSweepTest {
 
     @Test
     void chunkLimit_should_boundEachChunk_andTheSweepGoOnUntilNothingIsDue() {
-        for (int i = 0; i < 7; i++) {
-            queue.due(due("u-" + i, i));
-        }
+        dueAgents(7);
 
         int claimed = sweep(100).processDue(3, NOW.plusSeconds(45));
 
@@ -374,9 +375,7 @@ class DueTransitionSweepTest {
 
     @Test
     void aCheckThatOutlastsTheBudget_should_leaveNoCallToMake_evenWithTheBurstUnspent() {
-        for (int i = 0; i < 4; i++) {
-            queue.due(due("u-" + i, i));
-        }
+        dueAgents(4);
         MovedClock moved = new MovedClock();
         connect.onLookup = () -> moved.advance(Duration.ofSeconds(3)); // the check answers after the budget ended
 
@@ -389,9 +388,7 @@ class DueTransitionSweepTest {
 
     @Test
     void callsWhoseTurnComesAfterTheBudget_should_notBeMade_andTheirClaimsGivenBack() {
-        for (int i = 0; i < 20; i++) {
-            queue.due(due("u-" + i, i));
-        }
+        dueAgents(20);
         MovedClock moved = new MovedClock();
         List<Duration> putAt = new CopyOnWriteArrayList<>();
         connect.onPut = request -> putAt.add(Duration.between(NOW, moved.instant()));
@@ -411,9 +408,7 @@ class DueTransitionSweepTest {
 
     @Test
     void calls_should_goOutAtThePacedRate_afterTheBurst() {
-        for (int i = 0; i < 10; i++) {
-            queue.due(due("u-" + i, i));
-        }
+        dueAgents(10);
         MovedClock moved = new MovedClock();
         List<Duration> putAt = new CopyOnWriteArrayList<>();
         connect.onPut = request -> putAt.add(Duration.between(NOW, moved.instant()));
@@ -450,9 +445,7 @@ class DueTransitionSweepTest {
 
         /** Runs a sweep over {@code count} due transitions, lets the calls go once the limit is in flight; the most at once. */
         int mostInFlight(DueTransitionSweepTest test, int count) throws Exception {
-            for (int i = 0; i < count; i++) {
-                test.queue.due(due("u-" + i, i));
-            }
+            test.dueAgents(count);
             java.util.concurrent.CompletableFuture<Integer> run = java.util.concurrent.CompletableFuture.supplyAsync(
                     () -> test.sweep(1000).processDue(100, NOW.plusSeconds(45)));
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> inFlight.get() == DueTransitionSweep.MAX_IN_FLIGHT);
@@ -474,9 +467,7 @@ class DueTransitionSweepTest {
     @Test
     void aBigChunkWhoseCheckOutlastsTheBudget_should_giveEverythingBack_andStillEnd() {
         // 12 agents: the run gives up before the point where the next chunk is prepared (6 calls before the end).
-        for (int i = 0; i < 12; i++) {
-            queue.due(due("u-" + i, i));
-        }
+        dueAgents(12);
         MovedClock moved = new MovedClock();
         connect.onLookup = () -> moved.advance(Duration.ofMillis(1100)); // six pages: 6.6 s
 
@@ -510,9 +501,7 @@ class DueTransitionSweepTest {
 
     @Test
     void anInterruptedRun_should_dispatchNoMore_giveTheRestBack_andKeepTheInterrupt() {
-        for (int i = 0; i < 6; i++) {
-            queue.due(due("u-" + i, i));
-        }
+        dueAgents(6);
         // The interrupt comes while the chunk is checked: the burst's 4 calls need no wait, the 5th would.
         connect.onLookup = () -> Thread.currentThread().interrupt();
         try {
@@ -529,9 +518,7 @@ class DueTransitionSweepTest {
 
     @Test
     void theNextChunk_should_bePreparedWhenTheCurrentOneHasThreeSecondsOfCallsLeft() {
-        for (int i = 0; i < 20; i++) {
-            queue.due(due("u-" + i, i));
-        }
+        dueAgents(20);
         MovedClock moved = new MovedClock();
 
         sweepOn(moved, 2).processDue(12, NOW.plusSeconds(45));
