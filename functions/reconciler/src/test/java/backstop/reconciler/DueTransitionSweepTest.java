@@ -157,10 +157,14 @@ class DueTransitionSweepTest {
     }
 
     DueTransitionSweep sweep(double rate, ReconcilerMetrics metrics) {
-        ConnectAgentStatus gateway = new ConnectAgentStatus(connect, INSTANCE, new ConnectPacer(rate));
-        BatchingEventPublisher published = new BatchingEventPublisher(events::addAll);
-        OfflineTransitions transitions = new OfflineTransitions(queue, gateway, published, clock, Backoff.DEFAULT, 8, new Random(1));
-        return new DueTransitionSweep(queue, queue, gateway, transitions, published, metrics, clock, rate);
+        return sweep(new ConnectPacer(rate), clock, rate, metrics, new BatchingEventPublisher(events::addAll));
+    }
+
+    /** The sweep wired as the reconciler wires it, on the given pacer, clock and event publisher. */
+    DueTransitionSweep sweep(ConnectPacer pacer, Clock on, double rate, ReconcilerMetrics metrics, BatchingEventPublisher published) {
+        ConnectAgentStatus gateway = new ConnectAgentStatus(connect, INSTANCE, pacer);
+        OfflineTransitions transitions = new OfflineTransitions(queue, gateway, published, on, Backoff.DEFAULT, 8, new Random(1));
+        return new DueTransitionSweep(queue, queue, gateway, transitions, published, metrics, on, rate);
     }
 
     /** What the sweep reported, in order. */
@@ -337,9 +341,7 @@ class DueTransitionSweepTest {
             }
             events.addAll(batch);
         });
-        ConnectAgentStatus gateway = new ConnectAgentStatus(connect, INSTANCE, new ConnectPacer(100));
-        OfflineTransitions transitions = new OfflineTransitions(queue, gateway, published, clock, Backoff.DEFAULT, 8, new Random(1));
-        DueTransitionSweep sweep = new DueTransitionSweep(queue, queue, gateway, transitions, published, ReconcilerMetrics.NONE, clock, 100);
+        DueTransitionSweep sweep = sweep(new ConnectPacer(100), clock, 100, ReconcilerMetrics.NONE, published);
         sweep.processDue(100, NOW.plusSeconds(45));
         Thread waiter = Thread.currentThread();
         Thread.ofVirtual().start(() -> {
@@ -367,10 +369,8 @@ class DueTransitionSweepTest {
     }
 
     DueTransitionSweep sweepOn(MovedClock moved, double rate) {
-        ConnectAgentStatus gateway = new ConnectAgentStatus(connect, INSTANCE, new ConnectPacer(rate, moved.nanos::get, moved.nanos::addAndGet));
-        BatchingEventPublisher published = new BatchingEventPublisher(events::addAll);
-        OfflineTransitions transitions = new OfflineTransitions(queue, gateway, published, moved, Backoff.DEFAULT, 8, new Random(1));
-        return new DueTransitionSweep(queue, queue, gateway, transitions, published, ReconcilerMetrics.NONE, moved, rate);
+        return sweep(new ConnectPacer(rate, moved.nanos::get, moved.nanos::addAndGet), moved, rate, ReconcilerMetrics.NONE,
+                new BatchingEventPublisher(events::addAll));
     }
 
     @Test
