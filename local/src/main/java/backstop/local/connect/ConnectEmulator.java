@@ -41,8 +41,9 @@ import java.util.regex.Pattern;
  *
  * <p>What it reproduces: the service's paths, query and body members, response shapes (timestamps as epoch
  * seconds), NextToken pagination, errors as the service encodes them (status, {@code x-amzn-ErrorType},
- * {@code {"Message"}}), a SigV4 {@code Authorization} header being required (the signature is not checked),
- * and a per-operation token-bucket quota (default 2 rps, burst 5). What it adds for tests: error rates and
+ * {@code {"Message"}}), a SigV4 {@code Authorization} header being required (the signature is not checked; who
+ * signed and for which Region is recorded on each call), an instance found only by requests signed for its own
+ * Region (404 elsewhere, as another Region's endpoint answers), and a per-operation token-bucket quota (default 2 rps, burst 5). What it adds for tests: error rates and
  * latency per operation, agents on a live contact (PutUserStatus then sets the next status), renaming a status,
  * and an admin surface under {@code /_emulator/} that is not part of Connect's API.
  *
@@ -337,6 +338,10 @@ public final class ConnectEmulator implements AutoCloseable {
             sendError(exchange, new ConnectError(404, "UnknownOperationException", "No operation at " + method + " " + path));
             return;
         }
+        // SigV4: "AWS4-HMAC-SHA256 Credential=<key id>/<date>/<region>/connect/aws4_request, SignedHeaders=..., ...".
+        Matcher scope = CREDENTIAL_SCOPE.matcher(auth);
+        String accessKeyId = scope.find() ? scope.group(1) : null;
+        String signedRegion = accessKeyId != null ? scope.group(2) : null;
         String operation = route.operation;
         String instanceId = decode(matcher.group(1));
         String second = matcher.groupCount() > 1 ? decode(matcher.group(2)) : null;
@@ -347,6 +352,7 @@ public final class ConnectEmulator implements AutoCloseable {
             if (!bucket(operation).map(TokenBucket::tryAcquire).orElse(true)) {
                 throw ConnectError.throttled();
             }
+            checkRegion(instanceId, signedRegion);
             OperationFault fault = faults.getOrDefault(operation, OperationFault.NONE);
             if (fault.latencyMillis() > 0) {
                 Thread.sleep(fault.latencyMillis());
@@ -375,14 +381,28 @@ public final class ConnectEmulator implements AutoCloseable {
                     default -> throw new IllegalStateException(operation);
                 };
             }
-            calls.add(new ConnectCall(operation, instanceId, userId, statusId, clock.instant(), 200, "OK"));
+            calls.add(new ConnectCall(operation, instanceId, userId, statusId, clock.instant(), 200, "OK", accessKeyId, signedRegion));
             send(exchange, 200, response == null ? new byte[0] : JSON.writeValueAsBytes(response), Map.of());
         } catch (ConnectError e) {
-            calls.add(new ConnectCall(operation, instanceId, userId, statusId, clock.instant(), e.status, e.type));
+            calls.add(new ConnectCall(operation, instanceId, userId, statusId, clock.instant(), e.status, e.type, accessKeyId, signedRegion));
             sendError(exchange, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             sendError(exchange, new ConnectError(500, "InternalServiceException", "interrupted"));
+        }
+    }
+
+    private static final Pattern CREDENTIAL_SCOPE = Pattern.compile("Credential=([^/,\\s]+)/\\d{8}/([a-z0-9-]+)/connect/aws4_request");
+
+    /**
+     * Connect holds an instance in one Region and answers for it only at that Region's endpoint
+     * (connect.{Region}.amazonaws.com, signed for that Region): anywhere else the instance does not exist. This one
+     * endpoint stands for every Region, so the request's signed Region says which one the caller meant.
+     */
+    private synchronized void checkRegion(String instanceId, String signedRegion) {
+        EmulatedInstance instance = instances.get(instanceId);
+        if (instance != null && signedRegion != null && !instance.region.equals(signedRegion)) {
+            throw ConnectError.notFound("Instance not found: " + instanceId);
         }
     }
 
@@ -734,6 +754,7 @@ public final class ConnectEmulator implements AutoCloseable {
         json.put("at", call.at().toEpochMilli());
         json.put("httpStatus", call.httpStatus());
         json.put("outcome", call.outcome());
+        json.put("signedRegion", call.signedRegion());
         return json;
     }
 
