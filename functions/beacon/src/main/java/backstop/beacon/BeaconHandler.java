@@ -57,7 +57,7 @@ public final class BeaconHandler implements RequestHandler<APIGatewayV2HTTPEvent
 
     private static BeaconWiring.Beacon production() {
         BackstopConfig config = BackstopConfig.fromEnvironment();
-        AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()), ClientPolicies.BEACON);
+        AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config), ClientPolicies.BEACON);
         return BeaconWiring.beacon(config, clients, Clock.systemUTC(), new BeaconMetrics());
     }
 

@@ -51,7 +51,7 @@ public final class ReconcilerHandler implements RequestHandler<Map<String, Objec
 
     private static ReconcilerWiring.Primed production() {
         BackstopConfig config = BackstopConfig.fromEnvironment();
-        AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()), ClientPolicies.RECONCILER);
+        AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config), ClientPolicies.RECONCILER);
         Clock clock = Clock.systemUTC();
         return ReconcilerWiring.withPriming(config, new DynamoSessionStore(clients.dynamoDb(), config.sessionsTable()),
                 new DynamoTransitionStore(clients.dynamoDb(), config.sessionsTable()), clients, clock, ReconcilerWiring.wallClockSleeper(clock), new PowertoolsReconcilerMetrics());

@@ -30,7 +30,7 @@ public final class ColdStartProbe {
     private ColdStartProbe() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         String mode = args[0];
         String sessionId = args[1];
         String token = args[2];
@@ -70,9 +70,9 @@ public final class ColdStartProbe {
     }
 
     /** What SnapStart snapshots: the production graph after init and the beforeCheckpoint priming. */
-    private static BeaconHandler primed() {
+    private static BeaconHandler primed() throws org.crac.CheckpointException {
         BackstopConfig config = BackstopConfig.fromEnvironment();
-        AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config.region()), backstop.core.aws.ClientPolicies.BEACON);
+        AwsClients clients = AwsClients.create(AwsClients.Target.fromLambdaEnvironment(config), backstop.core.aws.ClientPolicies.BEACON);
         BeaconWiring.Beacon beacon = BeaconWiring.beacon(config, clients, Clock.systemUTC());
         beacon.priming().beforeCheckpoint(null);
         beacon.priming().afterRestore(null);

@@ -1,7 +1,9 @@
 package backstop.core.aws;
 
+import backstop.core.config.BackstopConfig;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
@@ -14,14 +16,17 @@ import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
 
 /**
- * The one place SDK clients are built: one light HTTP client shared by all of them, the region and
- * credentials named explicitly (no provider-chain probing at start-up), and an endpoint override that only
- * the local stack and the tests set. In Lambda the SDK itself also honours {@code AWS_ENDPOINT_URL[_SERVICE]},
- * which nothing in the template sets.
+ * The one place SDK clients are built: one light HTTP client shared by all of them, the regions and
+ * credentials named explicitly (no provider-chain probing at start-up; see {@link LambdaCredentials}), and an
+ * endpoint override that only the local stack and the tests set. The SDK itself also honours
+ * {@code AWS_ENDPOINT_URL_<SERVICE>}, which nothing in the template sets and the Lambda environment contract test
+ * uses to point the built functions at moto and the Connect emulator.
  *
  * @param awsEndpoint DynamoDB and EventBridge endpoint override (moto / LocalStack), or empty for AWS
  * @param connectEndpoint Connect endpoint override (the Connect emulator), or empty for AWS
@@ -29,13 +34,28 @@ import java.util.stream.Stream;
 public record AwsClients(DynamoDbClient dynamoDb, EventBridgeClient eventBridge, ConnectClient connect,
                          SdkHttpClient httpClient) implements AutoCloseable {
 
-    /** Where the clients point and who they are. */
-    public record Target(Region region, AwsCredentialsProvider credentials, Optional<URI> awsEndpoint,
-                         Optional<URI> connectEndpoint) {
-        /** Production: region from {@code AWS_REGION}, credentials from the Lambda environment. */
-        public static Target fromLambdaEnvironment(String region) {
-            return new Target(Region.of(region), EnvironmentVariableCredentialsProvider.create(),
-                    Optional.empty(), Optional.empty());
+    /**
+     * Where the clients point and who they are. {@code connectRegion} is the Connect instance's own Region, which
+     * may differ from the stack's: Connect answers for an instance only in the Region that holds it.
+     */
+    public record Target(Region region, Region connectRegion, AwsCredentialsProvider credentials,
+                         Optional<URI> awsEndpoint, Optional<URI> connectEndpoint) {
+        /** One Region for every client (the local stack and tests). */
+        public Target(Region region, AwsCredentialsProvider credentials, Optional<URI> awsEndpoint, Optional<URI> connectEndpoint) {
+            this(region, region, credentials, awsEndpoint, connectEndpoint);
+        }
+
+        /**
+         * Production: DynamoDB and EventBridge in the function's Region ({@code AWS_REGION}), Connect in the Region
+         * of {@code CONNECT_INSTANCE_ARN}, credentials as Lambda gives them ({@link LambdaCredentials}).
+         */
+        public static Target fromLambdaEnvironment(BackstopConfig config) {
+            return fromLambdaEnvironment(config, System.getenv());
+        }
+
+        static Target fromLambdaEnvironment(BackstopConfig config, Map<String, String> env) {
+            return new Target(Region.of(config.region()), Region.of(config.connectInstance().region()),
+                    LambdaCredentials.from(env), Optional.empty(), Optional.empty());
         }
     }
 
@@ -47,11 +67,11 @@ public record AwsClients(DynamoDbClient dynamoDb, EventBridgeClient eventBridge,
                 .connectionTimeout(Duration.ofSeconds(2))
                 .socketTimeout(longestAttempt)
                 .build();
-        DynamoDbClient dynamoDb = configure(DynamoDbClient.builder(), target, target.awsEndpoint())
+        DynamoDbClient dynamoDb = configure(DynamoDbClient.builder(), target.region(), target, target.awsEndpoint())
                 .httpClient(http).overrideConfiguration(overrides(policies.dynamoDb())).build();
-        EventBridgeClient eventBridge = configure(EventBridgeClient.builder(), target, target.awsEndpoint())
+        EventBridgeClient eventBridge = configure(EventBridgeClient.builder(), target.region(), target, target.awsEndpoint())
                 .httpClient(http).overrideConfiguration(overrides(policies.eventBridge())).build();
-        ConnectClient connect = configure(ConnectClient.builder(), target, target.connectEndpoint())
+        ConnectClient connect = configure(ConnectClient.builder(), target.connectRegion(), target, target.connectEndpoint())
                 .httpClient(http).overrideConfiguration(overrides(policies.connect())).build();
         return new AwsClients(dynamoDb, eventBridge, connect, http);
     }
@@ -66,8 +86,22 @@ public record AwsClients(DynamoDbClient dynamoDb, EventBridgeClient eventBridge,
                 .build();
     }
 
-    private static <B extends AwsClientBuilder<B, ?>> B configure(B builder, Target target, Optional<URI> endpoint) {
-        builder.region(target.region()).credentialsProvider(target.credentials());
+    /**
+     * Resolves the clients' credentials now, as their first call would: SnapStart priming asks before the snapshot,
+     * so a function that could never sign a request fails its deploy instead of every request.
+     *
+     * @throws SdkClientException when no credentials can be had
+     */
+    public AwsCredentialsIdentity resolveCredentials() {
+        try {
+            return dynamoDb.serviceClientConfiguration().credentialsProvider().resolveIdentity().join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException cause ? cause : e;
+        }
+    }
+
+    private static <B extends AwsClientBuilder<B, ?>> B configure(B builder, Region region, Target target, Optional<URI> endpoint) {
+        builder.region(region).credentialsProvider(target.credentials());
         endpoint.ifPresent(builder::endpointOverride);
         return builder;
     }
