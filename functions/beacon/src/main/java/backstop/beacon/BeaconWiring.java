@@ -40,7 +40,8 @@ public final class BeaconWiring {
         OfflineTransitions transitions = new OfflineTransitions(transitionStore, connect, events, clock, Backoff.DEFAULT,
                 config.maxAttempts(), random, config.exemptRoutingProfileIds());
         BeaconApi api = new BeaconApi(config, new BeaconService(config, sessions, transitionStore, connect, transitions, events, metrics, clock, random));
-        return new Beacon(api, new BeaconPriming(config, api, connect, eventBridge, random), metrics);
+        return new Beacon(api, new BeaconPriming(config, api, sessions, connect, eventBridge, clients::resolveCredentials, random),
+                metrics);
     }
 
     public static BeaconApi api(BackstopConfig config, AwsClients clients, Clock clock) {

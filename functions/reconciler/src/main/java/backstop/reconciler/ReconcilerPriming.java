@@ -1,19 +1,18 @@
 package backstop.reconciler;
 
 import backstop.core.connect.ConnectAgentStatus;
-import backstop.core.connect.ConnectFailure;
 import backstop.core.random.RestoreSafeRandom;
+import backstop.core.snapstart.PrimingSteps;
 import backstop.core.snapstart.SnapStartHooks;
 import backstop.core.transition.TransitionQueue;
 
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
- * SnapStart hooks of the reconciler ({@link SnapStartHooks}). Before the snapshot: the backlog count (a query on every shard of the due
- * index: the DynamoDB query path, read-only) and Connect's ListAgentStatuses (read-only; caches the OFFLINE-type
- * status id). After a restore: the random source behind backoff jitter is reseeded. Lease claims come from
+ * SnapStart hooks of the reconciler ({@link SnapStartHooks}). Before the snapshot: the credentials resolved as the first
+ * call would, the backlog count (a query on every shard of the due index: the DynamoDB query path, read-only) and
+ * Connect's ListAgentStatuses (read-only; caches the OFFLINE-type status id); a failure no retry will fix fails
+ * the priming. After a restore: the random source behind backoff jitter is reseeded. Lease claims come from
  * {@code UUID.randomUUID()}, whose generator is first used after the restore (priming makes no claim).
  */
 public final class ReconcilerPriming extends SnapStartHooks {
@@ -21,24 +20,28 @@ public final class ReconcilerPriming extends SnapStartHooks {
     private final TransitionQueue store;
     private final ConnectAgentStatus connect;
     private final Clock clock;
+    private final PrimingSteps.Step credentials;
 
-    public ReconcilerPriming(TransitionQueue store, ConnectAgentStatus connect, RestoreSafeRandom random, Clock clock) {
+    /** {@code credentials} resolves the clients' credentials (see {@code AwsClients.resolveCredentials}). */
+    public ReconcilerPriming(TransitionQueue store, ConnectAgentStatus connect, PrimingSteps.Step credentials,
+                             RestoreSafeRandom random, Clock clock) {
         super(random);
         this.store = store;
         this.connect = connect;
+        this.credentials = credentials;
         this.clock = clock;
     }
 
     @Override
-    public List<String> prime() {
-        List<String> steps = new ArrayList<>();
-        steps.add("due backlog counted: " + store.countDueTransitions(clock.instant()));
-        try {
+    protected void prime(PrimingSteps steps) {
+        steps.require("credentials", () -> {
+            credentials.run();
+            return "resolved";
+        });
+        steps.run("due backlog counted", () -> store.countDueTransitions(clock.instant()));
+        steps.run("ListAgentStatuses", () -> {
             connect.offlineStatusId();
-            steps.add("ListAgentStatuses -> offline status cached");
-        } catch (ConnectFailure failure) {
-            steps.add("ListAgentStatuses -> " + failure.code());
-        }
-        return steps;
+            return "offline status cached";
+        });
     }
 }

@@ -55,7 +55,7 @@ public final class ReconcilerWiring {
                 new DueTransitionSweep(sessions, queue, connect, transitions, events, metrics, clock, config.connectRatePerSecond()),
                 new OutboxRelay(outbox, eventBridge), metrics, clock, sleeper, Duration.ofSeconds(config.sweepIntervalSeconds()),
                 config.connectRatePerSecond());
-        return new Primed(reconciler, new ReconcilerPriming(queue, connect, random, clock));
+        return new Primed(reconciler, new ReconcilerPriming(queue, connect, clients::resolveCredentials, random, clock));
     }
 
     /** Sleeps on the wall clock. */

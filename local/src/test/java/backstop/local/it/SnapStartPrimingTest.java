@@ -49,7 +49,7 @@ class SnapStartPrimingTest {
     }
 
     @Test
-    void priming_should_exerciseJsonDynamoDbAndConnect_withoutSideEffects_andRestoreShouldKeepTheFunctionWorking() {
+    void priming_should_exerciseJsonDynamoDbAndConnect_withoutSideEffects_andRestoreShouldKeepTheFunctionWorking() throws Exception {
         BeaconWiring.Beacon beacon = BeaconWiring.beacon(stack.config(), stack.clients(), Clock.systemUTC());
         int itemsBefore = items();
         int eventsBefore = stack.events().events().size();
@@ -59,6 +59,8 @@ class SnapStartPrimingTest {
         beacon.priming().beforeCheckpoint(null); // as the runtime calls it before the snapshot
 
         assertThat(steps).containsExactly(
+                "credentials -> resolved",
+                "DynamoDB GetItem of an unknown session -> none",
                 "close of an unknown session -> 404",
                 "register for a foreign instance -> 403",
                 "ListAgentStatuses -> offline status cached",
@@ -90,7 +92,7 @@ class SnapStartPrimingTest {
                 .hasSize((int) listsAfterPriming);
     }
     @Test
-    void reconcilerPriming_should_readOnly_andTheRestoredReconcilerShouldSweepAsBefore() {
+    void reconcilerPriming_should_readOnly_andTheRestoredReconcilerShouldSweepAsBefore() throws Exception {
         ReconcilerWiring.Primed primed = ReconcilerWiring.withPriming(stack.config(),
                 new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()),
                 new DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()), stack.reconcilerClients(),
@@ -103,8 +105,9 @@ class SnapStartPrimingTest {
         primed.priming().beforeCheckpoint(null);
         primed.priming().afterRestore(null);
 
-        assertThat(steps).hasSize(2).last().isEqualTo("ListAgentStatuses -> offline status cached");
-        assertThat(steps.getFirst()).startsWith("due backlog counted: ");
+        assertThat(steps).hasSize(3).last().isEqualTo("ListAgentStatuses -> offline status cached");
+        assertThat(steps.getFirst()).isEqualTo("credentials -> resolved");
+        assertThat(steps.get(1)).startsWith("due backlog counted -> ");
         assertThat(items()).as("nothing written").isEqualTo(itemsBefore);
         assertThat(stack.events().events()).as("nothing published").hasSize(eventsBefore);
         assertThat(stack.connect().calls().subList(callsBefore, stack.connect().calls().size()))

@@ -1,6 +1,7 @@
 package backstop.core.snapstart;
 
 import backstop.core.random.RestoreSafeRandom;
+import org.crac.CheckpointException;
 import org.crac.Context;
 import org.crac.Resource;
 import org.slf4j.Logger;
@@ -9,10 +10,17 @@ import org.slf4j.LoggerFactory;
 import java.util.List;
 
 /**
- * A function's SnapStart hooks (CRaC): {@link #prime()} runs before the snapshot, side-effect free, so the
- * classes and connections the first request needs are in the snapshot; after every restore the random source
- * behind ids, tokens, claims and jitter is reseeded, so restored copies never share its state. A priming that
- * fails is logged and the snapshot is taken anyway (it is only slower).
+ * A function's SnapStart hooks (CRaC; Lambda's Java runtime calls them through {@code org.crac}, which it points at
+ * its own implementation with {@code -Dorg.crac.Core.Compat=com.amazonaws.services.lambda.crac}). {@link #prime()}
+ * runs before the snapshot, side-effect free, so the classes and connections the first request needs are in the
+ * snapshot; after every restore the random source behind ids, tokens, claims and jitter is reseeded, so restored
+ * copies never share its state.
+ * <p>
+ * A priming whose failure no retry will fix ({@link PrimingSteps}: no credentials, access denied, a resource that
+ * is not there, a wrong endpoint) fails {@link #beforeCheckpoint}: the runtime then reports an init error, Lambda
+ * does not publish the version, and {@code sam deploy} stops, instead of shipping a function that fails every
+ * call. A transient failure (throttling, 5xx, a time-out) is logged and the snapshot is taken anyway: it is only
+ * slower on its first request.
  */
 public abstract class SnapStartHooks implements Resource {
     private final Logger log = LoggerFactory.getLogger(getClass());
@@ -22,16 +30,33 @@ public abstract class SnapStartHooks implements Resource {
         this.random = random;
     }
 
-    /** One priming pass; what each step did (for the log and the tests). */
-    public abstract List<String> prime();
+    /** The priming's steps, each through {@code steps} (which judges their failures). */
+    protected abstract void prime(PrimingSteps steps);
+
+    /** One priming pass: what each step did (for the log and the tests); see {@link #primeChecked()} for the verdict. */
+    public List<String> prime() {
+        PrimingSteps steps = new PrimingSteps();
+        prime(steps);
+        return steps.outcomes();
+    }
+
+    /**
+     * One priming pass, judged: its outcomes, or a {@link CheckpointException} naming every configuration failure.
+     */
+    public List<String> primeChecked() throws CheckpointException {
+        PrimingSteps steps = new PrimingSteps();
+        prime(steps);
+        if (!steps.misconfigured().isEmpty()) {
+            log.error("Priming failed before the snapshot: a configuration no retry will fix, so this version must not "
+                    + "be published: {}", steps.misconfigured());
+            throw new CheckpointException("Priming failed: " + String.join("; ", steps.misconfigured()));
+        }
+        return steps.outcomes();
+    }
 
     @Override
-    public void beforeCheckpoint(Context<? extends Resource> context) {
-        try {
-            log.info("priming before the snapshot: {}", prime());
-        } catch (RuntimeException e) {
-            log.warn("priming before the snapshot failed: {}", e.toString());
-        }
+    public void beforeCheckpoint(Context<? extends Resource> context) throws CheckpointException {
+        log.info("priming before the snapshot: {}", primeChecked());
     }
 
     @Override

@@ -1,0 +1,121 @@
+package backstop.core.snapstart;
+
+import backstop.core.connect.ConnectFailure;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+
+/**
+ * One priming pass: each step's outcome, and a verdict on its failures. A <b>configuration</b> failure is one no
+ * retry will fix, so the snapshot must not be published: no credentials, a refusal by the service (access denied,
+ * unrecognised or invalid signature, a table, bus or instance that does not exist where the client looks, a bad
+ * request: every 4xx but throttling), a host name that does not resolve (a wrong endpoint or Region), an instance
+ * without an OFFLINE-type status. A <b>transient</b> failure (throttling, a 5xx, a time-out, a dropped connection,
+ * anything else) is logged and tolerated: the snapshot is only slower on its first request.
+ */
+public final class PrimingSteps {
+
+    /** A step: what it did, in a few words. */
+    @FunctionalInterface
+    public interface Step {
+        Object run() throws Exception;
+    }
+
+    private final List<String> outcomes = new ArrayList<>();
+    private final List<String> misconfigured = new ArrayList<>();
+
+    /** Runs {@code step}; a failure is judged by {@link #isConfiguration(Throwable)}. */
+    public void run(String name, Step step) {
+        try {
+            outcomes.add(name + " -> " + step.run());
+        } catch (Exception e) {
+            fail(name, e, isConfiguration(e));
+        }
+    }
+
+    /** Runs {@code step}, whose every failure is a configuration failure (credentials: the runtime serves them locally). */
+    public void require(String name, Step step) {
+        try {
+            outcomes.add(name + " -> " + step.run());
+        } catch (Exception e) {
+            fail(name, e, true);
+        }
+    }
+
+    /** Records a step that made no call. */
+    public void note(String outcome) {
+        outcomes.add(outcome);
+    }
+
+    /** What each step did, in order. */
+    public List<String> outcomes() {
+        return List.copyOf(outcomes);
+    }
+
+    /** The configuration failures, one line each; empty when the snapshot may be taken. */
+    public List<String> misconfigured() {
+        return List.copyOf(misconfigured);
+    }
+
+    private void fail(String name, Exception e, boolean configuration) {
+        String outcome = name + " -> " + (configuration ? "MISCONFIGURED " : "failed, tolerated: ") + describe(e);
+        outcomes.add(outcome);
+        if (configuration) {
+            misconfigured.add(outcome);
+        }
+    }
+
+    /** Whether {@code failure} is one that no retry will fix (see the class comment). */
+    public static boolean isConfiguration(Throwable failure) {
+        Throwable e = unwrap(failure);
+        if (e instanceof ConnectFailure connect) {
+            return !connect.retryable() || (connect.getCause() != null && isConfiguration(connect.getCause()));
+        }
+        if (e instanceof AwsServiceException service) {
+            int status = service.statusCode();
+            return status >= 400 && status < 500 && status != 429 && !service.isThrottlingException();
+        }
+        if (e instanceof SdkClientException) {
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof UnknownHostException) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The error's class and code; a service's message never (it may quote the request), a client error's briefly. */
+    static String describe(Throwable failure) {
+        Throwable e = unwrap(failure);
+        if (e instanceof ConnectFailure connect) {
+            return "Connect " + connect.code();
+        }
+        if (e instanceof AwsServiceException service) {
+            String code = service.awsErrorDetails() != null ? service.awsErrorDetails().errorCode() : null;
+            return (code != null ? code : e.getClass().getSimpleName()) + " (" + service.statusCode() + ")";
+        }
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof UnknownHostException) {
+                return "UnknownHost " + cause.getMessage();
+            }
+        }
+        if (e instanceof SdkClientException && e.getMessage() != null) {
+            String message = e.getMessage();
+            return e.getClass().getSimpleName() + ": " + (message.length() > 200 ? message.substring(0, 200) + "..." : message);
+        }
+        return e.getClass().getSimpleName();
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable e = failure;
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+}
