@@ -27,27 +27,22 @@ import java.util.zip.ZipFile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * `sam build && sam deploy` as SAM runs them, without the SAM CLI (not installable here): for each function whose
- * Metadata says {@code BuildMethod: makefile}, what SAM's CustomMakeBuilder does (aws-lambda-builders): copy the
- * CodeUri folder, less .git and .aws-sam, to a scratch folder and run {@code make --makefile <CodeUri>/Makefile
- * build-<LogicalId>} there with ARTIFACTS_DIR set to an empty folder. Then: the artifact is what Lambda's java25
+ * `sam build && sam deploy` as SAM runs them, without the SAM CLI (not installable here): {@link SamBuild} builds each
+ * function as SAM's CustomMakeBuilder does. Then: the artifact is what Lambda's java25
  * runtime loads (the handler class on a class path of the artifact alone), two clean builds are byte-identical,
  * and `aws cloudformation package` (what `sam deploy` does with the built template) uploads every artifact to
  * S3 (moto's) and rewrites every CodeUri.
  */
 class SamBuildContractTest {
-    static final Path ROOT = TemplateResources.findTemplate().getParent();
+    static final Path ROOT = SamBuild.ROOT;
     @TempDir
     static Path work;
     /** LogicalId -> its ARTIFACTS_DIR, laid out as .aws-sam/build/<LogicalId>. */
     static final Map<String, Path> BUILT = new LinkedHashMap<>();
 
     @BeforeAll
-    static void samBuild() throws Exception {
-        Path build = work.resolve("build");
-        for (Map.Entry<String, Map<String, Object>> function : makefileFunctions().entrySet()) {
-            BUILT.put(function.getKey(), make(function.getKey(), (String) function.getValue().get("CodeUri"), build));
-        }
+    static void samBuild() {
+        BUILT.putAll(SamBuild.artifacts()); // the one build of this JVM: the Lambda environment contract test runs it too
         assertThat(BUILT).as("functions built by the Makefile").containsOnlyKeys("BeaconFunction", "ReconcilerFunction");
     }
 
@@ -93,7 +88,8 @@ class SamBuildContractTest {
 
     @Test
     void cloudformationPackage_should_uploadEveryArtifact_andRewriteEveryCodeUri() throws Exception {
-        Path builtTemplate = work.resolve("build").resolve("template.yaml");
+        // Beside the artifacts, as in .aws-sam/build: each CodeUri names its function's folder there.
+        Path builtTemplate = BUILT.values().iterator().next().getParent().resolve("template.yaml");
         Files.writeString(builtTemplate, builtTemplate(Files.readString(ROOT.resolve("template.yaml"))));
         String bucket = "sam-artifacts-" + UUID.randomUUID();
         java.net.URI moto = AwsEmulation.shared().endpoint();
@@ -139,78 +135,19 @@ class SamBuildContractTest {
         return out.toString();
     }
 
-    @SuppressWarnings("unchecked")
     static Map<String, Map<String, Object>> makefileFunctions() {
-        TemplateResources template = TemplateResources.load(ROOT.resolve("template.yaml"));
-        Map<String, Map<String, Object>> functions = new TreeMap<>();
-        template.resources().forEach((id, value) -> {
-            Map<String, Object> resource = (Map<String, Object>) value;
-            Map<String, Object> metadata = (Map<String, Object>) resource.getOrDefault("Metadata", Map.of());
-            if ("AWS::Serverless::Function".equals(resource.get("Type")) && "makefile".equals(metadata.get("BuildMethod"))) {
-                functions.put(id, template.properties(id));
-            }
-        });
-        return functions;
+        return SamBuild.makefileFunctions();
     }
 
-    /** SAM's CustomMakeBuilder for one function; returns its ARTIFACTS_DIR under {@code buildDir}. */
-    static Path make(String logicalId, String codeUri, Path buildDir) throws Exception {
-        Path source = ROOT.resolve(codeUri).normalize();
-        Path makefile = source.resolve("Makefile");
-        assertThat(makefile).as("the Makefile of CodeUri %s", codeUri).exists();
-        Path scratch = work.resolve("scratch-" + UUID.randomUUID());
-        copyTree(source, scratch);
-        Path artifacts = Files.createDirectories(buildDir.resolve(logicalId));
-        Path log = work.resolve("make-" + logicalId + "-" + UUID.randomUUID() + ".log");
-        ProcessBuilder make = new ProcessBuilder("make", "--makefile", makefile.toString(), "build-" + logicalId)
-                .directory(scratch.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-        make.environment().put("ARTIFACTS_DIR", artifacts.toString());
-        Process process = make.start();
-        assertThat(process.waitFor(10, TimeUnit.MINUTES)).as("make build-%s finished", logicalId).isTrue();
-        assertThat(process.exitValue()).as("make build-%s:%n%s", logicalId, Files.readString(log)).isZero();
-        return artifacts;
+    static Path make(String logicalId, String codeUri, Path buildDir) {
+        return SamBuild.make(logicalId, codeUri, buildDir);
     }
 
-    /** CopySourceAction: everything under {@code from} but .git and .aws-sam. */
-    static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> paths = Files.walk(from)) {
-            for (Path path : (Iterable<Path>) paths.filter(p -> !isExcluded(from.relativize(p)))::iterator) {
-                Path target = to.resolve(from.relativize(path).toString());
-                if (Files.isDirectory(path)) {
-                    Files.createDirectories(target);
-                } else if (Files.isRegularFile(path)) {
-                    try {
-                        Files.copy(path, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
-                    } catch (java.nio.file.NoSuchFileException gone) {
-                        // a report the running build replaced while we copied: not source
-                    }
-                }
-            }
-        }
-    }
-
-    private static boolean isExcluded(Path relative) {
-        return relative.getNameCount() > 0 && Stream.of(".git", ".aws-sam").anyMatch(relative.getName(0).toString()::equals);
-    }
-
-    /** Every file under {@code root} by relative path, with the SHA-256 of its bytes. */
     static Map<String, String> contents(Path root) {
-        Map<String, String> files = new TreeMap<>();
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path path : (Iterable<Path>) paths.filter(Files::isRegularFile)::iterator) {
-                files.put(root.relativize(path).toString(), sha256(Files.readAllBytes(path)));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return files;
+        return SamBuild.contents(root);
     }
 
     static String sha256(byte[] bytes) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return SamBuild.sha256(bytes);
     }
 }
