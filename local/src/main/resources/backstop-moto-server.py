@@ -1,6 +1,6 @@
 """Moto server for ccp-backstop's tests and local stack: python3 backstop-moto-server.py PORT
 
-Two adjustments to stock `python3 -m moto.server`, neither changing what an API call answers:
+Adjustments to stock `python3 -m moto.server`; the first three change nothing an API call answers:
 - Requests are accepted concurrently but handled one at a time. Moto's backends are not safe under
   concurrent requests (concurrent TransactWriteItems answered 500 here), and the backstop does write in
   parallel.
@@ -14,6 +14,12 @@ Two adjustments to stock `python3 -m moto.server`, neither changing what an API 
   in the partition. The server tracks, per index and partition key value, the keys of the items that carry
   the index's key attributes, from the keys every write request names; the query itself is moto's, over those
   items.
+- A test can mark a global secondary index as backfilling (POST /backstop/backfilling with
+  {"TableName", "IndexName", "Backfilling": true|false}). DynamoDB fills an index that UpdateTable added for
+  minutes to hours after the deploy that added it has finished, and meanwhile DescribeTable reports it
+  IndexStatus CREATING with Backfilling true and every Query on it answers ValidationException "Cannot read
+  from backfilling global secondary index"; moto builds an index at once and has no such phase. While marked,
+  the index answers both as DynamoDB does; nothing else changes.
 The server exits when its stdin closes, i.e. when the JVM that started it goes away for any reason.
 """
 import copy
@@ -28,6 +34,8 @@ os.environ.setdefault("MOTO_PORT", str(port))
 import moto.dynamodb.models as dynamodb_models  # noqa: E402
 from moto.dynamodb.models.dynamo_type import DynamoType  # noqa: E402
 from moto.dynamodb.models.dynamo_type import Item  # noqa: E402
+from moto.dynamodb.exceptions import MockValidationException  # noqa: E402
+from moto.dynamodb.models.table import GlobalSecondaryIndex  # noqa: E402
 from moto.dynamodb.models.table import Table  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
 from werkzeug.serving import run_simple  # noqa: E402
@@ -151,6 +159,8 @@ _query = Table.query
 
 def _query_index_members_only(self, *args, **kwargs):
     index_name = kwargs.get("index_name") if "index_name" in kwargs else (args[7] if len(args) > 7 else None)
+    if any(i.name == index_name and getattr(i, "backstop_backfilling", False) for i in self.global_indexes):
+        raise MockValidationException(BACKFILLING_MESSAGE)
     partitions = _members.get(self.name, {}).get(index_name) if index_name else None
     hash_key = kwargs.get("hash_key") if "hash_key" in kwargs else (args[0] if args else None)
     if partitions is None or not isinstance(hash_key, DynamoType) or not any(i.name == index_name for i in self.global_indexes):
@@ -190,12 +200,42 @@ def _query_index_members_only(self, *args, **kwargs):
 
 Table.query = _query_index_members_only
 
+# --- Backfilling indexes (a test's switch) ------------------------------------------------------------
+BACKFILLING_MESSAGE = "Cannot read from backfilling global secondary index"
+_describe_index = GlobalSecondaryIndex.describe
+
+
+def _describe_index_as_filled_or_not(self):
+    described = _describe_index(self)
+    if getattr(self, "backstop_backfilling", False):
+        described.update({"IndexStatus": "CREATING", "Backfilling": True})
+    return described
+
+
+GlobalSecondaryIndex.describe = _describe_index_as_filled_or_not
+
+
+def _mark_backfilling(environ, start_response):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = json.loads(environ["wsgi.input"].read(length) if length else b"{}")
+    marked = 0
+    for table in _tables():
+        if table.name == body.get("TableName"):
+            for index in table.global_indexes:
+                if index.name == body.get("IndexName"):
+                    index.backstop_backfilling = bool(body.get("Backfilling"))
+                    marked += 1
+    start_response("200 OK" if marked else "404 Not Found", [("Content-Type", "application/json")])
+    return [json.dumps({"marked": marked}).encode()]
+
 app = DomainDispatcherApplication(create_backend_app)
 lock = threading.Lock()
 
 
 def one_at_a_time(environ, start_response):
     with lock:
+        if environ.get("PATH_INFO") == "/backstop/backfilling" and environ.get("REQUEST_METHOD") == "POST":
+            return _mark_backfilling(environ, start_response)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         body = None
         if target.startswith("DynamoDB_"):

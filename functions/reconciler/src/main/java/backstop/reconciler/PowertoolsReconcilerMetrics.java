@@ -17,7 +17,8 @@ public final class PowertoolsReconcilerMetrics implements ReconcilerMetrics {
     /** Every metric this class writes; the template test checks the alarms name only these. */
     public static final java.util.List<String> METRIC_NAMES = java.util.List.of("StaleSessionsClosed",
             "OfflineTransitionsDone", "OfflineTransitionsDeferred", "OfflineTransitionsNotNeeded",
-            "OfflineTransitionsFailed", "OfflineTransitionRetries", "ConnectThrottles", "PendingBacklog");
+            "OfflineTransitionsFailed", "OfflineTransitionRetries", "ConnectThrottles", "PendingBacklog",
+            "SweepsSkippedIndexBackfilling");
     private final Metrics metrics = MetricsFactory.getMetricsInstance();
     private final AtomicInteger staleClosed = new AtomicInteger();
     private final AtomicInteger done = new AtomicInteger();
@@ -27,6 +28,7 @@ public final class PowertoolsReconcilerMetrics implements ReconcilerMetrics {
     private final AtomicInteger retries = new AtomicInteger();
     private final AtomicInteger throttles = new AtomicInteger();
     private final AtomicLong backlog = new AtomicLong();
+    private final AtomicInteger skipped = new AtomicInteger();
 
     public PowertoolsReconcilerMetrics() {
         metrics.setNamespace(NAMESPACE);
@@ -42,6 +44,7 @@ public final class PowertoolsReconcilerMetrics implements ReconcilerMetrics {
     @Override public void transitionRetryScheduled() { retries.incrementAndGet(); }
     @Override public void connectThrottled() { throttles.incrementAndGet(); }
     @Override public void pendingBacklog(long count) { backlog.accumulateAndGet(count, Math::max); }
+    @Override public void sweepSkippedIndexBackfilling() { skipped.incrementAndGet(); }
 
     @Override
     public void flush() {
@@ -53,6 +56,7 @@ public final class PowertoolsReconcilerMetrics implements ReconcilerMetrics {
         metrics.addMetric("OfflineTransitionRetries", retries.getAndSet(0), MetricUnit.COUNT);
         metrics.addMetric("ConnectThrottles", throttles.getAndSet(0), MetricUnit.COUNT);
         metrics.addMetric("PendingBacklog", backlog.getAndSet(0), MetricUnit.COUNT);
+        metrics.addMetric("SweepsSkippedIndexBackfilling", skipped.getAndSet(0), MetricUnit.COUNT);
         metrics.flush();
     }
 }

@@ -1,6 +1,8 @@
 package backstop.reconciler;
 
 import backstop.core.events.OutboxRelay;
+import backstop.core.session.IndexBackfilling;
+import backstop.core.session.TableLayout;
 import backstop.core.transition.TransitionQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,6 +10,8 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * One scheduled invocation: sweeps for stale sessions every {@code sweepInterval} (so a crash is noticed
@@ -19,6 +23,13 @@ import java.time.Instant;
  * STALE_AFTER, and the next scheduled run (at most {@link #SCHEDULE_PERIOD} later) sweeps it in time, so this
  * holds only while STALE_AFTER is at least the schedule's period. Nights and weekends then cost a fraction of a
  * second a minute instead of the whole budget.
+ *
+ * <p>A deploy that adds one of the sparse indexes finishes before DynamoDB has filled it, and until the index is
+ * ACTIVE every query on it is refused ({@link IndexBackfilling}). The sweep that needs that index is skipped and
+ * counted, with one warning an index a run saying what waits; the other sweep goes on, and the run ends normally
+ * (a failed run would only fail again every minute). Once the index answers, the next sweep finds everything it
+ * missed: stale sessions by their {@code lastSeen}, transitions by their due time. A run that met a backfilling
+ * index never ends early as idle: it cannot tell that nothing is open or due.
  */
 public final class Reconciler {
     private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
@@ -48,6 +59,8 @@ public final class Reconciler {
     private final Duration sweepInterval;
     private final double ratePerSecond;
     private final boolean mayEndWhenIdle;
+    /** The indexes found backfilling in the current run (each one is logged once a run). */
+    private final Set<String> backfilling = new HashSet<>();
 
     public Reconciler(TransitionQueue store, StaleSessionSweep stale, DueTransitionSweep due, OutboxRelay outbox,
                       ReconcilerMetrics metrics, Clock clock, Sleeper sleeper, Duration sweepInterval, double ratePerSecond) {
@@ -70,6 +83,7 @@ public final class Reconciler {
         int claimed = 0;
         boolean idle = false;
         Instant nextSweep = clock.instant();
+        backfilling.clear();
         try {
             while (true) {
                 Instant now = clock.instant();
@@ -87,7 +101,7 @@ public final class Reconciler {
                 }
                 // Chunks sized so the next stale sweep comes at most one chunk late, and so everything taken
                 // finishes at the paced rate before the budget ends.
-                int worked = due.processDue(chunkLimit(), stopTakingWorkAt);
+                int worked = workDue(stopTakingWorkAt);
                 claimed += worked;
                 if (worked == 0) {
                     Instant wake = nextSweep.isBefore(stopTakingWorkAt) ? nextSweep : stopTakingWorkAt;
@@ -110,16 +124,25 @@ public final class Reconciler {
 
     /** No session open after the first sweep, and no transition due before the budget ends. */
     private boolean nothingToWatch(Instant stopTakingWorkAt) {
-        return mayEndWhenIdle && stale.openInLastSweep() == 0 && store.countDueTransitions(stopTakingWorkAt) == 0;
+        if (!mayEndWhenIdle || !backfilling.isEmpty() || stale.openInLastSweep() != 0) {
+            return false;
+        }
+        try {
+            return store.countDueTransitions(stopTakingWorkAt) == 0;
+        } catch (IndexBackfilling e) {
+            waitFor(e);
+            return false;
+        }
     }
 
     /** One stale sweep and all due work, without a time budget (tests drive time through the clock). */
     public Summary sweepOnce() {
+        backfilling.clear();
         int closed = sweepStale(clock.instant());
         int claimed = 0;
         int worked;
         Instant noDeadline = clock.instant().plus(Duration.ofDays(365));
-        while ((worked = due.processDue(chunkLimit(), noDeadline)) > 0) {
+        while ((worked = workDue(noDeadline)) > 0) {
             claimed += worked;
         }
         due.awaitEvents();
@@ -135,9 +158,49 @@ public final class Reconciler {
     /** A stale sweep; the events EventBridge refused earlier go out again with it. */
     private int sweepStale(Instant now) {
         outbox.relay();
-        int closed = stale.sweep(now);
+        int closed = 0;
+        try {
+            closed = stale.sweep(now);
+        } catch (IndexBackfilling e) {
+            skipped(e);
+        }
         metrics.staleSessionsClosed(closed);
-        metrics.pendingBacklog(store.countDueTransitions(now));
+        try {
+            metrics.pendingBacklog(store.countDueTransitions(now));
+        } catch (IndexBackfilling e) {
+            waitFor(e); // no backlog datapoint: the due sweep that cannot run is what gets counted
+        }
         return closed;
+    }
+
+    /** Due work, unless the due index is still backfilling (then nothing, and the run waits for its next sweep). */
+    private int workDue(Instant stopBy) {
+        try {
+            return due.processDue(chunkLimit(), stopBy);
+        } catch (IndexBackfilling e) {
+            skipped(e);
+            return 0;
+        }
+    }
+
+    private void skipped(IndexBackfilling e) {
+        metrics.sweepSkippedIndexBackfilling();
+        waitFor(e);
+    }
+
+    private void waitFor(IndexBackfilling e) {
+        if (backfilling.add(e.index())) {
+            LOG.warn("index {} is still backfilling (DynamoDB refuses every query on it until it is ACTIVE): {} until then;"
+                    + " the sweeps that need it are skipped, the run goes on", e.index(), whatWaits(e.index()));
+        }
+    }
+
+    private static String whatWaits(String index) {
+        return switch (index) {
+            case TableLayout.OPEN_SESSIONS_INDEX -> "no stale session is found or closed (an agent whose tab crashed stays Available)";
+            case TableLayout.DUE_TRANSITIONS_INDEX -> "no due Offline transition is worked and the backlog is not counted"
+                    + " (stale closes and closes the beacon could not finish queue theirs)";
+            default -> "what reads it waits";
+        };
     }
 }

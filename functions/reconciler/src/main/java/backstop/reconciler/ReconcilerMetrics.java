@@ -8,6 +8,9 @@ public interface ReconcilerMetrics extends OfflineMetrics {
 
     void pendingBacklog(long count);
 
+    /** A stale sweep or a due pass skipped because the index it reads is still backfilling after a deploy. */
+    void sweepSkippedIndexBackfilling();
+
     ReconcilerMetrics NONE = new ReconcilerMetrics() {
         @Override public void staleSessionsClosed(int count) { }
         @Override public void transitionDone(boolean deferred) { }
@@ -16,6 +19,7 @@ public interface ReconcilerMetrics extends OfflineMetrics {
         @Override public void transitionRetryScheduled() { }
         @Override public void connectThrottled() { }
         @Override public void pendingBacklog(long count) { }
+        @Override public void sweepSkippedIndexBackfilling() { }
         @Override public void flush() { }
     };
 }

@@ -2,6 +2,7 @@ package backstop.reconciler;
 
 import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.random.RestoreSafeRandom;
+import backstop.core.session.IndexBackfilling;
 import backstop.core.snapstart.PrimingSteps;
 import backstop.core.snapstart.SnapStartHooks;
 import backstop.core.transition.TransitionQueue;
@@ -10,7 +11,8 @@ import java.time.Clock;
 
 /**
  * SnapStart hooks of the reconciler ({@link SnapStartHooks}). Before the snapshot: the credentials resolved as the first
- * call would, the backlog count (a query on every shard of the due index: the DynamoDB query path, read-only) and
+ * call would, the backlog count (a query on every shard of the due index: the DynamoDB query path, read-only; an
+ * index still backfilling only leaves it uncounted, since a deploy that adds it publishes while it fills) and
  * Connect's ListAgentStatuses (read-only; caches the OFFLINE-type status id); a failure no retry will fix fails
  * the priming. After a restore: the random source behind backoff jitter is reseeded. Lease claims come from
  * {@code UUID.randomUUID()}, whose generator is first used after the restore (priming makes no claim).
@@ -38,7 +40,13 @@ public final class ReconcilerPriming extends SnapStartHooks {
             credentials.run();
             return "resolved";
         });
-        steps.run("due backlog counted", () -> store.countDueTransitions(clock.instant()));
+        steps.run("due backlog", () -> {
+            try {
+                return "counted: " + store.countDueTransitions(clock.instant());
+            } catch (IndexBackfilling e) {
+                return "not counted: index " + e.index() + " is still backfilling";
+            }
+        });
         steps.run("ListAgentStatuses", () -> {
             connect.offlineStatusId();
             return "offline status cached";

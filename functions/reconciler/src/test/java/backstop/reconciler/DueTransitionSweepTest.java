@@ -12,6 +12,7 @@ import backstop.core.session.AgentRecord;
 import backstop.core.session.CloseRequest;
 import backstop.core.session.CloseResult;
 import backstop.core.session.Heartbeat;
+import backstop.core.session.IndexBackfilling;
 import backstop.core.session.NewSession;
 import backstop.core.session.Session;
 import backstop.core.session.SessionId;
@@ -66,6 +67,8 @@ class DueTransitionSweepTest {
         final List<Integer> dueQueries = new CopyOnWriteArrayList<>();
         /** Runs as each claim arrives (a test holds it). */
         Runnable onClaim = () -> { };
+        /** While set, the due index answers as DynamoDB does while a deploy's new index fills. */
+        volatile boolean dueIndexBackfilling;
 
         void due(Transition t) {
             transitions.put(t.sessionId(), t);
@@ -74,6 +77,9 @@ class DueTransitionSweepTest {
         @Override
         public List<Transition> findDueTransitions(int shard, Instant now, int limit) {
             dueQueries.add(shard);
+            if (dueIndexBackfilling) {
+                throw new IndexBackfilling(TableLayout.DUE_TRANSITIONS_INDEX, null);
+            }
             return transitions.values().stream().filter(t -> TableLayout.shard(t.sessionId()) == shard)
                     .filter(t -> t.state() == TransitionState.PENDING && !t.nextAttemptAt().isAfter(now))
                     .sorted(java.util.Comparator.comparing(t -> t.sessionId().value())).limit(limit).toList();
@@ -102,7 +108,10 @@ class DueTransitionSweepTest {
 
         @Override
         public long countDueTransitions(Instant now) {
-            return 0;
+            if (dueIndexBackfilling) {
+                throw new IndexBackfilling(TableLayout.DUE_TRANSITIONS_INDEX, null);
+            }
+            return transitions.values().stream().filter(t -> t.state() == TransitionState.PENDING && !t.nextAttemptAt().isAfter(now)).count();
         }
 
         @Override
@@ -177,6 +186,7 @@ class DueTransitionSweepTest {
         @Override public void transitionRetryScheduled() { seen.add("retry"); }
         @Override public void connectThrottled() { seen.add("throttled"); }
         @Override public void pendingBacklog(long count) { seen.add("backlog " + count); }
+        @Override public void sweepSkippedIndexBackfilling() { seen.add("skipped: index backfilling"); }
         @Override public void flush() { seen.add("flush"); }
     }
 

@@ -23,6 +23,8 @@ class PowertoolsReconcilerMetricsTest {
             metrics.connectThrottled();
             metrics.pendingBacklog(7);
             metrics.pendingBacklog(4);
+            metrics.sweepSkippedIndexBackfilling();
+            metrics.sweepSkippedIndexBackfilling();
             metrics.flush();
         } finally {
             System.setOut(original);
@@ -31,6 +33,6 @@ class PowertoolsReconcilerMetricsTest {
 
         assertThat(emf).contains("\"Namespace\":\"ccp-backstop\"").contains("\"Dimensions\":[[\"service\"]]")
                 .contains("\"StaleSessionsClosed\":3.0", "\"OfflineTransitionsFailed\":1.0", "\"ConnectThrottles\":1.0",
-                        "\"PendingBacklog\":7.0");
+                        "\"PendingBacklog\":7.0", "\"SweepsSkippedIndexBackfilling\":2.0");
     }
 }

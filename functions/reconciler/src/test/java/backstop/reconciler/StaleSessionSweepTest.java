@@ -48,6 +48,8 @@ class StaleSessionSweepTest {
         final List<Optional<Instant>> listedSince = new CopyOnWriteArrayList<>();
         final List<String> read = new CopyOnWriteArrayList<>();
         final List<CloseRequest> closes = new CopyOnWriteArrayList<>();
+        /** While set, every listing of the open index fails with it (still backfilling after a deploy, or worse). */
+        volatile RuntimeException listingFailure;
 
         void add(Session session) {
             open.put(session.id(), session);
@@ -56,6 +58,9 @@ class StaleSessionSweepTest {
         @Override
         public List<SessionId> openSessionsInShard(int shard, Optional<Instant> createdAfter) {
             shardsListed.add(shard);
+            if (listingFailure != null) {
+                throw listingFailure;
+            }
             if (shard == 0) {
                 listedSince.add(createdAfter);
             }
@@ -76,6 +81,11 @@ class StaleSessionSweepTest {
             CloseResult answer = answers.get(current.agent().userId());
             if (answer == null) {
                 throw new IllegalStateException("DynamoDB unavailable");
+            }
+            if (answer instanceof CloseResult.Closed) { // as the table: read CLOSED from now on
+                open.put(current.id(), new Session(current.id(), current.agent(), current.tokenHash(), current.created(),
+                        current.lastSeen(), SessionState.CLOSED, Optional.of(request.now()), Optional.empty(), Optional.empty(),
+                        Optional.empty(), current.heartbeats(), current.exemption()));
             }
             return answer;
         }

@@ -186,6 +186,36 @@ public final class AwsEmulation {
         return function.atLeast(Duration.ofSeconds(60), Duration.ofSeconds(120));
     }
 
+    /** Whether this emulation can stage an index still backfilling ({@link #indexBackfilling}): moto through our script. */
+    public boolean stagesBackfilling() {
+        return backend.equals("moto");
+    }
+
+    /**
+     * Marks a global secondary index as still backfilling after the deploy that added it (DescribeTable: CREATING,
+     * Backfilling true; every Query on it: DynamoDB's ValidationException), or as filled again. Moto builds an
+     * index at once; backstop-moto-server.py stages the phase DynamoDB goes through.
+     */
+    public void indexBackfilling(String table, String index, boolean backfilling) {
+        if (!stagesBackfilling()) {
+            throw new IllegalStateException("the " + backend + " emulation cannot stage a backfilling index");
+        }
+        String body = "{\"TableName\": \"" + table + "\", \"IndexName\": \"" + index + "\", \"Backfilling\": " + backfilling + "}";
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            java.net.http.HttpResponse<String> answer = http.send(java.net.http.HttpRequest.newBuilder(endpoint.resolve("/backstop/backfilling"))
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            if (answer.statusCode() != 200) {
+                throw new IllegalStateException("no index " + index + " on table " + table + ": " + answer.body());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not reach moto", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while marking " + index, e);
+        }
+    }
+
     public synchronized void stop() {
         try {
             stopper.close();

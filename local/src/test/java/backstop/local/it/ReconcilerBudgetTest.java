@@ -66,6 +66,7 @@ class ReconcilerBudgetTest {
         @Override public void transitionRetryScheduled() { }
         @Override public void connectThrottled() { }
         @Override public void pendingBacklog(long count) { }
+        @Override public void sweepSkippedIndexBackfilling() { }
         @Override public void flush() { flushes.incrementAndGet(); }
     }
 

@@ -107,7 +107,7 @@ class SnapStartPrimingTest {
 
         assertThat(steps).hasSize(3).last().isEqualTo("ListAgentStatuses -> offline status cached");
         assertThat(steps.getFirst()).isEqualTo("credentials -> resolved");
-        assertThat(steps.get(1)).startsWith("due backlog counted -> ");
+        assertThat(steps.get(1)).startsWith("due backlog -> counted: ");
         assertThat(items()).as("nothing written").isEqualTo(itemsBefore);
         assertThat(stack.events().events()).as("nothing published").hasSize(eventsBefore);
         assertThat(stack.connect().calls().subList(callsBefore, stack.connect().calls().size()))

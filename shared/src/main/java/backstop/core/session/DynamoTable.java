@@ -1,13 +1,17 @@
 package backstop.core.session;
 
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
 import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
+import software.amazon.awssdk.services.dynamodb.model.Select;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 
@@ -15,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import static backstop.core.session.ItemMapper.millis;
@@ -25,6 +30,11 @@ import static backstop.core.session.TableLayout.WRITTEN_BY;
 final class DynamoTable {
     static final int MAX_TRANSACTION_TRIES = 6;
     private static final String CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailed";
+    /**
+     * What DynamoDB answers a Query on an index that an update added and is still filling (a ValidationException,
+     * like a malformed request, so the message is what tells them apart).
+     */
+    static final String BACKFILLING_MESSAGE = "Cannot read from backfilling global secondary index";
 
     final DynamoDbClient dynamoDb;
     final String name;
@@ -47,14 +57,53 @@ final class DynamoTable {
         Map<String, AttributeValue> start = null;
         do {
             Map<String, AttributeValue> exclusiveStart = start;
-            QueryResponse page = dynamoDb.query(r -> r.tableName(name).indexName(index)
-                    .keyConditionExpression(keyCondition)
+            QueryResponse page = queryPage(index, r -> r.keyConditionExpression(keyCondition)
                     .expressionAttributeValues(values)
                     .limit(limit == Integer.MAX_VALUE ? null : Math.min(limit, 500)).exclusiveStartKey(exclusiveStart));
             page.items().forEach(item -> found.add(mapper.apply(item)));
-            start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+            start = next(page);
         } while (start != null && found.size() < limit);
         return found.size() > limit ? found.subList(0, limit) : found;
+    }
+
+    /** How many items an index query matches, page by page (DynamoDB counts 1 MB of index a page). */
+    long count(String index, String keyCondition, Map<String, AttributeValue> values) {
+        long count = 0;
+        Map<String, AttributeValue> start = null;
+        do {
+            Map<String, AttributeValue> exclusiveStart = start;
+            QueryResponse page = queryPage(index, r -> r.keyConditionExpression(keyCondition).expressionAttributeValues(values)
+                    .select(Select.COUNT).exclusiveStartKey(exclusiveStart));
+            count += page.count();
+            start = next(page);
+        } while (start != null);
+        return count;
+    }
+
+    private static Map<String, AttributeValue> next(QueryResponse page) {
+        return page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
+    }
+
+    /** One page of an index query; an index still backfilling is {@link IndexBackfilling}, not an SDK error. */
+    private QueryResponse queryPage(String index, Consumer<QueryRequest.Builder> request) {
+        try {
+            return dynamoDb.query(r -> request.accept(r.tableName(name).indexName(index)));
+        } catch (DynamoDbException e) {
+            if (backfilling(e)) {
+                throw new IndexBackfilling(index, e);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * DynamoDB's answer for an index still backfilling: that error code and exactly that message. Anything else
+     * stays a failure (a reworded answer fails the run loudly, as before, rather than skipping a sweep unseen).
+     */
+    static boolean backfilling(DynamoDbException e) {
+        AwsErrorDetails details = e.awsErrorDetails();
+        return details != null && "ValidationException".equals(details.errorCode())
+                && BACKFILLING_MESSAGE.equals(details.errorMessage());
     }
 
     /** Items by key, 100 keys a BatchGetItem (its limit), asking again for what DynamoDB left unprocessed. */

@@ -6,7 +6,6 @@ import backstop.core.transition.TransitionState;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
-import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
 
@@ -46,17 +45,8 @@ public final class DynamoTransitionStore implements TransitionQueue {
     public long countDueTransitions(Instant now) {
         long count = 0;
         for (int shard = 0; shard < SHARDS; shard++) {
-            int current = shard;
-            Map<String, AttributeValue> start = null;
-            do {
-                Map<String, AttributeValue> exclusiveStart = start;
-                QueryResponse page = dynamoDb.query(r -> r.tableName(table.name).indexName(DUE_TRANSITIONS_INDEX)
-                        .keyConditionExpression(DUE_SHARD + " = :shard AND " + NEXT_ATTEMPT_AT + " <= :now")
-                        .expressionAttributeValues(Map.of(":shard", s(dueShard(current)), ":now", millis(now)))
-                        .select(software.amazon.awssdk.services.dynamodb.model.Select.COUNT).exclusiveStartKey(exclusiveStart));
-                count += page.count();
-                start = page.hasLastEvaluatedKey() && !page.lastEvaluatedKey().isEmpty() ? page.lastEvaluatedKey() : null;
-            } while (start != null);
+            count += table.count(DUE_TRANSITIONS_INDEX, DUE_SHARD + " = :shard AND " + NEXT_ATTEMPT_AT + " <= :now",
+                    Map.of(":shard", s(dueShard(shard)), ":now", millis(now)));
         }
         return count;
     }

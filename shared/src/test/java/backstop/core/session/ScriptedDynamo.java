@@ -1,8 +1,10 @@
 package backstop.core.session;
 
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.BatchGetItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.BatchGetItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.TransactWriteItemsRequest;
@@ -27,6 +29,13 @@ final class ScriptedDynamo implements DynamoDbClient {
     final List<TransactWriteItemsRequest> transactions = new ArrayList<>();
     final Deque<RuntimeException> transactionAnswers = new ArrayDeque<>();
     RuntimeException updateAnswer;
+
+    /** An error as the SDK builds it from DynamoDB's answer (HTTP 400, the error code and message it sent). */
+    static DynamoDbException serviceError(String code, String message) {
+        return (DynamoDbException) DynamoDbException.builder().statusCode(400).message(message)
+                .awsErrorDetails(AwsErrorDetails.builder().serviceName("DynamoDb").errorCode(code).errorMessage(message).build())
+                .build();
+    }
 
     @Override
     public QueryResponse query(QueryRequest request) {
