@@ -84,8 +84,18 @@ class TemplateTest {
 
     static com.fasterxml.jackson.databind.JsonNode runScript(String resource, java.util.function.Function<String, com.fasterxml.jackson.databind.JsonNode> parse)
             throws Exception {
+        return runScript(resource, TEMPLATE, parse);
+    }
+
+    /** The CloudFormation that AWS SAM's own translator makes of {@code template}. */
+    static com.fasterxml.jackson.databind.JsonNode translate(Path template) throws Exception {
+        return runScript("/sam/translate.py", template, TemplateTest::json);
+    }
+
+    static com.fasterxml.jackson.databind.JsonNode runScript(String resource, Path template,
+            java.util.function.Function<String, com.fasterxml.jackson.databind.JsonNode> parse) throws Exception {
         Path script = Path.of(TemplateTest.class.getResource(resource).toURI());
-        Process process = new ProcessBuilder("python3", script.toString(), TEMPLATE.toString())
+        Process process = new ProcessBuilder("python3", script.toString(), template.toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String output = new String(process.getInputStream().readAllBytes());
         assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
@@ -281,6 +291,27 @@ class TemplateTest {
 
         assertThat(timeout).isGreaterThan(backstop.core.aws.ClientPolicies.BEACON.worstCaseClose())
                 .isLessThan(java.time.Duration.ofSeconds(30));
+    }
+
+    /**
+     * Lambda keeps 100 of the account's concurrency unreserved, so a reservation of 1 fails the stack in accounts
+     * whose quota is under 101: 0 must leave the property out (no reservation), not reserve 0 (which stops the function).
+     */
+    @Test
+    void reconcilerReservedConcurrency_should_beOneByDefault_andLeftOut_whenZero() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode translated = translate(TEMPLATE);
+        com.fasterxml.jackson.databind.JsonNode reserved = translated.path("Resources").path("ReconcilerFunction").path("Properties")
+                .path("ReservedConcurrentExecutions");
+        TemplateResources template = TemplateResources.load(TEMPLATE);
+
+        assertThat(template.parameterDefault("ReconcilerReservedConcurrency")).isEqualTo("1");
+        assertThat(intrinsics(Map.of("ReconcilerReservedConcurrency", "1"), translated).evaluate(reserved)).isEqualTo("1");
+        assertThat(intrinsics(Map.of("ReconcilerReservedConcurrency", "0"), translated).evaluate(reserved)).isSameAs(Intrinsics.NO_VALUE);
+        assertThat(translated.path("Parameters").path("ReconcilerReservedConcurrency").path("AllowedValues").toString()).isEqualTo("[0,1]");
+    }
+
+    static Intrinsics intrinsics(Map<String, String> refs, com.fasterxml.jackson.databind.JsonNode translated) {
+        return new Intrinsics(refs, translated.path("Conditions"));
     }
 
     static Map<String, Object> loadRoot() {
