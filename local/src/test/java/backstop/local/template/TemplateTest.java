@@ -310,6 +310,47 @@ class TemplateTest {
         assertThat(translated.path("Parameters").path("ReconcilerReservedConcurrency").path("AllowedValues").toString()).isEqualTo("[0,1]");
     }
 
+    /**
+     * SAM publishes a new version, and moves the alias the events target, only when the Version's logical id
+     * changes: by default a hash of the code, Environment, MemorySize and SnapStart. With AutoPublishAliasAllProperties
+     * a new Timeout (or Handler, LoggingConfig...) reaches `live` too, not just $LATEST.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void timeoutChange_should_publishANewVersionBehindTheAlias_sinceAutoPublishAliasAllProperties() throws Exception {
+        Map<String, Object> globals = (Map<String, Object>) TemplateResources.load(TEMPLATE).globals().get("Function");
+        assertThat(globals.get("AutoPublishAliasAllProperties")).isEqualTo(true);
+        String template = java.nio.file.Files.readString(TEMPLATE);
+        String timeout = "      Timeout: 58\n";
+        String allProperties = "    AutoPublishAliasAllProperties: true\n";
+        assertThat(template).as("ReconcilerFunction's own timeout, which this test changes").contains(timeout).contains(allProperties);
+
+        String before = liveVersion(translate(TEMPLATE), "ReconcilerFunction");
+        String after = liveVersion(translateVariant(template.replace(timeout, "      Timeout: 57\n")), "ReconcilerFunction");
+        String beforeByDefault = liveVersion(translateVariant(template.replace(allProperties, "")), "ReconcilerFunction");
+        String afterByDefault = liveVersion(translateVariant(template.replace(allProperties, "").replace(timeout, "      Timeout: 57\n")),
+                "ReconcilerFunction");
+
+        assertThat(after).as("the version `live` points at after a new Timeout").startsWith("ReconcilerFunctionVersion").isNotEqualTo(before);
+        assertThat(afterByDefault).as("SAM's default would publish nothing").isEqualTo(beforeByDefault);
+    }
+
+    static com.fasterxml.jackson.databind.JsonNode translateVariant(String template) throws Exception {
+        Path variant = java.nio.file.Files.createTempFile("template-variant-", ".yaml");
+        try {
+            return translate(java.nio.file.Files.writeString(variant, template));
+        } finally {
+            java.nio.file.Files.deleteIfExists(variant);
+        }
+    }
+
+    /** The logical id of the Version the function's `live` alias points at. */
+    static String liveVersion(com.fasterxml.jackson.databind.JsonNode translated, String function) {
+        com.fasterxml.jackson.databind.JsonNode alias = translated.path("Resources").path(function + "Aliaslive");
+        assertThat(alias.path("Type").asText()).as("%s's alias live", function).isEqualTo("AWS::Lambda::Alias");
+        return alias.path("Properties").path("FunctionVersion").path("Fn::GetAtt").get(0).asText();
+    }
+
     static Intrinsics intrinsics(Map<String, String> refs, com.fasterxml.jackson.databind.JsonNode translated) {
         return new Intrinsics(refs, translated.path("Conditions"));
     }
