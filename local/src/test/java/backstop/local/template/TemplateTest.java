@@ -351,6 +351,40 @@ class TemplateTest {
         return alias.path("Properties").path("FunctionVersion").path("Fn::GetAtt").get(0).asText();
     }
 
+    /**
+     * EventBridge Scheduler names are at most 64 characters of [0-9a-zA-Z-_.] (AWS::Scheduler::Schedule Name) and a
+     * stack name up to 128: a name built from the stack name fails to deploy past 53 characters of it. The name
+     * must fit for the longest stack name in every partition, differ between stacks, and be the one the output gives.
+     */
+    @Test
+    void reconcilerScheduleName_should_fitSchedulersLimit_andDifferPerStack_forTheLongestStackName() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode translated = translate(TEMPLATE);
+        com.fasterxml.jackson.databind.JsonNode schedule = null;
+        for (com.fasterxml.jackson.databind.JsonNode resource : translated.path("Resources")) {
+            if (resource.path("Type").asText().equals("AWS::Scheduler::Schedule")) {
+                schedule = resource.path("Properties");
+            }
+        }
+        assertThat(schedule).as("the reconciler's schedule").isNotNull();
+        String stackName = "c" + "-backstop-with-a-very-long-name".repeat(4) + "x".repeat(127 - 4 * 31);
+        assertThat(stackName).hasSize(128).matches("[a-zA-Z][-a-zA-Z0-9]*");
+        Set<String> names = new HashSet<>();
+        for (String partition : List.of("aws", "aws-cn", "aws-us-gov")) {
+            for (String uuid : List.of("51af3dc0-da77-11e4-872e-1234567db123", "9f1c2b7e-0d3a-4e59-b8a1-7c2e5d4f6a90")) {
+                Map<String, String> refs = Map.of("AWS::StackName", stackName,
+                        "AWS::StackId", "arn:" + partition + ":cloudformation:us-east-1:123456789012:stack/" + stackName + "/" + uuid);
+                Intrinsics cfn = intrinsics(refs, translated);
+                String name = (String) cfn.evaluate(schedule.path("Name"));
+
+                assertThat(name).hasSizeLessThanOrEqualTo(64).matches("[0-9a-zA-Z-_.]+").endsWith(uuid);
+                assertThat(cfn.evaluate(translated.path("Outputs").path("ReconcilerScheduleName").path("Value"))).isEqualTo(name);
+                assertThat((String) cfn.evaluate(schedule.path("Description"))).contains(stackName).hasSizeLessThanOrEqualTo(512);
+                names.add(name);
+            }
+        }
+        assertThat(names).as("one name per stack id").hasSize(2);
+    }
+
     static Intrinsics intrinsics(Map<String, String> refs, com.fasterxml.jackson.databind.JsonNode translated) {
         return new Intrinsics(refs, translated.path("Conditions"));
     }
