@@ -27,28 +27,49 @@ import java.util.zip.ZipFile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * `sam build && sam deploy` as SAM runs them, without the SAM CLI (not installable here): for each function whose
- * Metadata says {@code BuildMethod: makefile}, what SAM's CustomMakeBuilder does (aws-lambda-builders): copy the
- * CodeUri folder, less .git and .aws-sam, to a scratch folder and run {@code make --makefile <CodeUri>/Makefile
- * build-<LogicalId>} there with ARTIFACTS_DIR set to an empty folder. Then: the artifact is what Lambda's java25
- * runtime loads (the handler class on a class path of the artifact alone), two clean builds are byte-identical,
- * and `aws cloudformation package` (what `sam deploy` does with the built template) uploads every artifact to
- * S3 (moto's) and rewrites every CodeUri.
+ * `sam build --build-in-source && sam deploy` as SAM runs them, without the SAM CLI (not installable here): for each
+ * function whose Metadata says {@code BuildMethod: makefile}, what SAM's CustomMakeBuilder does (aws-lambda-builders
+ * CustomMakeWorkflow): {@code make --makefile <CodeUri>/Makefile build-<LogicalId>} with ARTIFACTS_DIR set to an
+ * empty folder, run in the CodeUri folder itself (build in source: no copy), or, without that option, in a scratch
+ * copy of it less .git and .aws-sam. Then: the artifact is what Lambda's java25 runtime loads (the handler class on
+ * a class path of the artifact alone), a build in the source tree changes nothing there (not the target/ folders
+ * the test suite running there reads), a clean build from a scratch copy gives the same bytes, and `aws
+ * cloudformation package` (what `sam deploy` does with the built template) uploads every artifact to S3 (moto's)
+ * and rewrites every CodeUri.
  */
 class SamBuildContractTest {
     static final Path ROOT = TemplateResources.findTemplate().getParent();
+    /** Where the running suite's classes and jars are: what a build in this tree must leave as they are. */
+    static final List<String> IN_USE = List.of("shared/target", "functions/beacon/target", "functions/reconciler/target");
     @TempDir
     static Path work;
-    /** LogicalId -> its ARTIFACTS_DIR, laid out as .aws-sam/build/<LogicalId>. */
+    /** LogicalId -> its ARTIFACTS_DIR, laid out as .aws-sam/build/<LogicalId>, built in source. */
     static final Map<String, Path> BUILT = new LinkedHashMap<>();
+    static Map<String, String> inUseBefore;
+    static Map<String, String> inUseAfter;
+    static String gitStatusBefore;
+    static String gitStatusAfter;
+
+    /** Where SAM runs make: the CodeUri folder itself, or a scratch copy of it. */
+    enum Where { IN_SOURCE, SCRATCH_COPY }
 
     @BeforeAll
     static void samBuild() throws Exception {
         Path build = work.resolve("build");
+        inUseBefore = stamps(IN_USE);
+        gitStatusBefore = gitStatus();
         for (Map.Entry<String, Map<String, Object>> function : makefileFunctions().entrySet()) {
-            BUILT.put(function.getKey(), make(function.getKey(), (String) function.getValue().get("CodeUri"), build));
+            BUILT.put(function.getKey(), make(function.getKey(), (String) function.getValue().get("CodeUri"), build, Where.IN_SOURCE));
         }
+        inUseAfter = stamps(IN_USE);
+        gitStatusAfter = gitStatus();
         assertThat(BUILT).as("functions built by the Makefile").containsOnlyKeys("BeaconFunction", "ReconcilerFunction");
+    }
+
+    @Test
+    void buildInSource_should_leaveTheSourceTree_andItsTargetFolders_asTheyWere() {
+        assertThat(inUseAfter).as("the target/ folders of the tree the build ran in").isEqualTo(inUseBefore);
+        assertThat(gitStatusAfter).as("git status of the tree the build ran in").isEqualTo(gitStatusBefore);
     }
 
     @Test
@@ -81,12 +102,13 @@ class SamBuildContractTest {
         }
     }
 
+    /** Also what `sam build` without build-in-source gives: the scratch copy holds every target/, stale or not. */
     @Test
-    void twoCleanBuilds_should_giveByteIdenticalArtifacts() throws Exception {
+    void twoCleanBuilds_should_giveByteIdenticalArtifacts_inSourceAndFromAScratchCopy() throws Exception {
         Path again = work.resolve("build-again");
         for (Map.Entry<String, Map<String, Object>> function : makefileFunctions().entrySet()) {
-            Path second = make(function.getKey(), (String) function.getValue().get("CodeUri"), again);
-            assertThat(contents(second)).as("%s: second build, same bytes", function.getKey())
+            Path second = make(function.getKey(), (String) function.getValue().get("CodeUri"), again, Where.SCRATCH_COPY);
+            assertThat(contents(second)).as("%s: second build, from a scratch copy, same bytes", function.getKey())
                     .isEqualTo(contents(BUILT.get(function.getKey())));
         }
     }
@@ -153,13 +175,20 @@ class SamBuildContractTest {
         return functions;
     }
 
-    /** SAM's CustomMakeBuilder for one function; returns its ARTIFACTS_DIR under {@code buildDir}. */
-    static Path make(String logicalId, String codeUri, Path buildDir) throws Exception {
+    /**
+     * SAM's CustomMakeBuilder for one function; returns its ARTIFACTS_DIR under {@code buildDir}. In source, make runs
+     * in the CodeUri folder (CustomMakeWorkflow adds no CopySourceAction when the build folder is the source folder);
+     * otherwise in a scratch copy, with the Makefile still named by its path in the source folder.
+     */
+    static Path make(String logicalId, String codeUri, Path buildDir, Where where) throws Exception {
         Path source = ROOT.resolve(codeUri).normalize();
         Path makefile = source.resolve("Makefile");
         assertThat(makefile).as("the Makefile of CodeUri %s", codeUri).exists();
-        Path scratch = work.resolve("scratch-" + UUID.randomUUID());
-        copyTree(source, scratch);
+        Path scratch = source;
+        if (where == Where.SCRATCH_COPY) {
+            scratch = work.resolve("scratch-" + UUID.randomUUID());
+            copyTree(source, scratch);
+        }
         Path artifacts = Files.createDirectories(buildDir.resolve(logicalId));
         Path log = work.resolve("make-" + logicalId + "-" + UUID.randomUUID() + ".log");
         ProcessBuilder make = new ProcessBuilder("make", "--makefile", makefile.toString(), "build-" + logicalId)
@@ -191,6 +220,33 @@ class SamBuildContractTest {
 
     private static boolean isExcluded(Path relative) {
         return relative.getNameCount() > 0 && Stream.of(".git", ".aws-sam").anyMatch(relative.getName(0).toString()::equals);
+    }
+
+    /** Every file under the given folders of the repository, by path, with its size and time of last change. */
+    static Map<String, String> stamps(List<String> folders) throws IOException {
+        Map<String, String> stamps = new TreeMap<>();
+        for (String folder : folders) {
+            Path root = ROOT.resolve(folder);
+            if (!Files.isDirectory(root)) {
+                continue;
+            }
+            try (Stream<Path> paths = Files.walk(root)) {
+                for (Path path : (Iterable<Path>) paths.filter(Files::isRegularFile)::iterator) {
+                    stamps.put(ROOT.relativize(path).toString(), Files.size(path) + " " + Files.getLastModifiedTime(path));
+                }
+            }
+        }
+        return stamps;
+    }
+
+    /** `git status` of the repository, untracked files one by one (ignored ones, such as target/, left out). */
+    static String gitStatus() throws Exception {
+        Process git = new ProcessBuilder("git", "status", "--porcelain", "--untracked-files=all").directory(ROOT.toFile())
+                .redirectErrorStream(true).start();
+        String status = new String(git.getInputStream().readAllBytes());
+        assertThat(git.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(git.exitValue()).as("git status: %s", status).isZero();
+        return status;
     }
 
     /** Every file under {@code root} by relative path, with the SHA-256 of its bytes. */
