@@ -76,6 +76,78 @@ class IamGrantedEqualsUsedTest {
         assertThat(used.get(RECONCILER)).as("ReconcilerFunction: used = granted").isEqualTo(granted.get(RECONCILER));
     }
 
+    /**
+     * The resource types the Service Authorization Reference lists for each Amazon Connect action the functions
+     * call, all of them required (marked *), and where each type's ARN sits under the instance's: "Actions,
+     * resources, and condition keys for Amazon Connect",
+     * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonconnect.html (the Actions
+     * table's Resource types column; the Resource types table's ARNs). A policy that names resources must name a
+     * pattern for every required type, and the instance only where the action lists it (GetCurrentUserData does
+     * not). A Connect call added to the code without its row here fails the test.
+     */
+    static final Map<String, Set<String>> CONNECT_RESOURCE_TYPES = Map.of(
+            "connect:PutUserStatus", Set.of("agent-status", "instance", "user"),
+            "connect:GetCurrentUserData", Set.of("hierarchy-group", "queue", "routing-profile", "user"),
+            "connect:ListAgentStatuses", Set.of("wildcard-agent-status"),
+            "connect:DescribeUser", Set.of("user"));
+    /** Each type's ARN after the instance's own, arn:${Partition}:connect:${Region}:${Account}:instance/${InstanceId}. */
+    static final Map<String, String> CONNECT_ARN_AFTER_INSTANCE = Map.of(
+            "instance", "",
+            "user", "/agent/*",
+            "agent-status", "/agent-state/*",
+            "wildcard-agent-status", "/agent-state/*",
+            "routing-profile", "/routing-profile/*",
+            "queue", "/queue/*",
+            "hierarchy-group", "/agent-group/*");
+
+    @Test
+    void connectGrants_should_nameEveryResourceTypeTheServiceAuthorizationReferenceRequires_andNoOther() throws Exception {
+        Map<String, Map<String, Set<String>>> granted = grantedConnectResources();
+
+        assertThat(granted).containsOnlyKeys(BEACON, RECONCILER);
+        granted.forEach((function, actions) -> actions.forEach((action, resources) -> {
+            assertThat(CONNECT_RESOURCE_TYPES).as("%s calls %s: its resource types, from the reference", function, action)
+                    .containsKey(action);
+            Set<String> required = new TreeSet<>();
+            CONNECT_RESOURCE_TYPES.get(action).forEach(type -> required.add(CONNECT_ARN_AFTER_INSTANCE.get(type)));
+            assertThat(resources).as("%s: %s on", function, action).isEqualTo(required);
+        }));
+        assertThat(granted.get(RECONCILER)).containsKey("connect:GetCurrentUserData");
+    }
+
+    /** For each function and Connect action, the resources its role names, as the part after the instance's ARN. */
+    static Map<String, Map<String, Set<String>>> grantedConnectResources() throws Exception {
+        JsonNode template = translated();
+        Map<String, Map<String, Set<String>>> granted = new java.util.TreeMap<>();
+        for (String function : Set.of(BEACON, RECONCILER)) {
+            Map<String, Set<String>> byAction = new java.util.TreeMap<>();
+            for (JsonNode policy : template.path("Resources").path(function + "Role").path("Properties").path("Policies")) {
+                for (JsonNode statement : policy.path("PolicyDocument").path("Statement")) {
+                    for (JsonNode action : list(statement.path("Action"))) {
+                        if (!action.asText().startsWith("connect:")) {
+                            continue;
+                        }
+                        for (JsonNode resource : list(statement.path("Resource"))) {
+                            byAction.computeIfAbsent(action.asText(), a -> new TreeSet<>()).add(afterInstance(resource));
+                        }
+                    }
+                }
+            }
+            granted.put(function, byAction);
+        }
+        return granted;
+    }
+
+    /** "" for !Ref ConnectInstanceArn, "/agent/*" for !Sub '${ConnectInstanceArn}/agent/*'; anything else fails. */
+    static String afterInstance(JsonNode resource) {
+        if (resource.path("Ref").asText().equals("ConnectInstanceArn")) {
+            return "";
+        }
+        String sub = resource.path("Fn::Sub").asText();
+        assertThat(sub).as("a Connect resource under the instance: %s", resource).startsWith("${ConnectInstanceArn}/");
+        return sub.substring("${ConnectInstanceArn}".length());
+    }
+
     /** Both functions through register, heartbeat, close (done, not-needed, pending), restore, retry, stale sweep, priming. */
     static void walkEveryPath() {
         String ada = newAgent();
@@ -133,13 +205,7 @@ class IamGrantedEqualsUsedTest {
 
     /** "dynamodb:GetItem on table", "connect:PutUserStatus on *"... for each function, from SAM's translation. */
     static Map<String, Set<String>> granted() throws Exception {
-        Path script = Path.of(IamGrantedEqualsUsedTest.class.getResource("/sam/translate.py").toURI());
-        Process translate = new ProcessBuilder("python3", script.toString(), TemplateResources.findTemplate().toString())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        JsonNode template = new ObjectMapper().readTree(translate.getInputStream());
-        assertThat(translate.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(translate.exitValue()).as("SAM's translator accepts template.yaml").isZero();
-
+        JsonNode template = translated();
         Map<String, Set<String>> granted = new HashMap<>();
         for (String function : Set.of(BEACON, RECONCILER)) {
             Set<String> actions = new TreeSet<>();
@@ -156,7 +222,21 @@ class IamGrantedEqualsUsedTest {
         return granted;
     }
 
-    /** DynamoDB grants are told apart by resource (the table, or its indexes); the others by action alone. */
+    /** What AWS SAM's own translator makes of template.yaml. */
+    static JsonNode translated() throws Exception {
+        Path script = Path.of(IamGrantedEqualsUsedTest.class.getResource("/sam/translate.py").toURI());
+        Process translate = new ProcessBuilder("python3", script.toString(), TemplateResources.findTemplate().toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        JsonNode template = new ObjectMapper().readTree(translate.getInputStream());
+        assertThat(translate.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(translate.exitValue()).as("SAM's translator accepts template.yaml").isZero();
+        return template;
+    }
+
+    /**
+     * DynamoDB grants are told apart by resource (the table, or its indexes); the others by action alone (Connect's
+     * resources are checked against the reference's resource types instead, above).
+     */
     static Set<String> scopes(String action, Iterable<JsonNode> resources) {
         Set<String> scoped = new TreeSet<>();
         if (!action.startsWith("dynamodb:")) {

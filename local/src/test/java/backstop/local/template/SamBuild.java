@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -16,32 +17,59 @@ import java.util.stream.Stream;
 
 /**
  * `sam build` as SAM runs it for a function whose Metadata says {@code BuildMethod: makefile}, without the SAM CLI
- * (not installable here): what SAM's CustomMakeBuilder does (aws-lambda-builders): copy the CodeUri folder, less
- * .git and .aws-sam, to a scratch folder and run {@code make --makefile <CodeUri>/Makefile build-<LogicalId>} there
- * with ARTIFACTS_DIR set to an empty folder. {@link #artifacts()} builds every such function once per JVM, so the
- * tests that check the build and the tests that run what it built share one build.
+ * (not installable here): what SAM's CustomMakeBuilder does (aws-lambda-builders CustomMakeWorkflow):
+ * {@code make --makefile <CodeUri>/Makefile build-<LogicalId>} with ARTIFACTS_DIR set to an empty folder, run in the
+ * CodeUri folder itself ({@code --build-in-source}: no copy), or, without that option, in a scratch copy of it less
+ * .git and .aws-sam. {@link #inSource()} builds every such function in source once per JVM, as README builds them,
+ * so the tests that check the build and the tests that run what it built share one build.
  */
 public final class SamBuild {
     public static final Path ROOT = TemplateResources.findTemplate().getParent();
-    private static Map<String, Path> built;
+    /** Where the running suite's classes and jars are: what a build in this tree must leave as they are. */
+    static final List<String> IN_USE = List.of("shared/target", "functions/beacon/target", "functions/reconciler/target");
+
+    /** Where SAM runs make: the CodeUri folder itself, or a scratch copy of it. */
+    enum Where { IN_SOURCE, SCRATCH_COPY }
+
+    /**
+     * The in-source build: each function's ARTIFACTS_DIR by logical id (laid out as .aws-sam/build/<LogicalId>), and
+     * the tree's in-use target/ folders and {@code git status} just before and just after it.
+     */
+    public record Build(Map<String, Path> artifacts, Map<String, String> inUseBefore, Map<String, String> inUseAfter,
+                        String gitStatusBefore, String gitStatusAfter) {
+    }
+
+    private static Build inSource;
     private static Path work;
 
     private SamBuild() {
     }
 
-    /** Every makefile-built function's ARTIFACTS_DIR, by logical id, laid out as .aws-sam/build/<LogicalId>. */
-    public static synchronized Map<String, Path> artifacts() {
-        if (built == null) {
-            Map<String, Path> artifacts = new LinkedHashMap<>();
-            Path build = work().resolve("build");
-            makefileFunctions().forEach((id, properties) -> artifacts.put(id, make(id, (String) properties.get("CodeUri"), build)));
-            built = Map.copyOf(artifacts);
+    /** The in-source build of this JVM (made on first use). */
+    public static synchronized Build inSource() {
+        if (inSource == null) {
+            try {
+                Map<String, String> stampsBefore = stamps(IN_USE);
+                String statusBefore = gitStatus();
+                Map<String, Path> artifacts = new LinkedHashMap<>();
+                Path build = work().resolve("build");
+                makefileFunctions().forEach((id, properties) ->
+                        artifacts.put(id, make(id, (String) properties.get("CodeUri"), build, Where.IN_SOURCE)));
+                inSource = new Build(Map.copyOf(artifacts), stampsBefore, stamps(IN_USE), statusBefore, gitStatus());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
-        return built;
+        return inSource;
+    }
+
+    /** Every makefile-built function's artifact folder, by logical id, from {@link #inSource()}. */
+    public static Map<String, Path> artifacts() {
+        return inSource().artifacts();
     }
 
     /** A scratch folder for this JVM's builds, removed when the JVM ends. */
-    public static synchronized Path work() {
+    static synchronized Path work() {
         if (work == null) {
             try {
                 work = Files.createTempDirectory("sam-build-");
@@ -68,16 +96,23 @@ public final class SamBuild {
         return functions;
     }
 
-    /** SAM's CustomMakeBuilder for one function; returns its ARTIFACTS_DIR under {@code buildDir}. */
-    static Path make(String logicalId, String codeUri, Path buildDir) {
+    /**
+     * SAM's CustomMakeBuilder for one function; returns its ARTIFACTS_DIR under {@code buildDir}. In source, make runs
+     * in the CodeUri folder (CustomMakeWorkflow adds no CopySourceAction when the build folder is the source folder);
+     * otherwise in a scratch copy, with the Makefile still named by its path in the source folder.
+     */
+    static Path make(String logicalId, String codeUri, Path buildDir, Where where) {
         try {
             Path source = ROOT.resolve(codeUri).normalize();
             Path makefile = source.resolve("Makefile");
             if (!Files.exists(makefile)) {
                 throw new AssertionError("no Makefile in CodeUri " + codeUri);
             }
-            Path scratch = work().resolve("scratch-" + UUID.randomUUID());
-            copyTree(source, scratch);
+            Path scratch = source;
+            if (where == Where.SCRATCH_COPY) {
+                scratch = work().resolve("scratch-" + UUID.randomUUID());
+                copyTree(source, scratch);
+            }
             Path artifacts = Files.createDirectories(buildDir.resolve(logicalId));
             Path log = work().resolve("make-" + logicalId + "-" + UUID.randomUUID() + ".log");
             ProcessBuilder make = new ProcessBuilder("make", "--makefile", makefile.toString(), "build-" + logicalId)
@@ -91,7 +126,9 @@ public final class SamBuild {
             if (process.exitValue() != 0) {
                 throw new AssertionError("make build-" + logicalId + " failed:\n" + Files.readString(log));
             }
-            delete(scratch);
+            if (where == Where.SCRATCH_COPY) {
+                delete(scratch);
+            }
             return artifacts;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -121,6 +158,41 @@ public final class SamBuild {
 
     private static boolean isExcluded(Path relative) {
         return relative.getNameCount() > 0 && Stream.of(".git", ".aws-sam").anyMatch(relative.getName(0).toString()::equals);
+    }
+
+    /** Every file under the given folders of the repository, by path, with its size and time of last change. */
+    static Map<String, String> stamps(List<String> folders) throws IOException {
+        Map<String, String> stamps = new TreeMap<>();
+        for (String folder : folders) {
+            Path root = ROOT.resolve(folder);
+            if (!Files.isDirectory(root)) {
+                continue;
+            }
+            try (Stream<Path> paths = Files.walk(root)) {
+                for (Path path : (Iterable<Path>) paths.filter(Files::isRegularFile)::iterator) {
+                    stamps.put(ROOT.relativize(path).toString(), Files.size(path) + " " + Files.getLastModifiedTime(path));
+                }
+            }
+        }
+        return stamps;
+    }
+
+    /** `git status` of the repository, untracked files one by one (ignored ones, such as target/, left out). */
+    static String gitStatus() {
+        try {
+            Process git = new ProcessBuilder("git", "status", "--porcelain", "--untracked-files=all").directory(ROOT.toFile())
+                    .redirectErrorStream(true).start();
+            String status = new String(git.getInputStream().readAllBytes());
+            if (!git.waitFor(60, TimeUnit.SECONDS) || git.exitValue() != 0) {
+                throw new AssertionError("git status: " + status);
+            }
+            return status;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Every file under {@code root} by relative path, with the SHA-256 of its bytes. */

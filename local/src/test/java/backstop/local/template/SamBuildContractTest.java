@@ -27,23 +27,33 @@ import java.util.zip.ZipFile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * `sam build && sam deploy` as SAM runs them, without the SAM CLI (not installable here): {@link SamBuild} builds each
- * function as SAM's CustomMakeBuilder does. Then: the artifact is what Lambda's java25
- * runtime loads (the handler class on a class path of the artifact alone), two clean builds are byte-identical,
- * and `aws cloudformation package` (what `sam deploy` does with the built template) uploads every artifact to
- * S3 (moto's) and rewrites every CodeUri.
+ * `sam build --build-in-source && sam deploy` as SAM runs them, without the SAM CLI (not installable here):
+ * {@link SamBuild} builds each function as SAM's CustomMakeBuilder does. Then: the artifact is what Lambda's java25
+ * runtime loads (the handler class on a class path of the artifact alone), a build in the source tree changes
+ * nothing there (not the target/ folders the test suite running there reads), a clean build from a scratch copy
+ * gives the same bytes, and `aws cloudformation package` (what `sam deploy` does with the built template) uploads
+ * every artifact to S3 (moto's) and rewrites every CodeUri.
  */
 class SamBuildContractTest {
     static final Path ROOT = SamBuild.ROOT;
     @TempDir
     static Path work;
-    /** LogicalId -> its ARTIFACTS_DIR, laid out as .aws-sam/build/<LogicalId>. */
-    static final Map<String, Path> BUILT = new LinkedHashMap<>();
+    /** The in-source build of this JVM, shared with the Lambda environment contract test, which runs what it built. */
+    static SamBuild.Build build;
+    /** LogicalId -> its ARTIFACTS_DIR, laid out as .aws-sam/build/<LogicalId>, built in source. */
+    static Map<String, Path> BUILT;
 
     @BeforeAll
     static void samBuild() {
-        BUILT.putAll(SamBuild.artifacts()); // the one build of this JVM: the Lambda environment contract test runs it too
+        build = SamBuild.inSource();
+        BUILT = build.artifacts();
         assertThat(BUILT).as("functions built by the Makefile").containsOnlyKeys("BeaconFunction", "ReconcilerFunction");
+    }
+
+    @Test
+    void buildInSource_should_leaveTheSourceTree_andItsTargetFolders_asTheyWere() {
+        assertThat(build.inUseAfter()).as("the target/ folders of the tree the build ran in").isEqualTo(build.inUseBefore());
+        assertThat(build.gitStatusAfter()).as("git status of the tree the build ran in").isEqualTo(build.gitStatusBefore());
     }
 
     @Test
@@ -76,12 +86,13 @@ class SamBuildContractTest {
         }
     }
 
+    /** Also what `sam build` without build-in-source gives: the scratch copy holds every target/, stale or not. */
     @Test
-    void twoCleanBuilds_should_giveByteIdenticalArtifacts() throws Exception {
+    void twoCleanBuilds_should_giveByteIdenticalArtifacts_inSourceAndFromAScratchCopy() throws Exception {
         Path again = work.resolve("build-again");
         for (Map.Entry<String, Map<String, Object>> function : makefileFunctions().entrySet()) {
-            Path second = make(function.getKey(), (String) function.getValue().get("CodeUri"), again);
-            assertThat(contents(second)).as("%s: second build, same bytes", function.getKey())
+            Path second = SamBuild.make(function.getKey(), (String) function.getValue().get("CodeUri"), again, SamBuild.Where.SCRATCH_COPY);
+            assertThat(contents(second)).as("%s: second build, from a scratch copy, same bytes", function.getKey())
                     .isEqualTo(contents(BUILT.get(function.getKey())));
         }
     }
@@ -137,10 +148,6 @@ class SamBuildContractTest {
 
     static Map<String, Map<String, Object>> makefileFunctions() {
         return SamBuild.makefileFunctions();
-    }
-
-    static Path make(String logicalId, String codeUri, Path buildDir) {
-        return SamBuild.make(logicalId, codeUri, buildDir);
     }
 
     static Map<String, String> contents(Path root) {

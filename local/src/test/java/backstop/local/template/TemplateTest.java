@@ -84,8 +84,18 @@ class TemplateTest {
 
     static com.fasterxml.jackson.databind.JsonNode runScript(String resource, java.util.function.Function<String, com.fasterxml.jackson.databind.JsonNode> parse)
             throws Exception {
+        return runScript(resource, TEMPLATE, parse);
+    }
+
+    /** The CloudFormation that AWS SAM's own translator makes of {@code template}. */
+    static com.fasterxml.jackson.databind.JsonNode translate(Path template) throws Exception {
+        return runScript("/sam/translate.py", template, TemplateTest::json);
+    }
+
+    static com.fasterxml.jackson.databind.JsonNode runScript(String resource, Path template,
+            java.util.function.Function<String, com.fasterxml.jackson.databind.JsonNode> parse) throws Exception {
         Path script = Path.of(TemplateTest.class.getResource(resource).toURI());
-        Process process = new ProcessBuilder("python3", script.toString(), TEMPLATE.toString())
+        Process process = new ProcessBuilder("python3", script.toString(), template.toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String output = new String(process.getInputStream().readAllBytes());
         assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
@@ -281,6 +291,102 @@ class TemplateTest {
 
         assertThat(timeout).isGreaterThan(backstop.core.aws.ClientPolicies.BEACON.worstCaseClose())
                 .isLessThan(java.time.Duration.ofSeconds(30));
+    }
+
+    /**
+     * Lambda keeps 100 of the account's concurrency unreserved, so a reservation of 1 fails the stack in accounts
+     * whose quota is under 101: 0 must leave the property out (no reservation), not reserve 0 (which stops the function).
+     */
+    @Test
+    void reconcilerReservedConcurrency_should_beOneByDefault_andLeftOut_whenZero() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode translated = translate(TEMPLATE);
+        com.fasterxml.jackson.databind.JsonNode reserved = translated.path("Resources").path("ReconcilerFunction").path("Properties")
+                .path("ReservedConcurrentExecutions");
+        TemplateResources template = TemplateResources.load(TEMPLATE);
+
+        assertThat(template.parameterDefault("ReconcilerReservedConcurrency")).isEqualTo("1");
+        assertThat(intrinsics(Map.of("ReconcilerReservedConcurrency", "1"), translated).evaluate(reserved)).isEqualTo("1");
+        assertThat(intrinsics(Map.of("ReconcilerReservedConcurrency", "0"), translated).evaluate(reserved)).isSameAs(Intrinsics.NO_VALUE);
+        assertThat(translated.path("Parameters").path("ReconcilerReservedConcurrency").path("AllowedValues").toString()).isEqualTo("[0,1]");
+    }
+
+    /**
+     * SAM publishes a new version, and moves the alias the events target, only when the Version's logical id
+     * changes: by default a hash of the code, Environment, MemorySize and SnapStart. With AutoPublishAliasAllProperties
+     * a new Timeout (or Handler, LoggingConfig...) reaches `live` too, not just $LATEST.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void timeoutChange_should_publishANewVersionBehindTheAlias_sinceAutoPublishAliasAllProperties() throws Exception {
+        Map<String, Object> globals = (Map<String, Object>) TemplateResources.load(TEMPLATE).globals().get("Function");
+        assertThat(globals.get("AutoPublishAliasAllProperties")).isEqualTo(true);
+        String template = java.nio.file.Files.readString(TEMPLATE);
+        String timeout = "      Timeout: 58\n";
+        String allProperties = "    AutoPublishAliasAllProperties: true\n";
+        assertThat(template).as("ReconcilerFunction's own timeout, which this test changes").contains(timeout).contains(allProperties);
+
+        String before = liveVersion(translate(TEMPLATE), "ReconcilerFunction");
+        String after = liveVersion(translateVariant(template.replace(timeout, "      Timeout: 57\n")), "ReconcilerFunction");
+        String beforeByDefault = liveVersion(translateVariant(template.replace(allProperties, "")), "ReconcilerFunction");
+        String afterByDefault = liveVersion(translateVariant(template.replace(allProperties, "").replace(timeout, "      Timeout: 57\n")),
+                "ReconcilerFunction");
+
+        assertThat(after).as("the version `live` points at after a new Timeout").startsWith("ReconcilerFunctionVersion").isNotEqualTo(before);
+        assertThat(afterByDefault).as("SAM's default would publish nothing").isEqualTo(beforeByDefault);
+    }
+
+    static com.fasterxml.jackson.databind.JsonNode translateVariant(String template) throws Exception {
+        Path variant = java.nio.file.Files.createTempFile("template-variant-", ".yaml");
+        try {
+            return translate(java.nio.file.Files.writeString(variant, template));
+        } finally {
+            java.nio.file.Files.deleteIfExists(variant);
+        }
+    }
+
+    /** The logical id of the Version the function's `live` alias points at. */
+    static String liveVersion(com.fasterxml.jackson.databind.JsonNode translated, String function) {
+        com.fasterxml.jackson.databind.JsonNode alias = translated.path("Resources").path(function + "Aliaslive");
+        assertThat(alias.path("Type").asText()).as("%s's alias live", function).isEqualTo("AWS::Lambda::Alias");
+        return alias.path("Properties").path("FunctionVersion").path("Fn::GetAtt").get(0).asText();
+    }
+
+    /**
+     * EventBridge Scheduler names are at most 64 characters of [0-9a-zA-Z-_.] (AWS::Scheduler::Schedule Name) and a
+     * stack name up to 128: a name built from the stack name fails to deploy past 53 characters of it. The name
+     * must fit for the longest stack name in every partition, differ between stacks, and be the one the output gives.
+     */
+    @Test
+    void reconcilerScheduleName_should_fitSchedulersLimit_andDifferPerStack_forTheLongestStackName() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode translated = translate(TEMPLATE);
+        com.fasterxml.jackson.databind.JsonNode schedule = null;
+        for (com.fasterxml.jackson.databind.JsonNode resource : translated.path("Resources")) {
+            if (resource.path("Type").asText().equals("AWS::Scheduler::Schedule")) {
+                schedule = resource.path("Properties");
+            }
+        }
+        assertThat(schedule).as("the reconciler's schedule").isNotNull();
+        String stackName = "c" + "-backstop-with-a-very-long-name".repeat(4) + "x".repeat(127 - 4 * 31);
+        assertThat(stackName).hasSize(128).matches("[a-zA-Z][-a-zA-Z0-9]*");
+        Set<String> names = new HashSet<>();
+        for (String partition : List.of("aws", "aws-cn", "aws-us-gov")) {
+            for (String uuid : List.of("51af3dc0-da77-11e4-872e-1234567db123", "9f1c2b7e-0d3a-4e59-b8a1-7c2e5d4f6a90")) {
+                Map<String, String> refs = Map.of("AWS::StackName", stackName,
+                        "AWS::StackId", "arn:" + partition + ":cloudformation:us-east-1:123456789012:stack/" + stackName + "/" + uuid);
+                Intrinsics cfn = intrinsics(refs, translated);
+                String name = (String) cfn.evaluate(schedule.path("Name"));
+
+                assertThat(name).hasSizeLessThanOrEqualTo(64).matches("[0-9a-zA-Z-_.]+").endsWith(uuid);
+                assertThat(cfn.evaluate(translated.path("Outputs").path("ReconcilerScheduleName").path("Value"))).isEqualTo(name);
+                assertThat((String) cfn.evaluate(schedule.path("Description"))).contains(stackName).hasSizeLessThanOrEqualTo(512);
+                names.add(name);
+            }
+        }
+        assertThat(names).as("one name per stack id").hasSize(2);
+    }
+
+    static Intrinsics intrinsics(Map<String, String> refs, com.fasterxml.jackson.databind.JsonNode translated) {
+        return new Intrinsics(refs, translated.path("Conditions"));
     }
 
     static Map<String, Object> loadRoot() {
