@@ -5,6 +5,7 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -16,8 +17,33 @@ import java.util.concurrent.CompletionException;
  * request: every 4xx but throttling), a host name that does not resolve (a wrong endpoint or Region), an instance
  * without an OFFLINE-type status. A <b>transient</b> failure (throttling, a 5xx, a time-out, a dropped connection,
  * anything else) is logged and tolerated: the snapshot is only slower on its first request.
+ * <p>
+ * A configuration failure is given {@link Patience} before it counts: IAM is eventually consistent, so the first
+ * priming of a new stack can be refused for a few seconds by a role CloudFormation has only just created (IAM
+ * user guide, "Changes that I make are not always immediately visible"). A refusal that outlasts about 15 s is
+ * real; a passing one only slows the deploy.
  */
 public final class PrimingSteps {
+
+    /** Waits before the steps' configuration failures count, one a retry. */
+    public record Patience(List<Duration> waits, Sleeper sleeper) {
+        /** 1 + 2 + 4 + 8 s: five tries over 15 s, far inside the time Lambda gives a SnapStart init. */
+        public static final Patience DEFAULT = new Patience(
+                List.of(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(8)),
+                wait -> Thread.sleep(wait.toMillis()));
+        /** No retry (tests of the verdict alone). */
+        public static final Patience NONE = new Patience(List.of(), wait -> { });
+
+        public Patience {
+            waits = List.copyOf(waits);
+        }
+    }
+
+    /** Sleeps between tries (injected: tests move no clock). */
+    @FunctionalInterface
+    public interface Sleeper {
+        void sleep(Duration wait) throws InterruptedException;
+    }
 
     /** A step: what it did, in a few words. */
     @FunctionalInterface
@@ -25,24 +51,43 @@ public final class PrimingSteps {
         Object run() throws Exception;
     }
 
+    private final Patience patience;
     private final List<String> outcomes = new ArrayList<>();
     private final List<String> misconfigured = new ArrayList<>();
 
+    public PrimingSteps(Patience patience) {
+        this.patience = patience;
+    }
+
     /** Runs {@code step}; a failure is judged by {@link #isConfiguration(Throwable)}. */
     public void run(String name, Step step) {
-        try {
-            outcomes.add(name + " -> " + step.run());
-        } catch (Exception e) {
-            fail(name, e, isConfiguration(e));
-        }
+        attempt(name, step, false);
     }
 
     /** Runs {@code step}, whose every failure is a configuration failure (credentials: the runtime serves them locally). */
     public void require(String name, Step step) {
-        try {
-            outcomes.add(name + " -> " + step.run());
-        } catch (Exception e) {
-            fail(name, e, true);
+        attempt(name, step, true);
+    }
+
+    private void attempt(String name, Step step, boolean everyFailureIsConfiguration) {
+        for (int tries = 1; ; tries++) {
+            try {
+                outcomes.add(name + " -> " + step.run() + (tries > 1 ? " (try " + tries + ")" : ""));
+                return;
+            } catch (Exception e) {
+                boolean configuration = everyFailureIsConfiguration || isConfiguration(e);
+                if (!configuration || tries > patience.waits().size()) {
+                    fail(name, e, configuration, tries);
+                    return;
+                }
+                try {
+                    patience.sleeper().sleep(patience.waits().get(tries - 1));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    fail(name, e, true, tries);
+                    return;
+                }
+            }
         }
     }
 
@@ -61,8 +106,9 @@ public final class PrimingSteps {
         return List.copyOf(misconfigured);
     }
 
-    private void fail(String name, Exception e, boolean configuration) {
-        String outcome = name + " -> " + (configuration ? "MISCONFIGURED " : "failed, tolerated: ") + describe(e);
+    private void fail(String name, Exception e, boolean configuration, int tries) {
+        String outcome = name + " -> " + (configuration ? "MISCONFIGURED " : "failed, tolerated: ") + describe(e)
+                + (tries > 1 ? " (" + tries + " tries)" : "");
         outcomes.add(outcome);
         if (configuration) {
             misconfigured.add(outcome);

@@ -25,9 +25,16 @@ import java.util.List;
 public abstract class SnapStartHooks implements Resource {
     private final Logger log = LoggerFactory.getLogger(getClass());
     private final RestoreSafeRandom random;
+    private final PrimingSteps.Patience patience;
 
     protected SnapStartHooks(RestoreSafeRandom random) {
+        this(random, PrimingSteps.Patience.DEFAULT);
+    }
+
+    /** {@code patience}: how long a configuration failure may take to clear before it counts ({@link PrimingSteps}). */
+    protected SnapStartHooks(RestoreSafeRandom random, PrimingSteps.Patience patience) {
         this.random = random;
+        this.patience = patience;
     }
 
     /** The priming's steps, each through {@code steps} (which judges their failures). */
@@ -35,7 +42,7 @@ public abstract class SnapStartHooks implements Resource {
 
     /** One priming pass: what each step did (for the log and the tests); see {@link #primeChecked()} for the verdict. */
     public List<String> prime() {
-        PrimingSteps steps = new PrimingSteps();
+        PrimingSteps steps = new PrimingSteps(patience);
         prime(steps);
         return steps.outcomes();
     }
@@ -44,7 +51,7 @@ public abstract class SnapStartHooks implements Resource {
      * One priming pass, judged: its outcomes, or a {@link CheckpointException} naming every configuration failure.
      */
     public List<String> primeChecked() throws CheckpointException {
-        PrimingSteps steps = new PrimingSteps();
+        PrimingSteps steps = new PrimingSteps(patience);
         prime(steps);
         if (!steps.misconfigured().isEmpty()) {
             log.error("Priming failed before the snapshot: a configuration no retry will fix, so this version must not "

@@ -10,6 +10,8 @@ import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 
 import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 
@@ -56,7 +58,7 @@ class PrimingStepsTest {
 
     @Test
     void steps_should_recordEachOutcome_andOnlyTheUnfixableAsMisconfigured_neverAServicesMessage() {
-        PrimingSteps steps = new PrimingSteps();
+        PrimingSteps steps = new PrimingSteps(PrimingSteps.Patience.NONE);
         steps.require("credentials", () -> "resolved");
         steps.run("read", () -> {
             throw service("ThrottlingException", 400);
@@ -77,7 +79,7 @@ class PrimingStepsTest {
 
     @Test
     void require_should_judgeEveryFailure_asMisconfigured() {
-        PrimingSteps steps = new PrimingSteps();
+        PrimingSteps steps = new PrimingSteps(PrimingSteps.Patience.NONE);
         steps.require("credentials", () -> {
             throw SdkClientException.create("Failed to load credentials from metadata service.");
         });
@@ -87,7 +89,7 @@ class PrimingStepsTest {
 
     /** Hooks whose priming runs the given steps. */
     static SnapStartHooks hooks(List<PrimingSteps.Step> run) {
-        return new SnapStartHooks(new RestoreSafeRandom()) {
+        return new SnapStartHooks(new RestoreSafeRandom(), PrimingSteps.Patience.NONE) {
             @Override
             protected void prime(PrimingSteps steps) {
                 for (int i = 0; i < run.size(); i++) {
@@ -117,5 +119,34 @@ class PrimingStepsTest {
         assertThat(hooks.primeChecked()).containsExactly("step 0 -> failed, tolerated: InternalServerError (500)",
                 "step 1 -> failed, tolerated: ApiCallAttemptTimeoutException: HTTP request execution did not complete "
                         + "before the specified timeout configuration: 1000 millis");
+    }
+
+    @Test
+    void aConfigurationFailure_should_beTriedAgain_whileIamCatchesUp_andCountOnlyIfItLasts() {
+        List<Duration> slept = new ArrayList<>();
+        PrimingSteps.Patience patience = new PrimingSteps.Patience(PrimingSteps.Patience.DEFAULT.waits(), slept::add);
+        int[] calls = {0};
+        PrimingSteps steps = new PrimingSteps(patience);
+        steps.run("new role", () -> {
+            if (++calls[0] < 3) {
+                throw service("AccessDeniedException", 400);
+            }
+            return "read";
+        });
+        steps.run("throttled", () -> {
+            throw service("ThrottlingException", 400);
+        });
+        steps.run("missing table", () -> {
+            throw service("ResourceNotFoundException", 400);
+        });
+
+        assertThat(steps.outcomes()).containsExactly(
+                "new role -> read (try 3)",
+                "throttled -> failed, tolerated: ThrottlingException (400)",
+                "missing table -> MISCONFIGURED ResourceNotFoundException (400) (5 tries)");
+        assertThat(slept).as("1 and 2 s for the new role; nothing for the throttle; 1, 2, 4 and 8 s for the table")
+                .containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2),
+                        Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(8));
+        assertThat(steps.misconfigured()).hasSize(1);
     }
 }
