@@ -160,7 +160,7 @@ _query = Table.query
 def _query_index_members_only(self, *args, **kwargs):
     index_name = kwargs.get("index_name") if "index_name" in kwargs else (args[7] if len(args) > 7 else None)
     if any(i.name == index_name and getattr(i, "backstop_backfilling", False) for i in self.global_indexes):
-        raise MockValidationException(BACKFILLING_MESSAGE)
+        raise MockValidationException(BACKFILLING_MESSAGE + ": " + index_name)  # as DynamoDB words it
     partitions = _members.get(self.name, {}).get(index_name) if index_name else None
     hash_key = kwargs.get("hash_key") if "hash_key" in kwargs else (args[0] if args else None)
     if partitions is None or not isinstance(hash_key, DynamoType) or not any(i.name == index_name for i in self.global_indexes):

@@ -97,13 +97,16 @@ final class DynamoTable {
     }
 
     /**
-     * DynamoDB's answer for an index still backfilling: that error code and exactly that message. Anything else
-     * stays a failure (a reworded answer fails the run loudly, as before, rather than skipping a sweep unseen).
+     * DynamoDB's answer for an index still backfilling: that error code and that message, as is or followed by
+     * {@code ": <index name>"} (the form seen from the service: "Cannot read from backfilling global secondary
+     * index: key-index"). Anything else stays a failure (a reworded answer fails the run loudly, as before, rather
+     * than skipping a sweep unseen).
      */
     static boolean backfilling(DynamoDbException e) {
         AwsErrorDetails details = e.awsErrorDetails();
-        return details != null && "ValidationException".equals(details.errorCode())
-                && BACKFILLING_MESSAGE.equals(details.errorMessage());
+        String message = details == null ? null : details.errorMessage();
+        return message != null && "ValidationException".equals(details.errorCode())
+                && (message.equals(BACKFILLING_MESSAGE) || message.startsWith(BACKFILLING_MESSAGE + ": "));
     }
 
     /** Items by key, 100 keys a BatchGetItem (its limit), asking again for what DynamoDB left unprocessed. */

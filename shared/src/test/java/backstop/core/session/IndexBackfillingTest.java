@@ -87,6 +87,12 @@ class IndexBackfillingTest {
         refuse(TableLayout.DUE_TRANSITIONS_INDEX, longerMessage);
         assertThatThrownBy(() -> transitions.findDueTransitions(0, NOW, 50)).isSameAs(longerMessage);
 
+        DynamoDbException named = ScriptedDynamo.serviceError("ValidationException",
+                "Cannot read from backfilling global secondary index: " + TableLayout.DUE_TRANSITIONS_INDEX);
+        refuse(TableLayout.DUE_TRANSITIONS_INDEX, named);
+        assertThatThrownBy(() -> transitions.findDueTransitions(0, NOW, 50)).as("the service's own wording, index named")
+                .isInstanceOf(IndexBackfilling.class);
+
         DynamoDbException noDetails = (DynamoDbException) DynamoDbException.builder().message("Cannot read from backfilling global secondary index").build();
         refuse(TableLayout.DUE_TRANSITIONS_INDEX, noDetails);
         assertThatThrownBy(() -> transitions.findDueTransitions(0, NOW, 50)).isSameAs(noDetails);
