@@ -28,7 +28,7 @@ final class ContainerCredentialsEndpoint implements AutoCloseable {
 
     private final HttpServer server;
     private final String token = UUID.randomUUID().toString();
-    private final Duration lifetime;
+    private volatile Duration lifetime;
     private final AtomicInteger served = new AtomicInteger();
     private final AtomicInteger refused = new AtomicInteger();
     private final List<String> keys = new CopyOnWriteArrayList<>();
@@ -39,6 +39,11 @@ final class ContainerCredentialsEndpoint implements AutoCloseable {
         server.createContext(PATH, this::handle);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.start();
+    }
+
+    /** How long the credentials it hands out from now on are valid. */
+    void lifetime(Duration lifetime) {
+        this.lifetime = lifetime;
     }
 
     int port() {

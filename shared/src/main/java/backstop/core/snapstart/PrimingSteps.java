@@ -12,27 +12,34 @@ import java.util.concurrent.CompletionException;
 
 /**
  * One priming pass: each step's outcome, and a verdict on its failures. A <b>configuration</b> failure is one no
- * retry will fix, so the snapshot must not be published: no credentials, a refusal by the service (access denied,
- * unrecognised or invalid signature, a table, bus or instance that does not exist where the client looks, a bad
- * request: every 4xx but throttling), a host name that does not resolve (a wrong endpoint or Region), an instance
- * without an OFFLINE-type status. A <b>transient</b> failure (throttling, a 5xx, a time-out, a dropped connection,
- * anything else) is logged and tolerated: the snapshot is only slower on its first request.
+ * retry will fix, so the snapshot must not be published: no credentials; a refusal of who the function is (access
+ * denied, an unrecognised or invalid signature or token: any 403, and DynamoDB's 400 AccessDenied and
+ * UnrecognizedClient); a table or Connect instance that is not where the client looks (ResourceNotFound); an
+ * instance without an OFFLINE-type status; a host name that does not resolve (a wrong endpoint or Region). Every
+ * other failure (throttling, a 5xx, a time-out, a dropped connection, any other 4xx such as a ValidationException)
+ * is logged and tolerated: the snapshot is only slower on its first request. The set is narrow on purpose: Lambda
+ * also takes snapshots again on its own (a runtime update, a version gone Inactive), and a version whose
+ * snapshot fails stops serving, so only what cannot work at all may fail it.
  * <p>
  * A configuration failure is given {@link Patience} before it counts: IAM is eventually consistent, so the first
- * priming of a new stack can be refused for a few seconds by a role CloudFormation has only just created (IAM
- * user guide, "Changes that I make are not always immediately visible"). A refusal that outlasts about 15 s is
- * real; a passing one only slows the deploy.
+ * priming of a new stack can be refused for a while by a role CloudFormation has only just created (IAM user guide,
+ * "Changes that I make are not always immediately visible"). Every step's retries share one budget, kept well
+ * inside the time Lambda gives a SnapStart init (130 s, or the function's timeout if higher, before-checkpoint
+ * hooks included).
  */
 public final class PrimingSteps {
 
-    /** Waits before the steps' configuration failures count, one a retry. */
-    public record Patience(List<Duration> waits, Sleeper sleeper) {
-        /** 1 + 2 + 4 + 8 s: five tries over 15 s, far inside the time Lambda gives a SnapStart init. */
+    /**
+     * Waits before a step's configuration failure counts, one a retry, and the most all steps together may wait.
+     */
+    public record Patience(List<Duration> waits, Duration budget, Sleeper sleeper) {
+        /** 1, 2, 4, 8, 15, 15, 15 s: a refusal that outlasts a minute is real; 75 s for all steps together. */
         public static final Patience DEFAULT = new Patience(
-                List.of(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(8)),
-                wait -> Thread.sleep(wait.toMillis()));
+                List.of(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(8),
+                        Duration.ofSeconds(15), Duration.ofSeconds(15), Duration.ofSeconds(15)),
+                Duration.ofSeconds(75), wait -> Thread.sleep(wait.toMillis()));
         /** No retry (tests of the verdict alone). */
-        public static final Patience NONE = new Patience(List.of(), wait -> { });
+        public static final Patience NONE = new Patience(List.of(), Duration.ZERO, wait -> { });
 
         public Patience {
             waits = List.copyOf(waits);
@@ -52,6 +59,7 @@ public final class PrimingSteps {
     }
 
     private final Patience patience;
+    private Duration waited = Duration.ZERO;
     private final List<String> outcomes = new ArrayList<>();
     private final List<String> misconfigured = new ArrayList<>();
 
@@ -76,12 +84,14 @@ public final class PrimingSteps {
                 return;
             } catch (Exception e) {
                 boolean configuration = everyFailureIsConfiguration || isConfiguration(e);
-                if (!configuration || tries > patience.waits().size()) {
+                if (!configuration || tries > patience.waits().size()
+                        || waited.plus(patience.waits().get(tries - 1)).compareTo(patience.budget()) > 0) {
                     fail(name, e, configuration, tries);
                     return;
                 }
                 try {
                     patience.sleeper().sleep(patience.waits().get(tries - 1));
+                    waited = waited.plus(patience.waits().get(tries - 1));
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
                     fail(name, e, true, tries);
@@ -115,6 +125,11 @@ public final class PrimingSteps {
         }
     }
 
+    /** Error codes that say who the function is, or where it looks, cannot work (see the class comment). */
+    private static final java.util.Set<String> REFUSALS = java.util.Set.of("AccessDeniedException", "AccessDenied",
+            "UnrecognizedClientException", "InvalidSignatureException", "InvalidClientTokenId",
+            "MissingAuthenticationTokenException", "IncompleteSignatureException", "ResourceNotFoundException");
+
     /** Whether {@code failure} is one that no retry will fix (see the class comment). */
     public static boolean isConfiguration(Throwable failure) {
         Throwable e = unwrap(failure);
@@ -122,8 +137,11 @@ public final class PrimingSteps {
             return !connect.retryable() || (connect.getCause() != null && isConfiguration(connect.getCause()));
         }
         if (e instanceof AwsServiceException service) {
-            int status = service.statusCode();
-            return status >= 400 && status < 500 && status != 429 && !service.isThrottlingException();
+            if (service.isThrottlingException()) {
+                return false;
+            }
+            String code = service.awsErrorDetails() == null ? "" : String.valueOf(service.awsErrorDetails().errorCode());
+            return service.statusCode() == 403 || REFUSALS.contains(code);
         }
         if (e instanceof SdkClientException) {
             for (Throwable cause = e; cause != null; cause = cause.getCause()) {

@@ -54,6 +54,8 @@ class PrimingStepsTest {
         assertThat(PrimingSteps.isConfiguration(new ConnectFailure("ConnectUnreachable", true, false,
                 SdkClientException.create("Read timed out")))).isFalse();
         assertThat(PrimingSteps.isConfiguration(new IllegalStateException("a bug"))).isFalse();
+        assertThat(PrimingSteps.isConfiguration(service("ValidationException", 400))).as("another 4xx: tolerated").isFalse();
+        assertThat(PrimingSteps.isConfiguration(service("LimitExceededException", 400))).isFalse();
     }
 
     @Test
@@ -124,7 +126,8 @@ class PrimingStepsTest {
     @Test
     void aConfigurationFailure_should_beTriedAgain_whileIamCatchesUp_andCountOnlyIfItLasts() {
         List<Duration> slept = new ArrayList<>();
-        PrimingSteps.Patience patience = new PrimingSteps.Patience(PrimingSteps.Patience.DEFAULT.waits(), slept::add);
+        PrimingSteps.Patience patience = new PrimingSteps.Patience(PrimingSteps.Patience.DEFAULT.waits(),
+                PrimingSteps.Patience.DEFAULT.budget(), slept::add);
         int[] calls = {0};
         PrimingSteps steps = new PrimingSteps(patience);
         steps.run("new role", () -> {
@@ -143,10 +146,31 @@ class PrimingStepsTest {
         assertThat(steps.outcomes()).containsExactly(
                 "new role -> read (try 3)",
                 "throttled -> failed, tolerated: ThrottlingException (400)",
-                "missing table -> MISCONFIGURED ResourceNotFoundException (400) (5 tries)");
-        assertThat(slept).as("1 and 2 s for the new role; nothing for the throttle; 1, 2, 4 and 8 s for the table")
+                "missing table -> MISCONFIGURED ResourceNotFoundException (400) (8 tries)");
+        assertThat(slept).as("1 and 2 s for the new role; nothing for the throttle; every wait for the table (63 s in all,"
+                        + " inside the 75 s budget)")
                 .containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2),
-                        Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(8));
+                        Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(8),
+                        Duration.ofSeconds(15), Duration.ofSeconds(15), Duration.ofSeconds(15));
         assertThat(steps.misconfigured()).hasSize(1);
+    }
+
+    @Test
+    void theRetries_should_shareOneBudget_acrossSteps() {
+        List<Duration> slept = new ArrayList<>();
+        PrimingSteps steps = new PrimingSteps(new PrimingSteps.Patience(PrimingSteps.Patience.DEFAULT.waits(),
+                PrimingSteps.Patience.DEFAULT.budget(), slept::add));
+        steps.require("credentials", () -> {
+            throw SdkClientException.create("Failed to load credentials from metadata service.");
+        });
+        steps.run("table", () -> {
+            throw service("AccessDeniedException", 400);
+        });
+
+        assertThat(slept.stream().reduce(Duration.ZERO, Duration::plus)).as("never more than the budget in all")
+                .isLessThanOrEqualTo(PrimingSteps.Patience.DEFAULT.budget());
+        assertThat(steps.misconfigured()).hasSize(2);
+        assertThat(steps.outcomes().get(1)).as("the second step: the 15 s the first (60 s) left of the budget")
+                .isEqualTo("table -> MISCONFIGURED AccessDeniedException (400) (5 tries)");
     }
 }
