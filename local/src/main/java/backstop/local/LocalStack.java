@@ -60,9 +60,22 @@ public final class LocalStack implements AutoCloseable {
      */
     public record Options(int frontPort, int connectPort, int awsPort, int identityPort, String instanceId,
                           Map<String, String> environment, Duration schedule) {
-        /** Free ports, no scheduled reconciler (tests drive their own, on their own clock). */
+        /** More than all of the sessions never go silent: the brake never engages. */
+        static final Map<String, String> BRAKE_OFF = Map.of("HEARTBEAT_OUTAGE_SHARE", "1");
+        /**
+         * Free ports, no scheduled reconciler (tests drive their own, on their own clock), and the brake on mass
+         * staleness off: most tests crash many tabs at once on purpose (storms, races, pacing) and mean them as
+         * departures. The brake's own tests turn it back on ({@link #withOutageBrake()}).
+         */
         public static Options forTests() {
-            return new Options(0, 0, 0, 0, DemoInstance.DEFAULT_INSTANCE_ID, Map.of(), null);
+            return new Options(0, 0, 0, 0, DemoInstance.DEFAULT_INSTANCE_ID, BRAKE_OFF, null);
+        }
+
+        /** The brake on mass staleness as deployed (the template's defaults). */
+        public Options withOutageBrake() {
+            Map<String, String> merged = new HashMap<>(environment);
+            BRAKE_OFF.keySet().forEach(merged::remove);
+            return new Options(frontPort, connectPort, awsPort, identityPort, instanceId, Map.copyOf(merged), schedule);
         }
 
         public Options withEnvironment(Map<String, String> overrides) {

@@ -18,7 +18,7 @@ public final class PowertoolsReconcilerMetrics implements ReconcilerMetrics {
     public static final java.util.List<String> METRIC_NAMES = java.util.List.of("StaleSessionsClosed",
             "OfflineTransitionsDone", "OfflineTransitionsDeferred", "OfflineTransitionsNotNeeded",
             "OfflineTransitionsFailed", "OfflineTransitionRetries", "ConnectThrottles", "PendingBacklog",
-            "SweepsSkippedIndexBackfilling");
+            "SweepsSkippedIndexBackfilling", "SessionsHeld");
     private final Metrics metrics = MetricsFactory.getMetricsInstance();
     private final AtomicInteger staleClosed = new AtomicInteger();
     private final AtomicInteger done = new AtomicInteger();
@@ -29,6 +29,7 @@ public final class PowertoolsReconcilerMetrics implements ReconcilerMetrics {
     private final AtomicInteger throttles = new AtomicInteger();
     private final AtomicLong backlog = new AtomicLong();
     private final AtomicInteger skipped = new AtomicInteger();
+    private final AtomicInteger held = new AtomicInteger();
 
     public PowertoolsReconcilerMetrics() {
         metrics.setNamespace(NAMESPACE);
@@ -45,6 +46,7 @@ public final class PowertoolsReconcilerMetrics implements ReconcilerMetrics {
     @Override public void connectThrottled() { throttles.incrementAndGet(); }
     @Override public void pendingBacklog(long count) { backlog.accumulateAndGet(count, Math::max); }
     @Override public void sweepSkippedIndexBackfilling() { skipped.incrementAndGet(); }
+    @Override public void sessionsHeld(int count) { held.accumulateAndGet(count, Math::max); }
 
     @Override
     public void flush() {
@@ -57,6 +59,7 @@ public final class PowertoolsReconcilerMetrics implements ReconcilerMetrics {
         metrics.addMetric("ConnectThrottles", throttles.getAndSet(0), MetricUnit.COUNT);
         metrics.addMetric("PendingBacklog", backlog.getAndSet(0), MetricUnit.COUNT);
         metrics.addMetric("SweepsSkippedIndexBackfilling", skipped.getAndSet(0), MetricUnit.COUNT);
+        metrics.addMetric("SessionsHeld", held.getAndSet(0), MetricUnit.COUNT);
         metrics.flush();
     }
 }

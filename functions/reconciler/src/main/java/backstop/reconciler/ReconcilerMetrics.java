@@ -11,6 +11,9 @@ public interface ReconcilerMetrics extends OfflineMetrics {
     /** A stale sweep or a due pass skipped because the index it reads is still backfilling after a deploy. */
     void sweepSkippedIndexBackfilling();
 
+    /** Stale sessions a sweep held because a heartbeat outage is suspected (HeartbeatOutageBrake). */
+    void sessionsHeld(int count);
+
     ReconcilerMetrics NONE = new ReconcilerMetrics() {
         @Override public void staleSessionsClosed(int count) { }
         @Override public void transitionDone(boolean deferred) { }
@@ -20,6 +23,7 @@ public interface ReconcilerMetrics extends OfflineMetrics {
         @Override public void connectThrottled() { }
         @Override public void pendingBacklog(long count) { }
         @Override public void sweepSkippedIndexBackfilling() { }
+        @Override public void sessionsHeld(int count) { }
         @Override public void flush() { }
     };
 }

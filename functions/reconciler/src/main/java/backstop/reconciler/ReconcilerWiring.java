@@ -10,6 +10,7 @@ import backstop.core.random.RestoreSafeRandom;
 import backstop.core.events.OutboxPublisher;
 import backstop.core.events.OutboxRelay;
 import backstop.core.session.DynamoEventOutbox;
+import backstop.core.session.DynamoOutageLedger;
 import backstop.core.session.DynamoSessionStore;
 import backstop.core.session.DynamoTransitionStore;
 import backstop.core.session.SessionStore;
@@ -46,12 +47,16 @@ public final class ReconcilerWiring {
                 new ConnectPacer(config.connectRatePerSecond()));
         EventBridgePublisher eventBridge = new EventBridgePublisher(clients.eventBridge(), config.eventBusName(), clock);
         DynamoEventOutbox outbox = new DynamoEventOutbox(clients.dynamoDb(), config.sessionsTable());
-        BatchingEventPublisher events = new BatchingEventPublisher(new OutboxPublisher(eventBridge, outbox));
+        OutboxPublisher direct = new OutboxPublisher(eventBridge, outbox);
+        BatchingEventPublisher events = new BatchingEventPublisher(direct);
         RestoreSafeRandom random = new RestoreSafeRandom();
         OfflineTransitions transitions = new OfflineTransitions(queue, connect, events, clock, Backoff.DEFAULT,
                 config.maxAttempts(), random, config.exemptRoutingProfileIds());
         Reconciler reconciler = new Reconciler(queue,
-                new StaleSessionSweep(sessions, Duration.ofSeconds(config.staleAfterSeconds())),
+                // The outage's events go out at once (kept in the outbox if EventBridge refuses), not with a chunk's batch.
+                new StaleSessionSweep(sessions, Duration.ofSeconds(config.staleAfterSeconds()), new HeartbeatOutageBrake(
+                        new DynamoOutageLedger(clients.dynamoDb(), config.sessionsTable()), direct, metrics, config.outageBrake(),
+                        Duration.ofSeconds(config.heartbeatSeconds()), Duration.ofSeconds(config.staleAfterSeconds()))),
                 new DueTransitionSweep(sessions, queue, connect, transitions, events, metrics, clock, config.connectRatePerSecond()),
                 new OutboxRelay(outbox, eventBridge), metrics, clock, sleeper, Duration.ofSeconds(config.sweepIntervalSeconds()),
                 config.connectRatePerSecond());

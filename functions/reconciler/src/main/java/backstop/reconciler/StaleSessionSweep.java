@@ -45,6 +45,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </ul>
  * The account lives as long as the container and starts empty (a cold start lists and reads every open session
  * once).
+ *
+ * <p>Before it closes anything it asks the {@link HeartbeatOutageBrake} whether the stale sessions are departures
+ * or the sign of a heartbeat outage: a sweep that finds any stale session (and every sweep while an outage is
+ * recorded) reads a uniform sample of the open sessions ({@link #SAMPLE}: all of them up to that many) and the
+ * brake judges the share that missed their heartbeats. Held sessions are not read again while the outage lasts
+ * (the sample tells when the beats come back); after it, no session is stale until a full stale limit has passed
+ * since the recovery.
  */
 public final class StaleSessionSweep {
     private static final Logger LOG = LoggerFactory.getLogger(StaleSessionSweep.class);
@@ -55,18 +62,30 @@ public final class StaleSessionSweep {
     static final Duration LISTING_OVERLAP = Duration.ofMinutes(1);
     /** A session listed but not read yet. */
     private static final Instant UNREAD = Instant.MIN;
+    /** A stale session held during a suspected heartbeat outage: not read again until the outage ends. */
+    private static final Instant HELD = Instant.MIN.plusMillis(1);
+    /** How many open sessions the brake's sample reads at most (all of them up to this many). */
+    static final int SAMPLE = 200;
 
     private final SessionStore store;
     private final Duration staleAfter;
+    private final HeartbeatOutageBrake brake;
+    private final java.util.Random random = new java.util.Random();
     /** Every open session this sweep knows of, with the {@code lastSeen} it last read (it cannot have gone back since). */
     private final Map<SessionId, Instant> known = new HashMap<>();
     private Instant lastListing;
     private Instant lastFullListing;
     private int openInLastSweep;
 
+    /** Without a brake: every stale session is closed (tests of the sweep alone). */
     public StaleSessionSweep(SessionStore store, Duration staleAfter) {
+        this(store, staleAfter, HeartbeatOutageBrake.off());
+    }
+
+    public StaleSessionSweep(SessionStore store, Duration staleAfter, HeartbeatOutageBrake brake) {
         this.store = store;
         this.staleAfter = staleAfter;
+        this.brake = brake;
     }
 
     public Duration staleAfter() {
@@ -82,8 +101,25 @@ public final class StaleSessionSweep {
     public int sweep(Instant now) {
         Instant cutoff = now.minus(staleAfter);
         list(now);
+        brake.begin();
+        if (inGrace(now)) {
+            openInLastSweep = known.size();
+            return 0;
+        }
         List<Session> stale = staleAmongKnown(cutoff);
         openInLastSweep = known.size();
+        if ((!stale.isEmpty() || brake.engaged()) && brake.mayEngage(known.size())) {
+            int held = stale.size() + (int) known.values().stream().filter(HELD::equals).count();
+            if (brake.hold(now, sample(stale), known.size(), held)) {
+                stale.forEach(session -> known.put(session.id(), HELD));
+                return 0;
+            }
+            known.replaceAll((id, seen) -> HELD.equals(seen) ? UNREAD : seen); // held no more: read again
+            if (inGrace(now)) {
+                stale.forEach(session -> known.put(session.id(), UNREAD));
+                return 0;
+            }
+        }
         AtomicInteger closed = new AtomicInteger();
         // A wave of crashes (a site's network drops) closes in parallel: each close is its own transaction.
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -122,9 +158,51 @@ public final class StaleSessionSweep {
         lastListing = now;
     }
 
-    /** Reads the known sessions that may be stale; returns those that are. */
+    /** Whether an outage ended less than a stale limit ago: until then no session counts as stale. */
+    private boolean inGrace(Instant now) {
+        return brake.graceUntil(staleAfter).map(now::isBefore).orElse(false);
+    }
+
+    /**
+     * A uniform sample of the open sessions (all of them up to {@link #SAMPLE}), the stale ones just read counted
+     * where they fall in it, the others read now (eventually consistent, half a read unit each).
+     */
+    private List<Session> sample(List<Session> justRead) {
+        List<SessionId> ids = new ArrayList<>(known.keySet());
+        if (ids.size() > SAMPLE) {
+            java.util.Collections.shuffle(ids, random);
+            ids = ids.subList(0, SAMPLE);
+        }
+        Map<SessionId, Session> read = new HashMap<>();
+        justRead.forEach(session -> read.put(session.id(), session));
+        List<Session> sample = new ArrayList<>();
+        List<SessionId> toRead = new ArrayList<>();
+        for (SessionId id : ids) {
+            if (read.containsKey(id)) {
+                sample.add(read.get(id));
+            } else {
+                toRead.add(id);
+            }
+        }
+        for (Session session : store.readSessions(toRead)) {
+            if (!session.isOpen()) {
+                known.remove(session.id());
+                continue;
+            }
+            sample.add(session);
+            if (!HELD.equals(known.get(session.id()))) {
+                known.put(session.id(), session.lastSeen());
+            }
+        }
+        return sample;
+    }
+
+    /** Reads the known sessions that may be stale (not those held during an outage); returns those that are. */
     private List<Session> staleAmongKnown(Instant cutoff) {
-        List<SessionId> mayBeStale = known.entrySet().stream().filter(e -> e.getValue().isBefore(cutoff)).map(Map.Entry::getKey).toList();
+        boolean holding = brake.engaged();
+        List<SessionId> mayBeStale = known.entrySet().stream()
+                .filter(e -> e.getValue().isBefore(cutoff) && !(holding && HELD.equals(e.getValue())))
+                .map(Map.Entry::getKey).toList();
         Set<SessionId> unanswered = new HashSet<>(mayBeStale);
         List<Session> stale = new ArrayList<>();
         for (Session session : store.readSessions(mayBeStale)) {

@@ -178,6 +178,7 @@ class DueTransitionSweepTest {
 
     /** What the sweep reported, in order. */
     static final class RecordingMetrics implements ReconcilerMetrics {
+        @Override public void sessionsHeld(int count) { }
         final List<String> seen = new CopyOnWriteArrayList<>();
         @Override public void staleSessionsClosed(int count) { seen.add("stale " + count); }
         @Override public void transitionDone(boolean deferred) { seen.add(deferred ? "done deferred" : "done"); }

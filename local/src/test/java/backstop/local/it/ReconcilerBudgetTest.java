@@ -56,6 +56,7 @@ class ReconcilerBudgetTest {
 
     /** Counts what the run reports, and how often it writes its metrics. */
     static final class CountingMetrics implements ReconcilerMetrics {
+        @Override public void sessionsHeld(int count) { }
         final AtomicInteger done = new AtomicInteger();
         final AtomicInteger failed = new AtomicInteger();
         final AtomicInteger flushes = new AtomicInteger();

@@ -31,13 +31,26 @@ public record BackstopConfig(
         Set<String> exemptRoutingProfileIds,
         int sweepIntervalSeconds,
         String agentIdentityClaim,
-        int maxSessionsPerAgent) {
+        int maxSessionsPerAgent,
+        OutageBrake outageBrake) {
+
+    /**
+     * When stale sessions are held instead of closed: more than {@code share} of the open sessions silent at once
+     * (missed heartbeats) and at least {@code minimum} of them; a hold lasts at most {@code maxHoldMinutes}
+     * (0: until heartbeats come back).
+     */
+    public record OutageBrake(double share, int minimum, int maxHoldMinutes) {
+        public static final OutageBrake DEFAULT = new OutageBrake(0.3, 5, 30);
+        /** Never engages (tests of the stale sweep alone). */
+        public static final OutageBrake OFF = new OutageBrake(1.0, Integer.MAX_VALUE, 0);
+    }
 
     /** Every variable read here; the template contract test checks the template sets exactly these. */
     public static final List<String> VARIABLES = List.of("AWS_REGION", "CONNECT_INSTANCE_ARN", "ALLOWED_ORIGINS",
             "SESSIONS_TABLE", "EVENT_BUS_NAME", "HEARTBEAT_SECONDS", "STALE_AFTER_SECONDS", "RELOAD_WINDOW_SECONDS",
             "RELOAD_POLICY", "CONNECT_RATE_PER_SECOND", "MAX_ATTEMPTS", "EXEMPT_ROUTING_PROFILE_IDS",
-            "SWEEP_INTERVAL_SECONDS", "AGENT_IDENTITY_CLAIM", "MAX_SESSIONS_PER_AGENT");
+            "SWEEP_INTERVAL_SECONDS", "AGENT_IDENTITY_CLAIM", "MAX_SESSIONS_PER_AGENT", "HEARTBEAT_OUTAGE_SHARE",
+            "HEARTBEAT_OUTAGE_MINIMUM", "HEARTBEAT_OUTAGE_MAX_HOLD_MINUTES");
 
     public BackstopConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
@@ -71,10 +84,14 @@ public record BackstopConfig(
         Integer sweep = reader.optional("SWEEP_INTERVAL_SECONDS", "15", s -> range(s, 1, 60));
         String identityClaim = reader.optional("AGENT_IDENTITY_CLAIM", "preferred_username", BackstopConfig::claimName);
         Integer maxSessions = reader.optional("MAX_SESSIONS_PER_AGENT", "4", s -> range(s, 1, 20));
+        Double outageShare = reader.optional("HEARTBEAT_OUTAGE_SHARE", "0.3", BackstopConfig::share);
+        Integer outageMinimum = reader.optional("HEARTBEAT_OUTAGE_MINIMUM", "5", s -> range(s, 2, 1_000_000));
+        Integer outageMaxHold = reader.optional("HEARTBEAT_OUTAGE_MAX_HOLD_MINUTES", "30", s -> range(s, 0, 1440));
         if (reader.problems.isEmpty()) {
             try {
                 config = new BackstopConfig(region, instance, origins, table, bus, heartbeat, stale, reload, policy,
-                        rate, attempts, exempt, sweep, identityClaim, maxSessions);
+                        rate, attempts, exempt, sweep, identityClaim, maxSessions,
+                        new OutageBrake(outageShare, outageMinimum, outageMaxHold));
             } catch (IllegalArgumentException e) {
                 reader.problems.add(e.getMessage());
             }
@@ -129,6 +146,19 @@ public record BackstopConfig(
         }
         if (value < min || value > max) {
             throw new IllegalArgumentException(value + " is outside " + min + ".." + max);
+        }
+        return value;
+    }
+
+    private static double share(String text) {
+        double value;
+        try {
+            value = Double.parseDouble(text.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a number");
+        }
+        if (!(value >= 0.05 && value <= 1)) {
+            throw new IllegalArgumentException(value + " is outside [0.05, 1]");
         }
         return value;
     }

@@ -79,4 +79,46 @@ public sealed interface BackstopEvent {
             return d;
         }
     }
+
+    /**
+     * Heartbeats stopped for a large share of the open sessions at once: more likely the heartbeat path's fault
+     * (the API, the network, a proxy) than every agent's, so the reconciler holds the stale sessions instead of
+     * setting their agents Offline, until heartbeats come back. {@code silentShare}: the share of the sessions
+     * read that had missed their heartbeats; {@code openSessions}: how many were open.
+     */
+    record HeartbeatOutageSuspected(int openSessions, double silentShare, Instant at) implements BackstopEvent {
+        @Override
+        public String detailType() {
+            return "Heartbeat Outage Suspected";
+        }
+
+        @Override
+        public Map<String, Object> detail() {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("openSessions", openSessions);
+            d.put("silentShare", Math.round(silentShare * 1000) / 1000.0);
+            d.put("at", at.toString());
+            return d;
+        }
+    }
+
+    /**
+     * Heartbeats came back: the brake released. Sessions still silent a full stale limit after
+     * {@code recoveredAt} (the first heartbeat seen after the outage began) are closed as usual.
+     */
+    record HeartbeatOutageEnded(Instant engagedAt, Instant recoveredAt, Instant at) implements BackstopEvent {
+        @Override
+        public String detailType() {
+            return "Heartbeat Outage Ended";
+        }
+
+        @Override
+        public Map<String, Object> detail() {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("engagedAt", engagedAt.toString());
+            d.put("recoveredAt", recoveredAt.toString());
+            d.put("at", at.toString());
+            return d;
+        }
+    }
 }

@@ -1,0 +1,257 @@
+package backstop.reconciler;
+
+import backstop.core.config.BackstopConfig;
+import backstop.core.events.BackstopEvent;
+import backstop.core.session.CloseResult;
+import backstop.core.session.Exemption;
+import backstop.core.session.HeartbeatOutage;
+import backstop.core.session.OutageLedger;
+import backstop.core.session.Session;
+import backstop.core.session.SessionId;
+import backstop.core.transition.OfflineOutcome;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The brake on mass staleness, on a moved clock with the deployed defaults (heartbeats every 30 s, stale after
+ * 75 s, a sweep every 15 s; brake at more than 30 % silent and at least 5, a hold of at most 30 minutes): pages
+ * beat on their own schedules, the heartbeat path fails for everyone, pages are killed, beats come back.
+ */
+class HeartbeatOutageBrakeTest {
+    static final Instant T0 = StaleSessionSweepTest.NOW;
+    static final Duration HEARTBEAT = Duration.ofSeconds(30);
+    static final Duration STALE_AFTER = StaleSessionSweepTest.STALE_AFTER;
+    static final Duration SWEEP = Duration.ofSeconds(15);
+
+    /** The ledger as the table keeps it: one record, conditional writes. */
+    static final class MemoryLedger implements OutageLedger {
+        HeartbeatOutage record = HeartbeatOutage.NONE;
+
+        @Override public synchronized HeartbeatOutage read() { return record; }
+
+        @Override public synchronized boolean engage(Instant at) {
+            if (record.isEngaged()) {
+                return false;
+            }
+            record = HeartbeatOutage.engaged(at);
+            return true;
+        }
+
+        @Override public synchronized boolean recover(Instant engagedAt, Instant recoveredAt) {
+            if (!record.engagedAt().equals(Optional.of(engagedAt))) {
+                return false;
+            }
+            record = HeartbeatOutage.recovered(recoveredAt);
+            return true;
+        }
+    }
+
+    /** A contact centre: pages that beat every 30 s at their own offsets, the reconciler's sweep every 15 s. */
+    static final class Centre {
+        final StaleSessionSweepTest.StaleStore store = new StaleSessionSweepTest.StaleStore();
+        final MemoryLedger ledger;
+        final List<BackstopEvent> events = new CopyOnWriteArrayList<>();
+        final List<Integer> held = new CopyOnWriteArrayList<>();
+        final StaleSessionSweep sweep;
+        final Map<String, Integer> offsets = new HashMap<>();
+        final Set<String> killed = new HashSet<>();
+        final Map<String, Instant> closedAt = new HashMap<>();
+        Instant outageFrom = Instant.MAX;
+        Instant outageUntil = Instant.MAX;
+
+        Centre(int agents, MemoryLedger ledger) {
+            this.ledger = ledger;
+            this.sweep = sweep(ledger);
+            for (int i = 0; i < agents; i++) {
+                String user = "agent-" + i;
+                offsets.put(user, i % 30);
+                Session session = StaleSessionSweepTest.created(user, Exemption.NOT_EXEMPT, T0.minusSeconds(60), T0);
+                store.add(session);
+                store.answers.put(user, new CloseResult.Closed(OfflineOutcome.PENDING, Optional.empty()));
+            }
+        }
+
+        StaleSessionSweep sweep(OutageLedger sharedLedger) {
+            ReconcilerMetrics metrics = new RecordingHeld(held);
+            return new StaleSessionSweep(store, STALE_AFTER, new HeartbeatOutageBrake(sharedLedger, events::addAll, metrics,
+                    BackstopConfig.OutageBrake.DEFAULT, HEARTBEAT, STALE_AFTER));
+        }
+
+        /** Runs the centre second by second until {@code until}; returns the time it reached. */
+        void runUntil(Instant until) {
+            for (Instant now = clock; !now.isAfter(until); now = now.plusSeconds(1)) {
+                long second = Duration.between(T0, now).toSeconds();
+                boolean pathDown = !now.isBefore(outageFrom) && now.isBefore(outageUntil);
+                for (Map.Entry<String, Integer> page : offsets.entrySet()) {
+                    if (!pathDown && !killed.contains(page.getKey()) && (second - page.getValue()) % 30 == 0) {
+                        beat(page.getKey(), now);
+                    }
+                }
+                if (second % SWEEP.toSeconds() == 0) {
+                    int before = store.closes.size();
+                    sweep.sweep(now);
+                    for (int i = before; i < store.closes.size(); i++) {
+                        closedAt.putIfAbsent(userOf(store.closes.get(i).sessionId()), now);
+                    }
+                }
+                clock = now.plusSeconds(1);
+            }
+        }
+
+        Instant clock = T0;
+
+        void beat(String user, Instant at) {
+            Session s = store.open.values().stream().filter(x -> x.agent().userId().equals(user)).findFirst().orElseThrow();
+            if (s.isOpen()) {
+                store.open.put(s.id(), new Session(s.id(), s.agent(), s.tokenHash(), s.created(), at, s.state(), s.closedAt(),
+                        Optional.empty(), Optional.empty(), Optional.empty(), s.heartbeats() + 1, s.exemption()));
+            }
+        }
+
+        String userOf(SessionId id) {
+            return store.open.get(id).agent().userId();
+        }
+
+        List<String> eventTypes() {
+            return events.stream().map(BackstopEvent::detailType).toList();
+        }
+    }
+
+    /** The reconciler's metrics, of which the brake writes one. */
+    static final class RecordingHeld implements ReconcilerMetrics {
+        final List<Integer> held;
+
+        RecordingHeld(List<Integer> held) {
+            this.held = held;
+        }
+
+        @Override public void sessionsHeld(int count) { held.add(count); }
+        @Override public void staleSessionsClosed(int count) { }
+        @Override public void pendingBacklog(long count) { }
+        @Override public void sweepSkippedIndexBackfilling() { }
+        @Override public void transitionDone(boolean deferred) { }
+        @Override public void transitionNotNeeded() { }
+        @Override public void transitionFailed() { }
+        @Override public void transitionRetryScheduled() { }
+        @Override public void connectThrottled() { }
+        @Override public void flush() { }
+    }
+
+    @Test
+    void anOutageForEveryone_should_setNobodyOffline_tellWithinAMinute_andCloseOnlyThePagesKilledMeanwhile_afterRecovery() {
+        Centre centre = new Centre(50, new MemoryLedger());
+        centre.runUntil(T0.plusSeconds(120)); // a normal morning
+        Instant outage = T0.plusSeconds(120);
+        Instant recovery = outage.plus(Duration.ofMinutes(3));
+        centre.outageFrom = outage;
+        centre.outageUntil = recovery;
+        centre.killed.addAll(List.of("agent-3", "agent-17", "agent-29")); // their pages die during the outage
+
+        centre.runUntil(recovery.minusSeconds(1));
+        assertThat(centre.closedAt).as("Offline during the 3-minute outage").isEmpty();
+        assertThat(centre.events).first().isInstanceOfSatisfying(BackstopEvent.HeartbeatOutageSuspected.class, suspected -> {
+            assertThat(suspected.at()).as("told within a minute").isBeforeOrEqualTo(outage.plusSeconds(60));
+            assertThat(suspected.openSessions()).isEqualTo(50);
+        });
+        assertThat(centre.held).as("the held sessions, counted for the alarm").contains(50);
+
+        centre.runUntil(recovery.plus(Duration.ofMinutes(5)));
+        assertThat(centre.closedAt).as("only the killed pages").containsOnlyKeys("agent-3", "agent-17", "agent-29");
+        assertThat(centre.closedAt.values()).as("Offline within 90 s of the recovery, not before a stale limit since it")
+                .allSatisfy(at -> assertThat(at).isAfterOrEqualTo(recovery.plus(STALE_AFTER)).isBeforeOrEqualTo(recovery.plusSeconds(90)));
+        assertThat(centre.eventTypes()).containsExactly("Heartbeat Outage Suspected", "Heartbeat Outage Ended");
+        BackstopEvent.HeartbeatOutageEnded ended = (BackstopEvent.HeartbeatOutageEnded) centre.events.get(1);
+        assertThat(ended.recoveredAt()).as("the first heartbeat after the outage").isEqualTo(recovery);
+        assertThat(centre.ledger.record).isEqualTo(HeartbeatOutage.recovered(recovery));
+    }
+
+    @Test
+    void oneCrashAmongFifty_should_beOfflineWithin90s_asBefore() {
+        Centre centre = new Centre(50, new MemoryLedger());
+        centre.runUntil(T0.plusSeconds(100));
+        centre.killed.add("agent-7");
+        Instant lastBeat = T0.plusSeconds(90 + 7); // agent-7 beats at offset 7: its last beat before the crash
+
+        centre.runUntil(T0.plusSeconds(400));
+        assertThat(centre.closedAt).containsOnlyKeys("agent-7");
+        assertThat(centre.closedAt.get("agent-7")).isAfterOrEqualTo(lastBeat.plus(STALE_AFTER)).isBeforeOrEqualTo(lastBeat.plusSeconds(90));
+        assertThat(centre.events).as("no outage suspected").isEmpty();
+    }
+
+    @Test
+    void aSmallCentre_should_believeFewerSilentSessionsThanTheMinimum_andHoldWhenAllOfThemGoSilent() {
+        Centre three = new Centre(5, new MemoryLedger());
+        three.runUntil(T0.plusSeconds(60));
+        three.killed.addAll(List.of("agent-0", "agent-1", "agent-2")); // 3 of 5 crash together: under the minimum of 5
+        three.runUntil(T0.plusSeconds(300));
+        assertThat(three.closedAt).containsOnlyKeys("agent-0", "agent-1", "agent-2");
+        assertThat(three.events).isEmpty();
+
+        Centre all = new Centre(5, new MemoryLedger());
+        all.runUntil(T0.plusSeconds(60));
+        all.outageFrom = T0.plusSeconds(61); // the site's network drops: all 5 silent, the minimum reached
+        all.runUntil(T0.plusSeconds(400));
+        assertThat(all.closedAt).isEmpty();
+        assertThat(all.eventTypes()).containsExactly("Heartbeat Outage Suspected");
+    }
+
+    @Test
+    void aHold_should_lastAtMostItsLimit_thenTheStaleSessionsAreClosed() {
+        Centre centre = new Centre(20, new MemoryLedger());
+        centre.runUntil(T0.plusSeconds(30));
+        centre.outageFrom = T0.plusSeconds(31); // never comes back (everyone shut their laptop at once, say)
+        centre.runUntil(T0.plus(Duration.ofMinutes(30)));
+        assertThat(centre.closedAt).as("held for 30 minutes").isEmpty();
+        Instant engaged = centre.ledger.record.engagedAt().orElseThrow();
+
+        centre.runUntil(T0.plus(Duration.ofMinutes(33)));
+        assertThat(centre.closedAt).hasSize(20);
+        assertThat(centre.closedAt.values()).allSatisfy(at -> assertThat(at)
+                .isAfterOrEqualTo(engaged.plus(Duration.ofMinutes(30))).isBefore(engaged.plus(Duration.ofMinutes(30)).plus(SWEEP.multipliedBy(2))));
+        assertThat(centre.eventTypes()).as("ended once nobody is silent any more: here because the silent were closed")
+                .containsExactly("Heartbeat Outage Suspected", "Heartbeat Outage Ended");
+    }
+
+    @Test
+    void anotherContainer_should_holdToo_whileTheLedgerSaysAnOutageIsOn() {
+        MemoryLedger ledger = new MemoryLedger();
+        Centre centre = new Centre(30, ledger);
+        centre.runUntil(T0.plusSeconds(30));
+        centre.outageFrom = T0.plusSeconds(31);
+        centre.runUntil(T0.plusSeconds(150));
+        assertThat(ledger.record.isEngaged()).isTrue();
+
+        StaleSessionSweep coldStart = centre.sweep(ledger); // a new container: knows no session yet
+        int closed = coldStart.sweep(T0.plusSeconds(165));
+        assertThat(closed).isZero();
+        assertThat(centre.store.closes).isEmpty();
+        assertThat(centre.eventTypes()).as("one outage, told once").containsExactly("Heartbeat Outage Suspected");
+    }
+
+    @Test
+    void heldSessions_should_notBeReadAgainEverySweep_onlyTheSample() {
+        Centre centre = new Centre(400, new MemoryLedger());
+        centre.runUntil(T0.plusSeconds(30));
+        centre.outageFrom = T0.plusSeconds(31);
+        centre.runUntil(T0.plusSeconds(180)); // engaged, all 400 held
+        assertThat(centre.ledger.record.isEngaged()).isTrue();
+        List<String> before = new ArrayList<>(centre.store.read);
+
+        centre.runUntil(T0.plusSeconds(240)); // four more sweeps
+        assertThat(centre.store.read.size() - before.size()).as("four samples of 200, not 4 x 400 reads")
+                .isLessThanOrEqualTo(4 * StaleSessionSweep.SAMPLE);
+        assertThat(centre.closedAt).isEmpty();
+    }
+}

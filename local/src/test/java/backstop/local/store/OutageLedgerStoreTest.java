@@ -1,0 +1,65 @@
+package backstop.local.store;
+
+import backstop.core.session.DynamoOutageLedger;
+import backstop.core.session.HeartbeatOutage;
+import backstop.local.aws.AwsEmulation;
+import backstop.local.aws.TemplateResources;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+
+import java.time.Instant;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The brake's record of a heartbeat outage on the template's table, through the real SDK: one start, one end, each
+ * written once however many runs race for it (conditional writes), and what a new container reads.
+ */
+class OutageLedgerStoreTest {
+    static DynamoDbClient dynamoDb;
+    static String table;
+
+    @BeforeAll
+    static void start() {
+        AwsEmulation aws = AwsEmulation.shared();
+        dynamoDb = DynamoDbClient.builder().endpointOverride(aws.endpoint()).region(AwsEmulation.REGION)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
+                .httpClient(UrlConnectionHttpClient.create()).build();
+        table = "outage-" + UUID.randomUUID();
+        TemplateResources.load(TemplateResources.findTemplate()).createSessionsTable(dynamoDb, table);
+    }
+
+    @AfterAll
+    static void stop() {
+        dynamoDb.deleteTable(r -> r.tableName(table));
+        dynamoDb.close();
+    }
+
+    @Test
+    void ledger_should_recordOneStartAndOneEnd_evenWhenTwoRunsRace_andTellANewContainer() {
+        DynamoOutageLedger one = new DynamoOutageLedger(dynamoDb, table);
+        DynamoOutageLedger other = new DynamoOutageLedger(dynamoDb, table); // another run, another container
+        Instant engaged = Instant.parse("2026-12-02T09:00:15Z");
+        Instant recovered = Instant.parse("2026-12-02T09:03:00Z");
+
+        assertThat(one.read()).isEqualTo(HeartbeatOutage.NONE);
+        assertThat(one.engage(engaged)).isTrue();
+        assertThat(other.engage(engaged.plusSeconds(15))).as("a second start of the same outage").isFalse();
+        assertThat(other.read()).isEqualTo(HeartbeatOutage.engaged(engaged));
+
+        assertThat(other.recover(engaged.plusSeconds(15), recovered)).as("not the outage on record").isFalse();
+        assertThat(one.recover(engaged, recovered)).isTrue();
+        assertThat(other.recover(engaged, recovered)).as("ended once").isFalse();
+        assertThat(new DynamoOutageLedger(dynamoDb, table).read()).isEqualTo(HeartbeatOutage.recovered(recovered));
+
+        Instant again = recovered.plusSeconds(3600);
+        assertThat(other.engage(again)).as("a later outage starts afresh").isTrue();
+        assertThat(one.read()).isEqualTo(HeartbeatOutage.engaged(again));
+    }
+}

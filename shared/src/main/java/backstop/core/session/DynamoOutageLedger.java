@@ -1,0 +1,73 @@
+package backstop.core.session;
+
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+
+import static backstop.core.session.ItemMapper.key;
+import static backstop.core.session.ItemMapper.millis;
+
+/**
+ * {@link OutageLedger} on the one table: a single item ({@value #OUTAGE_PK} / {@value #OUTAGE_SK}), read once a
+ * sweep and written only when the brake engages or releases; each write is conditional, so two runs that overlap
+ * agree on one start and one end.
+ */
+public final class DynamoOutageLedger implements OutageLedger {
+    static final String OUTAGE_PK = "OUTAGE";
+    static final String OUTAGE_SK = "HEARTBEATS";
+    static final String ENGAGED_AT = "engagedAt";
+    static final String RECOVERED_AT = "recoveredAt";
+
+    private final DynamoDbClient dynamoDb;
+    private final String table;
+
+    public DynamoOutageLedger(DynamoDbClient dynamoDb, String table) {
+        this.dynamoDb = dynamoDb;
+        this.table = table;
+    }
+
+    @Override
+    public HeartbeatOutage read() {
+        Map<String, AttributeValue> item = dynamoDb.getItem(r -> r.tableName(table).key(key(OUTAGE_PK, OUTAGE_SK))
+                .consistentRead(true)).item();
+        if (item == null || item.isEmpty()) {
+            return HeartbeatOutage.NONE;
+        }
+        return new HeartbeatOutage(instant(item, ENGAGED_AT), instant(item, RECOVERED_AT));
+    }
+
+    @Override
+    public boolean engage(Instant at) {
+        try {
+            dynamoDb.updateItem(r -> r.tableName(table).key(key(OUTAGE_PK, OUTAGE_SK))
+                    .updateExpression("SET " + ENGAGED_AT + " = :at REMOVE " + RECOVERED_AT)
+                    .conditionExpression("attribute_not_exists(" + ENGAGED_AT + ")")
+                    .expressionAttributeValues(Map.of(":at", millis(at))));
+            return true;
+        } catch (ConditionalCheckFailedException alreadyEngaged) {
+            return false;
+        }
+    }
+
+    @Override
+    public boolean recover(Instant engagedAt, Instant recoveredAt) {
+        try {
+            dynamoDb.updateItem(r -> r.tableName(table).key(key(OUTAGE_PK, OUTAGE_SK))
+                    .updateExpression("SET " + RECOVERED_AT + " = :recovered REMOVE " + ENGAGED_AT)
+                    .conditionExpression(ENGAGED_AT + " = :engaged")
+                    .expressionAttributeValues(Map.of(":recovered", millis(recoveredAt), ":engaged", millis(engagedAt))));
+            return true;
+        } catch (ConditionalCheckFailedException notThisOutage) {
+            return false;
+        }
+    }
+
+    private static Optional<Instant> instant(Map<String, AttributeValue> item, String name) {
+        AttributeValue value = item.get(name);
+        return value == null || value.n() == null ? Optional.empty() : Optional.of(Instant.ofEpochMilli(Long.parseLong(value.n())));
+    }
+}
