@@ -61,6 +61,8 @@ public final class LocalFront implements AutoCloseable {
     private final JwtAuthorizer authorizer;
     /** The pages' deployment-specific Content-Security-Policy header (the HTML's meta tag names the rest). */
     private final Supplier<String> pagePolicy;
+    /** Routes made to fail (route key -> status), as a broken path between the agents and the API would. */
+    private final Map<String, Integer> failing = new java.util.concurrent.ConcurrentHashMap<>();
     /** What the API routes answered, in order ("POST /sessions/{id}/close 403 origin=..."): the local access log. */
     private final java.util.List<AccessEntry> accessLog = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -93,6 +95,19 @@ public final class LocalFront implements AutoCloseable {
         server.setExecutor(executor);
         server.start();
         return front;
+    }
+
+    /**
+     * Makes every request on {@code routeKey} (e.g. {@code POST /sessions/{sessionId}/heartbeat}) answer
+     * {@code status} with API Gateway's body before it reaches the function, as a failing API, a bad minute of the
+     * Region's network or a proxy in the way would; 0 clears it. Drills use it.
+     */
+    public void failRoute(String routeKey, int status) {
+        if (status == 0) {
+            failing.remove(routeKey);
+        } else {
+            failing.put(routeKey, status);
+        }
     }
 
     /** The API requests answered so far, oldest first (method, path, status, Origin; never bodies). */
@@ -170,6 +185,14 @@ public final class LocalFront implements AutoCloseable {
             return;
         }
         java.time.Instant arrived = java.time.Instant.now();
+        Integer failure = failing.get(route.routeKey);
+        if (failure != null) {
+            logAccess(arrived, route, exchange, failure);
+            corsHeaders(exchange);
+            String message = failure == 503 ? "Service Unavailable" : failure == 429 ? "Too Many Requests" : "Internal Server Error";
+            send(exchange, failure, "application/json", ("{\"message\":\"" + message + "\"}").getBytes(StandardCharsets.UTF_8));
+            return;
+        }
         APIGatewayV2HTTPEvent event = event(exchange, route, sessionId, body);
         if (route.jwtAuthorizer) {
             // API Gateway runs the authorizer before the function: a refused token never reaches the handler.

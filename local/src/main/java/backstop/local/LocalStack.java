@@ -224,6 +224,11 @@ public final class LocalStack implements AutoCloseable {
         return front.accessEntries();
     }
 
+    /** The local front (API Gateway's stand-in): drills make its routes fail. */
+    public LocalFront front() {
+        return front;
+    }
+
     public java.net.URI frontUrl() {
         return front.url();
     }
