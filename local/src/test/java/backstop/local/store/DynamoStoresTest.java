@@ -66,12 +66,8 @@ class DynamoStoresTest {
 
     @BeforeAll
     static void start() {
-        AwsEmulation aws = AwsEmulation.shared();
-        dynamoDb = DynamoDbClient.builder().endpointOverride(aws.endpoint()).region(AwsEmulation.REGION)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
-                .httpClient(UrlConnectionHttpClient.create()).build();
-        table = "store-" + UUID.randomUUID();
-        TemplateResources.load(TemplateResources.findTemplate()).createSessionsTable(dynamoDb, table);
+        dynamoDb = StoreTables.client();
+        table = StoreTables.create(dynamoDb, "store");
     }
 
     @AfterAll

@@ -45,11 +45,8 @@ class IndexBackfillingStoreTest {
     static void start() {
         aws = AwsEmulation.shared();
         assumeTrue(aws.stagesBackfilling(), "only moto through backstop-moto-server.py stages a backfilling index");
-        dynamoDb = DynamoDbClient.builder().endpointOverride(aws.endpoint()).region(AwsEmulation.REGION)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
-                .httpClient(UrlConnectionHttpClient.create()).build();
-        table = "backfill-" + UUID.randomUUID();
-        TemplateResources.load(TemplateResources.findTemplate()).createSessionsTable(dynamoDb, table);
+        dynamoDb = StoreTables.client();
+        table = StoreTables.create(dynamoDb, "backfill");
     }
 
     @AfterAll

@@ -2,18 +2,12 @@ package backstop.local.store;
 
 import backstop.core.session.DynamoOutageLedger;
 import backstop.core.session.HeartbeatOutage;
-import backstop.local.aws.AwsEmulation;
-import backstop.local.aws.TemplateResources;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
 import java.time.Instant;
-import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -27,12 +21,8 @@ class OutageLedgerStoreTest {
 
     @BeforeAll
     static void start() {
-        AwsEmulation aws = AwsEmulation.shared();
-        dynamoDb = DynamoDbClient.builder().endpointOverride(aws.endpoint()).region(AwsEmulation.REGION)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
-                .httpClient(UrlConnectionHttpClient.create()).build();
-        table = "outage-" + UUID.randomUUID();
-        TemplateResources.load(TemplateResources.findTemplate()).createSessionsTable(dynamoDb, table);
+        dynamoDb = StoreTables.client();
+        table = StoreTables.create(dynamoDb, "outage");
     }
 
     @AfterAll

@@ -151,12 +151,7 @@ public record BackstopConfig(
     }
 
     private static double share(String text) {
-        double value;
-        try {
-            value = Double.parseDouble(text.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + text + "' is not a number");
-        }
+        double value = number(text);
         if (!(value >= 0.05 && value <= 1)) {
             throw new IllegalArgumentException(value + " is outside [0.05, 1]");
         }
@@ -164,16 +159,19 @@ public record BackstopConfig(
     }
 
     private static double rate(String text) {
-        double value;
-        try {
-            value = Double.parseDouble(text.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + text + "' is not a number");
-        }
+        double value = number(text);
         if (!(value > 0 && value <= 100)) {
             throw new IllegalArgumentException(value + " is outside (0, 100]");
         }
         return value;
+    }
+
+    private static double number(String text) {
+        try {
+            return Double.parseDouble(text.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a number");
+        }
     }
 
     private static final class Reader {
