@@ -21,6 +21,7 @@ import backstop.core.session.Heartbeat;
 import backstop.core.session.NewSession;
 import backstop.core.session.Session;
 import backstop.core.session.SessionId;
+import backstop.core.session.SessionIds;
 import backstop.core.metrics.OfflineMetrics;
 import backstop.core.session.SessionStore;
 import backstop.core.transition.TransitionStore;
@@ -65,17 +66,19 @@ public final class BeaconService {
     private final RestoreSafeRandom random;
     private final ConnectPacer describePacer;
     private final UnknownUsers unknownUsers;
+    private final SessionIds ids;
 
     public BeaconService(BackstopConfig config, SessionStore store, TransitionStore transitionStore, ConnectAgentStatus connect,
                          OfflineTransitions transitions, EventPublisher events, OfflineMetrics metrics, Clock clock,
-                         RestoreSafeRandom random) {
+                         RestoreSafeRandom random, SessionIds ids) {
         this(config, store, transitionStore, connect, transitions, events, metrics, clock, random,
-                new ConnectPacer(config.connectRatePerSecond()), new UnknownUsers(clock));
+                new ConnectPacer(config.connectRatePerSecond()), new UnknownUsers(clock), ids);
     }
 
     public BeaconService(BackstopConfig config, SessionStore store, TransitionStore transitionStore, ConnectAgentStatus connect,
                          OfflineTransitions transitions, EventPublisher events, OfflineMetrics metrics, Clock clock,
-                         RestoreSafeRandom random, ConnectPacer describePacer, UnknownUsers unknownUsers) {
+                         RestoreSafeRandom random, ConnectPacer describePacer, UnknownUsers unknownUsers, SessionIds ids) {
+        this.ids = ids;
         this.describePacer = describePacer;
         this.unknownUsers = unknownUsers;
         this.metrics = metrics;
@@ -89,7 +92,13 @@ public final class BeaconService {
         this.random = random;
     }
 
-    /** What the page gets back from registering. */
+    /** An id this backstop never issued is refused as unknown before any DynamoDB call (a flood costs nothing). */
+    private void refuseMadeUp(SessionId id) {
+        if (!ids.mayExist(id)) {
+            throw ApiError.notFound("no such session");
+        }
+    }
+
     /**
      * What the page gets back from registering.
      *
@@ -142,7 +151,7 @@ public final class BeaconService {
         Exemption exemption = stale && checked.isEmpty() ? Exemption.UNKNOWN
                 : Exemption.of(checked.map(NewSession.CheckedUser::routingProfileId).orElseGet(() -> known.flatMap(AgentRecord::routingProfileId))
                         .map(config.exemptRoutingProfileIds()::contains).orElse(false));
-        SessionId id = SessionId.random(random);
+        SessionId id = ids.issue();
         SessionToken token = SessionToken.random(random);
         Optional<AgentRecord.LastClose> restorable = known.flatMap(AgentRecord::lastClose).filter(last -> restorable(last, now));
         boolean restoring;
@@ -235,6 +244,7 @@ public final class BeaconService {
      * so the page knows whether closing it will leave the agent's status to another CCP.
      */
     public int heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status) {
+        refuseMadeUp(id);
         Instant now = clock.instant();
         // A page beats every heartbeatSeconds; a quarter of that is the closest two beats may come (a reloaded
         // worker, a retry). Faster is a flood: refused without a write.
@@ -254,6 +264,7 @@ public final class BeaconService {
     }
 
     public OfflineOutcome close(SessionId id, SessionToken token, CloseReason reason, Optional<AgentStatus> status) {
+        refuseMadeUp(id);
         Session session = store.findSession(id).orElseThrow(() -> ApiError.notFound("no such session"));
         if (!token.matches(session.tokenHash())) {
             throw ApiError.forbidden("bad_token", "the token does not belong to this session");

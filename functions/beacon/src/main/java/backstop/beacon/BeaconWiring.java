@@ -10,6 +10,7 @@ import backstop.core.events.OutboxPublisher;
 import backstop.core.session.DynamoEventOutbox;
 import backstop.core.session.DynamoSessionStore;
 import backstop.core.session.DynamoTransitionStore;
+import backstop.core.session.SessionIds;
 import backstop.core.transition.Backoff;
 import backstop.core.transition.OfflineTransitions;
 
@@ -39,7 +40,9 @@ public final class BeaconWiring {
         RestoreSafeRandom random = new RestoreSafeRandom();
         OfflineTransitions transitions = new OfflineTransitions(transitionStore, connect, events, clock, Backoff.DEFAULT,
                 config.maxAttempts(), random, config.exemptRoutingProfileIds());
-        BeaconApi api = new BeaconApi(config, new BeaconService(config, sessions, transitionStore, connect, transitions, events, metrics, clock, random));
+        SessionIds ids = SessionIds.onTable(clients.dynamoDb(), config.sessionsTable(), random, clock);
+        BeaconApi api = new BeaconApi(config, new BeaconService(config, sessions, transitionStore, connect, transitions, events, metrics,
+                clock, random, ids));
         return new Beacon(api, new BeaconPriming(config, api, sessions, connect, eventBridge, clients::resolveCredentials, random),
                 metrics);
     }

@@ -52,7 +52,8 @@ class BeaconFuzzTest {
         RestoreSafeRandom random = new RestoreSafeRandom();
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
         OfflineTransitions transitions = new OfflineTransitions(store, gateway, e -> { }, clock, Backoff.DEFAULT, 8, random);
-        BeaconHandler handler = new BeaconHandler(new BeaconApi(config, new BeaconService(config, store, store, gateway, transitions, e -> { }, backstop.core.metrics.OfflineMetrics.NONE, clock, random)));
+        BeaconHandler handler = new BeaconHandler(new BeaconApi(config, new BeaconService(config, store, store, gateway, transitions, e -> { }, backstop.core.metrics.OfflineMetrics.NONE, clock, random,
+                backstop.core.session.SessionIds.withKey(new byte[32], java.time.Instant.MAX, clock))));
 
         APIGatewayV2HTTPResponse response = handler.handleRequest(event, null);
         CASES.incrementAndGet();

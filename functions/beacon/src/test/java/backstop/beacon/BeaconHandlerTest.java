@@ -50,7 +50,8 @@ class BeaconHandlerTest {
         RestoreSafeRandom random = new RestoreSafeRandom();
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
         OfflineTransitions transitions = new OfflineTransitions(store, gateway, e -> { }, clock, Backoff.DEFAULT, 8, random);
-        handler = new BeaconHandler(new BeaconApi(config, new BeaconService(config, store, store, gateway, transitions, e -> { }, backstop.core.metrics.OfflineMetrics.NONE, clock, random)),
+        handler = new BeaconHandler(new BeaconApi(config, new BeaconService(config, store, store, gateway, transitions, e -> { }, backstop.core.metrics.OfflineMetrics.NONE, clock, random,
+                backstop.core.session.SessionIds.withKey(new byte[32], java.time.Instant.MAX, clock))),
                 written);
         AgentRef ada = AgentRef.parseArn(INSTANCE + "/agent/demo-ada").orElseThrow();
         store.sessions.put(SESSION, new Session(SESSION, ada, TOKEN.hash(), NOW, NOW, SessionState.OPEN, Optional.empty(),

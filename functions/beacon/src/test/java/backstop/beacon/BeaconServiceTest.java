@@ -88,7 +88,8 @@ class BeaconServiceTest {
         ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance());
         OfflineTransitions transitions = new OfflineTransitions(store, gateway, events::addAll, clock, Backoff.DEFAULT, 8, random,
                 config.exemptRoutingProfileIds());
-        service = new BeaconService(config, store, store, gateway, transitions, events::addAll, metrics, clock, random);
+        service = new BeaconService(config, store, store, gateway, transitions, events::addAll, metrics, clock, random,
+                backstop.core.session.SessionIds.withKey(new byte[32], java.time.Instant.MAX, clock));
     }
 
     AgentRef agent() {
@@ -526,5 +527,25 @@ class BeaconServiceTest {
     Transition pending(SessionId id) {
         return new Transition(id, agent(), TransitionReason.TAB_CLOSED, TransitionState.PENDING, 0, NOW,
                 NOW.plus(BeaconService.CLOSE_LEASE), Optional.of("claim"), Optional.empty(), Optional.empty(), false, false);
+    }
+
+    @Test
+    void heartbeatAndClose_should_refuseAMadeUpId_asUnknown_withoutTouchingTheTable() {
+        byte[] bytes = new byte[24];
+        new java.security.SecureRandom().nextBytes(bytes);
+        SessionId madeUp = new SessionId(java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
+        SessionToken token = SessionToken.random(random);
+
+        assertThatThrownBy(() -> service.heartbeat(madeUp, token, Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(404));
+        assertThatThrownBy(() -> service.close(madeUp, token, CloseReason.TAB_CLOSED, Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(404));
+        assertThat(store.heartbeats).as("no conditional write").isEmpty();
+        assertThat(store.lookedUp).as("no read").isEmpty();
+
+        BeaconService.Registration registered = service.register(IDENTITY, AGENT_ARN, Optional.empty());
+        assertThat(registered.sessionId().isTagged()).as("what a register issues").isTrue();
+        service.heartbeat(registered.sessionId(), registered.token(), Optional.empty());
+        assertThat(store.heartbeats).as("an issued id reaches the table").hasSize(1);
     }
 }

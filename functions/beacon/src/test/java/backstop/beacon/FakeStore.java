@@ -46,7 +46,13 @@ final class FakeStore implements SessionStore, TransitionStore {
         created.add(session);
         return session.restoreOf().isPresent() && restoreAvailable;
     }
-    @Override public Optional<Session> findSession(SessionId id) { return Optional.ofNullable(sessions.get(id)); }
+    /** Every session looked up, by id. */
+    final List<String> lookedUp = new ArrayList<>();
+
+    @Override public Optional<Session> findSession(SessionId id) {
+        lookedUp.add(id.value());
+        return Optional.ofNullable(sessions.get(id));
+    }
     @Override public Optional<AgentRecord> findAgent(AgentRef agent) { return Optional.ofNullable(agents.get(agent)); }
 
     @Override

@@ -117,7 +117,7 @@ class BeaconFlowTest {
         String user = newAgent("rp-sales");
         ApiClient.Response registered = api.register(arn(user));
         assertThat(registered.status()).isEqualTo(201);
-        assertThat(registered.text("sessionId")).matches("[A-Za-z0-9_-]{22}");
+        assertThat(registered.text("sessionId")).as("128 random bits and a 64-bit tag").matches("[A-Za-z0-9_-]{32}");
         assertThat(registered.text("token")).matches("[A-Za-z0-9_-]{43}");
         var template = backstop.local.aws.TemplateResources.load(backstop.local.aws.TemplateResources.findTemplate());
         assertThat(registered.body().path("heartbeatSeconds").asInt()).as("the code's default is the template's")
