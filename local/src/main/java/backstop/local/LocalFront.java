@@ -61,6 +61,9 @@ public final class LocalFront implements AutoCloseable {
     private final JwtAuthorizer authorizer;
     /** The pages' deployment-specific Content-Security-Policy header (the HTML's meta tag names the rest). */
     private final Supplier<String> pagePolicy;
+    /** API Gateway's route throttle: one token bucket per route, shared by every caller (null: none). */
+    private volatile java.util.function.Supplier<backstop.core.connect.TokenBucket> bucketFactory;
+    private final Map<String, backstop.core.connect.TokenBucket> buckets = new java.util.concurrent.ConcurrentHashMap<>();
     /** Routes made to fail (route key -> status), as a broken path between the agents and the API would. */
     private final Map<String, Integer> failing = new java.util.concurrent.ConcurrentHashMap<>();
     /** What the API routes answered, in order ("POST /sessions/{id}/close 403 origin=..."): the local access log. */
@@ -108,6 +111,16 @@ public final class LocalFront implements AutoCloseable {
         } else {
             failing.put(routeKey, status);
         }
+    }
+
+    /**
+     * Throttles every route as API Gateway's stage route settings do (template.yaml, DefaultRouteSettings): a token
+     * bucket per route for all callers together, {@code rate} a second and {@code burst} deep; past it a request is
+     * answered 429 {@code {"message":"Too Many Requests"}} before it reaches the function.
+     */
+    public void throttle(double rate, int burst) {
+        buckets.clear();
+        bucketFactory = () -> new backstop.core.connect.TokenBucket(rate, burst);
     }
 
     /** The API requests answered so far, oldest first (method, path, status, Origin; never bodies). */
@@ -185,6 +198,13 @@ public final class LocalFront implements AutoCloseable {
             return;
         }
         java.time.Instant arrived = java.time.Instant.now();
+        java.util.function.Supplier<backstop.core.connect.TokenBucket> factory = bucketFactory;
+        if (factory != null && !buckets.computeIfAbsent(route.routeKey, key -> factory.get()).tryAcquire()) {
+            logAccess(arrived, route, exchange, 429);
+            corsHeaders(exchange);
+            send(exchange, 429, "application/json", "{\"message\":\"Too Many Requests\"}".getBytes(StandardCharsets.UTF_8));
+            return;
+        }
         Integer failure = failing.get(route.routeKey);
         if (failure != null) {
             logAccess(arrived, route, exchange, failure);

@@ -128,6 +128,8 @@ public final class LocalStack implements AutoCloseable {
         JwtAuthorizer authorizer = new JwtAuthorizer(identity.issuer(), List.of(LocalIdentityProvider.CLIENT_ID), Clock.systemUTC());
         this.front = LocalFront.start(frontPort, beacon, webRoot(), config.allowedOrigins(), this::pageConfig,
                 () -> OpsState.json(this), authorizer, this::pagePolicy);
+        TemplateResources.RouteThrottle throttle = template.routeThrottle("HttpApi");
+        front.throttle(throttle.rate(), throttle.burst()); // as API Gateway, from the template's own settings
         this.scheduler = options.schedule() == null ? null : startReconciler(options.schedule());
     }
 

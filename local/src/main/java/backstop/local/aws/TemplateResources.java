@@ -33,11 +33,44 @@ public final class TemplateResources {
     private final Map<String, Object> resources;
     private final Map<String, Object> globals;
     private final Map<String, Object> parameters;
+    private final Map<String, Object> mappings;
 
-    private TemplateResources(Map<String, Object> resources, Map<String, Object> globals, Map<String, Object> parameters) {
+    private TemplateResources(Map<String, Object> resources, Map<String, Object> globals, Map<String, Object> parameters,
+                              Map<String, Object> mappings) {
         this.resources = resources;
         this.globals = globals;
         this.parameters = parameters;
+        this.mappings = mappings;
+    }
+
+    /** An HTTP API route's throttle: a token bucket of {@code rate} requests a second, {@code burst} deep. */
+    public record RouteThrottle(double rate, int burst) {
+    }
+
+    /**
+     * The HTTP API's DefaultRouteSettings throttle with the parameters at their defaults (a value may be a literal or
+     * a {@code !FindInMap [Map, !Ref Parameter, Key]}).
+     */
+    @SuppressWarnings("unchecked")
+    public RouteThrottle routeThrottle(String apiId) {
+        Map<String, Object> settings = (Map<String, Object>) properties(apiId).get("DefaultRouteSettings");
+        return new RouteThrottle(resolveNumber(settings.get("ThrottlingRateLimit")).doubleValue(),
+                resolveNumber(settings.get("ThrottlingBurstLimit")).intValue());
+    }
+
+    @SuppressWarnings("unchecked")
+    private Number resolveNumber(Object value) {
+        if (value instanceof Number number) {
+            return number;
+        }
+        if (value instanceof List<?> findInMap && findInMap.size() == 3) {
+            String key = findInMap.get(1) instanceof String parameter && parameters.containsKey(parameter)
+                    ? parameterDefault(parameter) : String.valueOf(findInMap.get(1));
+            Map<String, Object> map = (Map<String, Object>) mappings.get(String.valueOf(findInMap.get(0)));
+            Map<String, Object> row = (Map<String, Object>) map.get(key);
+            return resolveNumber(row.get(String.valueOf(findInMap.get(2))));
+        }
+        return Double.parseDouble(String.valueOf(value));
     }
 
     @SuppressWarnings("unchecked")
@@ -46,7 +79,8 @@ public final class TemplateResources {
             Map<String, Object> root = new Yaml(new CloudFormationConstructor()).load(Files.readString(template));
             return new TemplateResources((Map<String, Object>) root.get("Resources"),
                     (Map<String, Object>) root.getOrDefault("Globals", Map.of()),
-                    (Map<String, Object>) root.getOrDefault("Parameters", Map.of()));
+                    (Map<String, Object>) root.getOrDefault("Parameters", Map.of()),
+                    (Map<String, Object>) root.getOrDefault("Mappings", Map.of()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + template, e);
         }

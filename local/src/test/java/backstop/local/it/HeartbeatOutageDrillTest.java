@@ -37,6 +37,9 @@ import static org.awaitility.Awaitility.await;
  * agents stay Available, the 3 killed are Offline within 15 s of the recovery (90 s deployed), not before a stale
  * limit since it.</li>
  * </ol>
+ * And a flood: 20 pages beating while anyone sends made-up ids at ten times the route's throttle (scaled to 20/s)
+ * for 30 s: real beats mostly get 429 (the throttle is one bucket for every caller, as in API Gateway), yet nobody
+ * is set Offline, during it or after, and the API's 4xx count moves.
  */
 class HeartbeatOutageDrillTest {
     static final Duration HEARTBEAT = Duration.ofSeconds(5);
@@ -67,27 +70,52 @@ class HeartbeatOutageDrillTest {
         return stack.connect().agentView(stack.instanceId(), userId).statusName();
     }
 
-    static List<JsonNode> outageEvents(String detailType) {
-        return stack.events().events().stream().filter(e -> e.path("detail-type").asText().equals(detailType)).toList();
+    /** The outage events of {@code detailType} since {@code since} (another drill's are not this one's). */
+    static List<JsonNode> outageEvents(String detailType, Instant since) {
+        return stack.events().events().stream().filter(e -> e.path("detail-type").asText().equals(detailType))
+                .filter(e -> !Instant.parse(e.path("detail").path("at").asText()).isBefore(since)).toList();
     }
 
     static long offlineCalls(List<String> users) {
         return stack.connect().calls(ConnectEmulator.PUT_USER_STATUS).stream().filter(c -> users.contains(c.userId())).count();
     }
 
-    @Test
-    void drill_should_setNobodyOfflineDuringAnOutage_andOnlyThoseWhoLeft_after() {
-        List<String> users = new ArrayList<>();
-        Map<String, ScheduledFuture<?>> beating = new ConcurrentHashMap<>();
-        for (int i = 0; i < 51; i++) {
-            String user = String.format("drill-%02d", i);
-            users.add(user);
+    /**
+     * A page's heartbeats: on its own schedule (pages open at different moments), and, as the client does, a failed
+     * beat tried again after a third of the period.
+     */
+    static ScheduledFuture<?> page(ApiClient.Session session, long offsetMillis) {
+        return pages.scheduleAtFixedRate(() -> {
+            if (api.heartbeat(session).status() != 200) {
+                pages.schedule(() -> api.heartbeat(session), HEARTBEAT.toMillis() / 3, TimeUnit.MILLISECONDS);
+            }
+        }, offsetMillis, HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Tab closes for every page still open: what a drill leaves must not look silent to the next one. */
+    static void closeAll(Map<String, ScheduledFuture<?>> beating, Map<String, ApiClient.Session> sessions) {
+        beating.values().forEach(f -> f.cancel(false));
+        sessions.values().forEach(api::close);
+    }
+
+    static Map<String, ApiClient.Session> open(String prefix, int count, Map<String, ScheduledFuture<?>> beating) {
+        Map<String, ApiClient.Session> sessions = new ConcurrentHashMap<>();
+        for (int i = 0; i < count; i++) {
+            String user = String.format("%s-%02d", prefix, i);
             stack.connect().addAgent(stack.instanceId(), user, user, "Drill", "Agent" + i, "rp-sales", "Available");
             ApiClient.Session session = api.open(DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + user);
-            // Each page beats on its own schedule, as pages opened at different moments do.
-            beating.put(user, pages.scheduleAtFixedRate(() -> api.heartbeat(session), 100L * (i % 50),
-                    HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS));
+            sessions.put(user, session);
+            beating.put(user, page(session, 100L * (i % 50)));
         }
+        return sessions;
+    }
+
+    @Test
+    void drill_should_setNobodyOfflineDuringAnOutage_andOnlyThoseWhoLeft_after() {
+        Instant start = Instant.now();
+        Map<String, ScheduledFuture<?>> beating = new ConcurrentHashMap<>();
+        Map<String, ApiClient.Session> sessions = open("drill", 51, beating);
+        List<String> users = beating.keySet().stream().sorted().toList();
 
         // 1. One crash among 50 live pages.
         beating.remove("drill-50").cancel(false);
@@ -95,7 +123,7 @@ class HeartbeatOutageDrillTest {
         await().atMost(STALE_AFTER.plusSeconds(8)).until(() -> "Offline".equals(status("drill-50")));
         assertThat(Duration.between(crashed, Instant.now())).as("Offline within the stale limit and a sweep")
                 .isLessThan(STALE_AFTER.plus(HEARTBEAT).plusSeconds(3));
-        assertThat(outageEvents("Heartbeat Outage Suspected")).as("one crash is no outage").isEmpty();
+        assertThat(outageEvents("Heartbeat Outage Suspected", start)).as("one crash is no outage").isEmpty();
 
         // 2. The heartbeat path fails for everyone for 30 s (3 minutes deployed); 3 pages die meanwhile.
         List<String> live = users.subList(0, 50);
@@ -104,8 +132,8 @@ class HeartbeatOutageDrillTest {
         stack.front().failRoute(HEARTBEAT_ROUTE, 503);
         List<String> killed = List.of("drill-03", "drill-17", "drill-29");
         killed.forEach(user -> beating.remove(user).cancel(false));
-        await().atMost(Duration.ofSeconds(15)).until(() -> !outageEvents("Heartbeat Outage Suspected").isEmpty());
-        Instant told = Instant.parse(outageEvents("Heartbeat Outage Suspected").getFirst().path("detail").path("at").asText());
+        await().atMost(Duration.ofSeconds(15)).until(() -> !outageEvents("Heartbeat Outage Suspected", start).isEmpty());
+        Instant told = Instant.parse(outageEvents("Heartbeat Outage Suspected", start).getFirst().path("detail").path("at").asText());
         // Nobody is set Offline for as long as the outage lasts (checked throughout, not once at the end).
         Duration rest = Duration.ofSeconds(30).minus(Duration.between(outage, Instant.now()));
         await().during(rest).atMost(rest.plusSeconds(5)).until(() -> offlineCalls(live) == offlineBefore);
@@ -115,7 +143,7 @@ class HeartbeatOutageDrillTest {
         stack.front().failRoute(HEARTBEAT_ROUTE, 0);
         await().atMost(Duration.ofSeconds(25)).until(() -> killed.stream().allMatch(user -> "Offline".equals(status(user))));
         Instant allKilledOffline = Instant.now();
-        await().atMost(Duration.ofSeconds(10)).until(() -> !outageEvents("Heartbeat Outage Ended").isEmpty());
+        await().atMost(Duration.ofSeconds(10)).until(() -> !outageEvents("Heartbeat Outage Ended", start).isEmpty());
 
         List<String> stayed = live.stream().filter(user -> !killed.contains(user)).toList();
         assertThat(stayed).as("the 47 who kept working").allSatisfy(user -> assertThat(status(user)).isEqualTo("Available"));
@@ -127,5 +155,59 @@ class HeartbeatOutageDrillTest {
         assertThat(Duration.between(outage, told)).as("told within 10 s (60 s deployed)").isLessThanOrEqualTo(Duration.ofSeconds(11));
         assertThat(Duration.between(recovery, allKilledOffline)).as("the killed Offline within 15 s of recovery (90 s deployed)")
                 .isLessThanOrEqualTo(Duration.ofSeconds(17));
+        closeAll(beating, sessions);
+    }
+
+    @Test
+    void aFloodOfMadeUpIds_atTenTimesTheRouteLimit_should_setNobodyOffline() throws Exception {
+        Map<String, ScheduledFuture<?>> beating = new ConcurrentHashMap<>();
+        Map<String, ApiClient.Session> sessions = open("flood", 20, beating);
+        List<String> live = beating.keySet().stream().sorted().toList();
+        // The route throttle at a tenth of the template's (20/s, burst 40), the flood at ten times it: 200 made-up
+        // ids a second for 30 s, from anyone (no token, no session). Real beats then mostly get 429, as in AWS.
+        stack.front().throttle(20, 40);
+        int refusedBefore = refused();
+        java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        ScheduledExecutorService flood = Executors.newScheduledThreadPool(4);
+        try {
+            ScheduledFuture<?> firing = flood.scheduleAtFixedRate(() -> {
+                for (int i = 0; i < 2; i++) { // 2 every 10 ms: 200 a second
+                    byte[] id = new byte[24];
+                    random.nextBytes(id);
+                    String path = "/sessions/" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(id) + "/heartbeat";
+                    http.sendAsync(java.net.http.HttpRequest.newBuilder(stack.frontUrl().resolve(path))
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"token\":\"" + "A".repeat(43) + "\"}"))
+                            .header("Content-Type", "text/plain").build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+                    sent.incrementAndGet();
+                }
+            }, 0, 10, TimeUnit.MILLISECONDS);
+            // Nobody is set Offline while it lasts.
+            await().during(Duration.ofSeconds(30)).atMost(Duration.ofSeconds(35)).until(() -> offlineCalls(live) == 0);
+            firing.cancel(false);
+        } finally {
+            flood.shutdownNow();
+        }
+        restoreTemplateThrottle();
+        int refusedDuring = refused() - refusedBefore;
+        // After it, the beats land again; still nobody Offline a stale limit and more later.
+        await().during(STALE_AFTER.plusSeconds(5)).atMost(STALE_AFTER.plusSeconds(10)).until(() -> offlineCalls(live) == 0);
+        assertThat(live).allSatisfy(user -> assertThat(status(user)).isEqualTo("Available"));
+        assertThat(refusedDuring).as("the API's 4xx count moved (Api4xxSpikeAlarm's metric)").isGreaterThan(sent.get() / 2);
+        System.out.printf("Flood drill: %d made-up heartbeats in 30 s against a 20/s route throttle; %d refused (429 or 404);"
+                + " %d of 20 live agents set Offline%n", sent.get(), refusedDuring, offlineCalls(live));
+        closeAll(beating, sessions);
+    }
+
+    /** Requests the front refused with a 4xx so far (its access log: the API's 4xx metric). */
+    static int refused() {
+        return (int) stack.accessLog().stream().filter(line -> line.matches(".* 4\\d\\d( .*)?")).count();
+    }
+
+    /** The template's own throttle back on the local front. */
+    static void restoreTemplateThrottle() {
+        var throttle = backstop.local.aws.TemplateResources.load(backstop.local.aws.TemplateResources.findTemplate()).routeThrottle("HttpApi");
+        stack.front().throttle(throttle.rate(), throttle.burst());
     }
 }
