@@ -26,11 +26,18 @@ final class Intrinsics {
 
     private final Map<String, String> refs;
     private final JsonNode conditions;
+    private final JsonNode mappings;
 
     /** {@code refs}: parameter and pseudo-parameter values; {@code conditions}: the template's Conditions section. */
     Intrinsics(Map<String, String> refs, JsonNode conditions) {
+        this(refs, conditions, com.fasterxml.jackson.databind.node.MissingNode.getInstance());
+    }
+
+    /** As above, with the template's Mappings for Fn::FindInMap. */
+    Intrinsics(Map<String, String> refs, JsonNode conditions, JsonNode mappings) {
         this.refs = refs;
         this.conditions = conditions;
+        this.mappings = mappings;
     }
 
     Object evaluate(JsonNode node) {
@@ -55,6 +62,8 @@ final class Intrinsics {
             case "Fn::Join" -> String.join(args.get(0).asText(), strings(evaluate(args.get(1))));
             case "Fn::Select" -> ((List<?>) evaluate(args.get(1))).get(Integer.parseInt((String) evaluate(args.get(0))));
             case "Fn::Split" -> List.of(((String) evaluate(args.get(1))).split(Pattern.quote(args.get(0).asText()), -1));
+            case "Fn::FindInMap" -> evaluate(mappings.path((String) evaluate(args.get(0))).path((String) evaluate(args.get(1)))
+                    .path((String) evaluate(args.get(2))));
             case "Fn::If" -> condition(args.get(0).asText()) ? evaluate(args.get(1)) : evaluate(args.get(2));
             case "Fn::Equals" -> String.valueOf(evaluate(args.get(0)).equals(evaluate(args.get(1))));
             case "Fn::Not" -> String.valueOf(!Boolean.parseBoolean((String) evaluate(args.get(0))));

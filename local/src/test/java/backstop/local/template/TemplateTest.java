@@ -311,6 +311,34 @@ class TemplateTest {
     }
 
     /**
+     * The route throttle and the beacon's reserved concurrency follow ExpectedAgents (README, Capacity: agents / 30 s
+     * x 6, twice that for the burst, a tenth of a second of that rate for the concurrency); "none" leaves the
+     * reservation out for accounts whose quota is too low.
+     */
+    @Test
+    void capacity_should_followExpectedAgents() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode translated = translate(TEMPLATE);
+        com.fasterxml.jackson.databind.JsonNode reserved = translated.path("Resources").path("BeaconFunction").path("Properties")
+                .path("ReservedConcurrentExecutions");
+        com.fasterxml.jackson.databind.JsonNode api = translated.path("Resources").path("HttpApiApiGatewayDefaultStage")
+                .path("Properties").path("DefaultRouteSettings");
+        for (int agents : new int[] {1000, 5000, 20000, 50000, 100000}) {
+            Intrinsics sized = intrinsics(Map.of("ExpectedAgents", Integer.toString(agents), "BeaconReservedConcurrency", "sized"), translated);
+            int rate = agents / 30 * 6;
+            assertThat(Integer.parseInt((String) sized.evaluate(api.path("ThrottlingRateLimit")))).as("%d agents: rate", agents)
+                    .isBetween(rate, rate + rate / 100 + 1);
+            assertThat(Integer.parseInt((String) sized.evaluate(api.path("ThrottlingBurstLimit"))))
+                    .isEqualTo(2 * Integer.parseInt((String) sized.evaluate(api.path("ThrottlingRateLimit"))));
+            assertThat(Integer.parseInt((String) sized.evaluate(reserved)))
+                    .isEqualTo(Integer.parseInt((String) sized.evaluate(api.path("ThrottlingRateLimit"))) / 10);
+        }
+        assertThat(intrinsics(Map.of("ExpectedAgents", "1000", "BeaconReservedConcurrency", "none"), translated).evaluate(reserved))
+                .isSameAs(Intrinsics.NO_VALUE);
+        assertThat(TemplateResources.load(TEMPLATE).routeThrottle("HttpApi"))
+                .as("what the local front applies: the default's").isEqualTo(new TemplateResources.RouteThrottle(200, 400));
+    }
+
+    /**
      * SAM publishes a new version, and moves the alias the events target, only when the Version's logical id
      * changes: by default a hash of the code, Environment, MemorySize and SnapStart. With AutoPublishAliasAllProperties
      * a new Timeout (or Handler, LoggingConfig...) reaches `live` too, not just $LATEST.
@@ -386,7 +414,7 @@ class TemplateTest {
     }
 
     static Intrinsics intrinsics(Map<String, String> refs, com.fasterxml.jackson.databind.JsonNode translated) {
-        return new Intrinsics(refs, translated.path("Conditions"));
+        return new Intrinsics(refs, translated.path("Conditions"), translated.path("Mappings"));
     }
 
     static Map<String, Object> loadRoot() {
