@@ -62,13 +62,17 @@ public final class LocalStack implements AutoCloseable {
                           Map<String, String> environment, Duration schedule) {
         /** More than all of the sessions never go silent: the brake never engages. */
         static final Map<String, String> BRAKE_OFF = Map.of("HEARTBEAT_OUTAGE_SHARE", "1");
+        /** Tests run with tagged session ids, the setting this release exists to make safe to turn on. */
+        static final Map<String, String> TAGGED = Map.of("TAGGED_SESSION_IDS", "on");
         /**
          * Free ports, no scheduled reconciler (tests drive their own, on their own clock), and the brake on mass
          * staleness off: most tests crash many tabs at once on purpose (storms, races, pacing) and mean them as
-         * departures. The brake's own tests turn it back on ({@link #withOutageBrake()}).
+         * departures. The brake's own tests turn it back on ({@link #withOutageBrake()}). Session ids are tagged.
          */
         public static Options forTests() {
-            return new Options(0, 0, 0, 0, DemoInstance.DEFAULT_INSTANCE_ID, BRAKE_OFF, null);
+            Map<String, String> environment = new HashMap<>(BRAKE_OFF);
+            environment.putAll(TAGGED);
+            return new Options(0, 0, 0, 0, DemoInstance.DEFAULT_INSTANCE_ID, Map.copyOf(environment), null);
         }
 
         /** The brake on mass staleness as deployed (the template's defaults). */

@@ -151,7 +151,8 @@ public final class BeaconService {
         Exemption exemption = stale && checked.isEmpty() ? Exemption.UNKNOWN
                 : Exemption.of(checked.map(NewSession.CheckedUser::routingProfileId).orElseGet(() -> known.flatMap(AgentRecord::routingProfileId))
                         .map(config.exemptRoutingProfileIds()::contains).orElse(false));
-        SessionId id = ids.issue();
+        // Tagged ids only once every version that may run reads them (TAGGED_SESSION_IDS; README, Deploying).
+        SessionId id = config.taggedSessionIds() ? ids.issue() : SessionId.random(random);
         SessionToken token = SessionToken.random(random);
         Optional<AgentRecord.LastClose> restorable = known.flatMap(AgentRecord::lastClose).filter(last -> restorable(last, now));
         boolean restoring;

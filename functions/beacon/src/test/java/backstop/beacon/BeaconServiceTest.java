@@ -76,7 +76,7 @@ class BeaconServiceTest {
     void wire(Map<String, String> variables) {
         Map<String, String> env = new java.util.HashMap<>(Map.of("AWS_REGION", "eu-west-2",
                 "CONNECT_INSTANCE_ARN", INSTANCE, "SESSIONS_TABLE", "t", "EVENT_BUS_NAME", "b",
-                "EXEMPT_ROUTING_PROFILE_IDS", "rp-supervisors"));
+                "EXEMPT_ROUTING_PROFILE_IDS", "rp-supervisors", "TAGGED_SESSION_IDS", "on"));
         env.putAll(variables);
         BackstopConfig config = BackstopConfig.fromEnvironment(env);
         store = new FakeStore();

@@ -119,7 +119,8 @@ public final class HeartbeatOutageBrake {
                 LOG.warn("heartbeat outage since {} outlasted the {} min hold: stale sessions are closed as usual",
                         state.engagedAt().orElseThrow(), settings.maxHoldMinutes());
             }
-            metrics.sessionsHeld(expired ? 0 : held);
+            // Counted after the hold's limit too: the alarm stays on while the outage lasts, even as the stale are closed.
+            metrics.sessionsHeld(held);
             metrics.flush(); // on-call's alarm reads this now, not at the end of the run
             return !expired;
         }

@@ -312,7 +312,8 @@ class TemplateTest {
 
     /**
      * The route throttle and the beacon's reserved concurrency follow ExpectedAgents (README, Capacity: agents / 30 s
-     * x 6, twice that for the burst, a tenth of a second of that rate for the concurrency); "none" leaves the
+     * x 6, twice that for the burst, a quarter of that rate for the concurrency: Lambda serves 10 requests a second per
+     * concurrent execution); "none" leaves the
      * reservation out for accounts whose quota is too low.
      */
     @Test
@@ -330,7 +331,7 @@ class TemplateTest {
             assertThat(Integer.parseInt((String) sized.evaluate(api.path("ThrottlingBurstLimit"))))
                     .isEqualTo(2 * Integer.parseInt((String) sized.evaluate(api.path("ThrottlingRateLimit"))));
             assertThat(Integer.parseInt((String) sized.evaluate(reserved)))
-                    .isEqualTo(Integer.parseInt((String) sized.evaluate(api.path("ThrottlingRateLimit"))) / 10);
+                    .isEqualTo(Integer.parseInt((String) sized.evaluate(api.path("ThrottlingRateLimit"))) / 4);
         }
         assertThat(intrinsics(Map.of("ExpectedAgents", "1000", "BeaconReservedConcurrency", "none"), translated).evaluate(reserved))
                 .isSameAs(Intrinsics.NO_VALUE);

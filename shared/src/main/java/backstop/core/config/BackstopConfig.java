@@ -32,7 +32,8 @@ public record BackstopConfig(
         int sweepIntervalSeconds,
         String agentIdentityClaim,
         int maxSessionsPerAgent,
-        OutageBrake outageBrake) {
+        OutageBrake outageBrake,
+        boolean taggedSessionIds) {
 
     /**
      * When stale sessions are held instead of closed: more than {@code share} of the open sessions silent at once
@@ -50,7 +51,7 @@ public record BackstopConfig(
             "SESSIONS_TABLE", "EVENT_BUS_NAME", "HEARTBEAT_SECONDS", "STALE_AFTER_SECONDS", "RELOAD_WINDOW_SECONDS",
             "RELOAD_POLICY", "CONNECT_RATE_PER_SECOND", "MAX_ATTEMPTS", "EXEMPT_ROUTING_PROFILE_IDS",
             "SWEEP_INTERVAL_SECONDS", "AGENT_IDENTITY_CLAIM", "MAX_SESSIONS_PER_AGENT", "HEARTBEAT_OUTAGE_SHARE",
-            "HEARTBEAT_OUTAGE_MINIMUM", "HEARTBEAT_OUTAGE_MAX_HOLD_MINUTES");
+            "HEARTBEAT_OUTAGE_MINIMUM", "HEARTBEAT_OUTAGE_MAX_HOLD_MINUTES", "TAGGED_SESSION_IDS");
 
     public BackstopConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
@@ -87,11 +88,12 @@ public record BackstopConfig(
         Double outageShare = reader.optional("HEARTBEAT_OUTAGE_SHARE", "0.3", BackstopConfig::share);
         Integer outageMinimum = reader.optional("HEARTBEAT_OUTAGE_MINIMUM", "5", s -> range(s, 2, 1_000_000));
         Integer outageMaxHold = reader.optional("HEARTBEAT_OUTAGE_MAX_HOLD_MINUTES", "30", s -> range(s, 0, 1440));
+        Boolean tagged = reader.optional("TAGGED_SESSION_IDS", "off", BackstopConfig::onOff);
         if (reader.problems.isEmpty()) {
             try {
                 config = new BackstopConfig(region, instance, origins, table, bus, heartbeat, stale, reload, policy,
                         rate, attempts, exempt, sweep, identityClaim, maxSessions,
-                        new OutageBrake(outageShare, outageMinimum, outageMaxHold));
+                        new OutageBrake(outageShare, outageMinimum, outageMaxHold), tagged);
             } catch (IllegalArgumentException e) {
                 reader.problems.add(e.getMessage());
             }
@@ -148,6 +150,14 @@ public record BackstopConfig(
             throw new IllegalArgumentException(value + " is outside " + min + ".." + max);
         }
         return value;
+    }
+
+    private static boolean onOff(String text) {
+        return switch (text.trim()) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("'" + text + "' is not on or off");
+        };
     }
 
     private static double share(String text) {

@@ -39,8 +39,10 @@ public final class SessionIds {
     static final String CREATED_AT = "createdAt";
     /** How long untagged ids from before the key are still looked up: the longest shift. */
     public static final Duration LEGACY_WINDOW = Duration.ofHours(12);
-    /** How long "no key on the table yet" is believed before it is read again. */
+    /** How long "no key on the table yet" is believed before it is read again, for an untagged id. */
     static final Duration ABSENCE_REREAD = Duration.ofMinutes(1);
+    /** The same for a tagged id: another container may have just made the key (a second, not a minute, of 404s). */
+    static final Duration ABSENCE_REREAD_TAGGED = Duration.ofSeconds(1);
     private static final int RANDOM_BYTES = 16;
     private static final int TAG_BYTES = 8;
 
@@ -59,7 +61,8 @@ public final class SessionIds {
     private final SecureRandom random;
     private final Clock clock;
     private volatile Key key;
-    private volatile Instant absentUntil = Instant.MIN;
+    /** When the table was last found without a key (null: never read). */
+    private volatile Instant lastRead;
 
     SessionIds(KeyStore store, SecureRandom random, Clock clock) {
         this.store = store;
@@ -95,7 +98,7 @@ public final class SessionIds {
      * legacy window. No I/O but the key's first read (and, while the table has none, one read a minute).
      */
     public boolean mayExist(SessionId id) {
-        Optional<Key> k = current();
+        Optional<Key> k = current(id.isTagged() ? ABSENCE_REREAD_TAGGED : ABSENCE_REREAD);
         if (!id.isTagged()) {
             return k.map(present -> clock.instant().isBefore(present.legacyUntil())).orElse(true);
         }
@@ -107,16 +110,17 @@ public final class SessionIds {
         return MessageDigest.isEqual(Arrays.copyOf(expected, TAG_BYTES), Arrays.copyOfRange(bytes, RANDOM_BYTES, RANDOM_BYTES + TAG_BYTES));
     }
 
-    private Optional<Key> current() {
+    private Optional<Key> current(Duration believeAbsence) {
         if (key != null) {
             return Optional.of(key);
         }
         Instant now = clock.instant();
-        if (now.isBefore(absentUntil)) {
+        if (lastRead != null && now.isBefore(lastRead.plus(believeAbsence))) {
             return Optional.empty();
         }
         Optional<Key> read = store.read();
-        read.ifPresentOrElse(found -> key = found, () -> absentUntil = now.plus(ABSENCE_REREAD));
+        lastRead = now;
+        read.ifPresent(found -> key = found);
         return read;
     }
 

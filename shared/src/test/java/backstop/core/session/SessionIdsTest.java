@@ -110,4 +110,14 @@ class SessionIdsTest {
         ids.mayExist(legacy);
         assertThat(keys.reads.get()).isEqualTo(2);
     }
+
+    @Test
+    void aTaggedId_should_makeAContainerLookForTheKeyAgain_withinASecond_notAMinute() {
+        SessionIds sleepy = container();
+        assertThat(sleepy.mayExist(SessionId.random(new SecureRandom()))).as("no key yet").isTrue();
+        SessionId issued = container().issue(); // another container's first register makes the key
+
+        clock.now = NOW.plusSeconds(1);
+        assertThat(sleepy.mayExist(issued)).as("read again after a second for a tagged id").isTrue();
+    }
 }
