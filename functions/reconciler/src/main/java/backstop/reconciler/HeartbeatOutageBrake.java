@@ -24,8 +24,8 @@ import java.util.Optional;
  * ({@link OutageLedger}), publishes {@code Heartbeat Outage Suspected} and counts the held sessions
  * ({@code SessionsHeld}, HeartbeatOutageAlarm).
  * <p>
- * It releases when a sweep's sample shows the beats back (the silent share at or under {@code share}, or fewer
- * than {@code minimum}): sessions that beat again simply continue, and a session still silent is closed only a
+ * It releases when a sweep's sample shows the beats back (the silent share at or under half of {@code share}, or
+ * fewer than {@code minimum}): sessions that beat again simply continue, and a session still silent is closed only a
  * full stale limit after the first heartbeat seen since the outage began ({@code recoveredAt}), as if that were
  * its last beat, so a page that needs a while to beat again is not taken for a departure. A hold lasts at most
  * {@code maxHold} (0: until the beats come back): after that the stale sweep closes as usual, the record stays
@@ -102,7 +102,10 @@ public final class HeartbeatOutageBrake {
                 .min(Instant::compareTo).ifPresent(seen -> firstBeatBack = firstBeatBack == null || seen.isBefore(firstBeatBack) ? seen : firstBeatBack));
         double share = sample.isEmpty() ? 0 : (double) silent / sample.size();
         long silentEstimate = Math.round(share * open);
-        boolean outage = share > settings.share() && silentEstimate >= settings.minimum();
+        // Engaged, it stays so until the silent share falls under half the threshold: a sample read near the
+        // threshold (200 sessions of many) must not flap the brake, closing a sweep's stale sessions each time.
+        double threshold = state.isEngaged() ? settings.share() / 2 : settings.share();
+        boolean outage = share > threshold && silentEstimate >= settings.minimum();
         if (outage) {
             if (!state.isEngaged()) {
                 firstBeatBack = null;

@@ -254,4 +254,31 @@ class HeartbeatOutageBrakeTest {
                 .isLessThanOrEqualTo(4 * StaleSessionSweep.SAMPLE);
         assertThat(centre.closedAt).isEmpty();
     }
+
+    @Test
+    void anEngagedBrake_should_releaseOnlyUnderHalfItsThreshold_notFlapAroundIt() {
+        MemoryLedger ledger = new MemoryLedger();
+        List<BackstopEvent> events = new ArrayList<>();
+        HeartbeatOutageBrake brake = new HeartbeatOutageBrake(ledger, events::addAll, new RecordingHeld(new ArrayList<>()),
+                BackstopConfig.OutageBrake.DEFAULT, HEARTBEAT, STALE_AFTER);
+        Instant now = T0.plusSeconds(600);
+        brake.begin();
+        assertThat(brake.hold(now, sample(now, 100, 50), 100, 10)).as("50 % silent: engaged").isTrue();
+        brake.begin();
+        assertThat(brake.hold(now.plusSeconds(15), sample(now.plusSeconds(15), 100, 25), 100, 10))
+                .as("25 %: under the threshold but over half of it, still held").isTrue();
+        brake.begin();
+        assertThat(brake.hold(now.plusSeconds(30), sample(now.plusSeconds(30), 100, 14), 100, 10))
+                .as("14 %: under half the threshold, released").isFalse();
+        assertThat(events).extracting(BackstopEvent::detailType).containsExactly("Heartbeat Outage Suspected", "Heartbeat Outage Ended");
+    }
+
+    /** {@code size} open sessions read at {@code now}, {@code silent} of them last seen a minute ago. */
+    static List<Session> sample(Instant now, int size, int silent) {
+        List<Session> sample = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            sample.add(StaleSessionSweepTest.created("s-" + i, Exemption.NOT_EXEMPT, T0, i < silent ? now.minusSeconds(60) : now.minusSeconds(5)));
+        }
+        return sample;
+    }
 }
