@@ -125,6 +125,8 @@ public final class LocalStack implements AutoCloseable {
         env.put("SESSIONS_TABLE", table);
         env.put("EVENT_BUS_NAME", bus);
         env.put("EXEMPT_ROUTING_PROFILE_IDS", DemoInstance.SUPERVISOR_PROFILE);
+        TemplateResources.RouteThrottle throttle = template.routeThrottle("HttpApi");
+        env.put("HEARTBEAT_ROUTE_RATE", Long.toString(Math.round(throttle.rate()))); // as the template passes it
         env.putAll(options.environment());
         this.environment = Map.copyOf(env);
         this.config = BackstopConfig.fromEnvironment(env);
@@ -132,7 +134,6 @@ public final class LocalStack implements AutoCloseable {
         JwtAuthorizer authorizer = new JwtAuthorizer(identity.issuer(), List.of(LocalIdentityProvider.CLIENT_ID), Clock.systemUTC());
         this.front = LocalFront.start(frontPort, beacon, webRoot(), config.allowedOrigins(), this::pageConfig,
                 () -> OpsState.json(this), authorizer, this::pagePolicy);
-        TemplateResources.RouteThrottle throttle = template.routeThrottle("HttpApi");
         front.throttle(throttle.rate(), throttle.burst()); // as API Gateway, from the template's own settings
         this.scheduler = options.schedule() == null ? null : startReconciler(options.schedule());
     }

@@ -9,6 +9,7 @@ import backstop.core.json.Json;
 import backstop.core.json.JsonException;
 import backstop.core.json.JsonObject;
 import backstop.core.session.CloseReason;
+import backstop.core.session.RefusedHeartbeats;
 import backstop.core.session.SessionId;
 import backstop.core.session.SessionToken;
 import backstop.core.transition.OfflineOutcome;
@@ -33,13 +34,37 @@ public final class BeaconApi {
 
     private final BackstopConfig config;
     private final BeaconService service;
+    private final RefusalMeter refusals;
 
+    /** Counting refusals nowhere (tests of the routes alone). */
     public BeaconApi(BackstopConfig config, BeaconService service) {
+        this(config, service, new RefusalMeter(RefusedHeartbeats.NONE, java.time.Clock.systemUTC(),
+                java.time.Duration.ofSeconds(config.heartbeatSeconds())));
+    }
+
+    public BeaconApi(BackstopConfig config, BeaconService service, RefusalMeter refusals) {
         this.config = config;
         this.service = service;
+        this.refusals = refusals;
     }
 
     public HttpResponse handle(HttpRequest request) {
+        HttpResponse response = respond(request);
+        if (HEARTBEAT.equals(request.route())) {
+            refusals.observe(isRefusal(response.status()));
+        }
+        return response;
+    }
+
+    /**
+     * Whether a heartbeat's answer says it did not come from a real page: a client error other than "closed" (410:
+     * a real page whose session ended) and the 500s. The flood's footprint ({@link RefusalMeter}).
+     */
+    static boolean isRefusal(int status) {
+        return status >= 400 && status < 500 && status != 410;
+    }
+
+    private HttpResponse respond(HttpRequest request) {
         try {
             checkOrigin(request);
             return switch (request.route()) {

@@ -8,6 +8,7 @@ import backstop.core.random.RestoreSafeRandom;
 import backstop.core.metrics.OfflineMetrics;
 import backstop.core.events.OutboxPublisher;
 import backstop.core.session.DynamoEventOutbox;
+import backstop.core.session.DynamoRefusedHeartbeats;
 import backstop.core.session.DynamoSessionStore;
 import backstop.core.session.DynamoTransitionStore;
 import backstop.core.session.SessionIds;
@@ -15,6 +16,7 @@ import backstop.core.transition.Backoff;
 import backstop.core.transition.OfflineTransitions;
 
 import java.time.Clock;
+import java.time.Duration;
 
 /** Builds the beacon's object graph by hand (no DI framework): from configuration and clients to the API. */
 public final class BeaconWiring {
@@ -41,8 +43,11 @@ public final class BeaconWiring {
         OfflineTransitions transitions = new OfflineTransitions(transitionStore, connect, events, clock, Backoff.DEFAULT,
                 config.maxAttempts(), random, config.exemptRoutingProfileIds());
         SessionIds ids = SessionIds.onTable(clients.dynamoDb(), config.sessionsTable(), random, clock);
+        // The flood's footprint: refused heartbeats counted a window at a time for the reconciler's brake.
+        RefusalMeter refusals = new RefusalMeter(new DynamoRefusedHeartbeats(clients.dynamoDb(), config.sessionsTable()), clock,
+                Duration.ofSeconds(config.heartbeatSeconds()));
         BeaconApi api = new BeaconApi(config, new BeaconService(config, sessions, transitionStore, connect, transitions, events, metrics,
-                clock, random, ids));
+                clock, random, ids), refusals);
         return new Beacon(api, new BeaconPriming(config, api, sessions, connect, eventBridge, clients::resolveCredentials, random),
                 metrics);
     }

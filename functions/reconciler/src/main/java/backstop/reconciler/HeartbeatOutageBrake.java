@@ -5,6 +5,7 @@ import backstop.core.events.BackstopEvent;
 import backstop.core.events.EventPublisher;
 import backstop.core.session.HeartbeatOutage;
 import backstop.core.session.OutageLedger;
+import backstop.core.session.RefusedHeartbeats;
 import backstop.core.session.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -34,18 +36,40 @@ import java.util.Optional;
  * It decides from sessions' own {@code lastSeen}, written only by heartbeats that reached a real session: refused
  * requests with made-up ids, and 429s, never move it. Small numbers keep the plain rule: fewer than
  * {@code minimum} silent sessions are always believed (5 agents, 3 crash together: all 3 Offline).
+ * <p>
+ * A flood needs no share: API Gateway's route throttle is one bucket for every caller, so a flood of made-up
+ * heartbeats makes it answer 429 to some real beats too, and at two to four times the route's limit only a tenth
+ * of the sessions may go silent, too few for the share yet each one an agent set Offline for nothing. The flood
+ * leaves its own footprint: to crowd out real beats it must push past the throttle, and then most requests that
+ * get through are refused by the beacon ({@link RefusedHeartbeats}). While the refused heartbeats of a window
+ * reach half of what the route's throttle lets through in it, and for a stale limit after the last such window began,
+ * every stale session is held, whatever their number (a flood silences 3 of 5 agents as easily as 3,000 of
+ * 5,000), and the hold's time limit does not run: a flood is evidence, not silence. A flood under half the
+ * throttle cannot crowd out the beats of the agents the throttle was sized for, and does not hold anything. When
+ * it ends, sessions still silent a stale limit after its last window were silent with the route open to them:
+ * they are closed then, within the usual bound of the flood's end.
  */
 public final class HeartbeatOutageBrake {
     private static final Logger LOG = LoggerFactory.getLogger(HeartbeatOutageBrake.class);
 
     private final OutageLedger ledger;
+    private final RefusedHeartbeats refused;
     private final EventPublisher events;
     private final ReconcilerMetrics metrics;
     private final BackstopConfig.OutageBrake settings;
     private final Duration heartbeat;
     private final Duration silentAfter;
+    private final Duration staleAfter;
     private final Duration maxHold;
+    /** The refused-heartbeat counter's window (a third of the heartbeat period). */
+    private final Duration window;
     private HeartbeatOutage state = HeartbeatOutage.NONE;
+    /** The start of the last window in which the heartbeat route was flooded, as of this sweep. */
+    private Optional<Instant> lastFlooded = Optional.empty();
+    /** Whether this sweep falls within a flood or a stale limit after it. */
+    private boolean flooded;
+    /** The start of an outage this container engaged for a flood alone and never saw silent beyond it. */
+    private Optional<Instant> floodOnlyOutage = Optional.empty();
     /** The earliest heartbeat this container saw since the outage began (a sample's lastSeen after engagedAt). */
     private Instant firstBeatBack;
 
@@ -55,27 +79,51 @@ public final class HeartbeatOutageBrake {
      *                   default) has missed its heartbeat and its retry, so an outage shows in the sample before its
      *                   first session is stale
      */
-    public HeartbeatOutageBrake(OutageLedger ledger, EventPublisher events, ReconcilerMetrics metrics,
+    public HeartbeatOutageBrake(OutageLedger ledger, RefusedHeartbeats refused, EventPublisher events, ReconcilerMetrics metrics,
                                 BackstopConfig.OutageBrake settings, Duration heartbeat, Duration staleAfter) {
         this.ledger = ledger;
+        this.refused = refused;
         this.events = events;
         this.metrics = metrics;
         this.settings = settings;
         this.heartbeat = heartbeat;
         this.silentAfter = staleAfter.minus(heartbeat);
+        this.staleAfter = staleAfter;
         this.maxHold = Duration.ofMinutes(settings.maxHoldMinutes());
+        this.window = RefusedHeartbeats.window(heartbeat);
     }
 
     /** A brake that never engages (the stale sweep's own tests). */
     public static HeartbeatOutageBrake off() {
-        return new HeartbeatOutageBrake(OutageLedger.NONE, e -> { }, ReconcilerMetrics.NONE,
-                BackstopConfig.OutageBrake.OFF, Duration.ZERO, Duration.ZERO);
+        return new HeartbeatOutageBrake(OutageLedger.NONE, RefusedHeartbeats.NONE, e -> { }, ReconcilerMetrics.NONE,
+                BackstopConfig.OutageBrake.OFF, Duration.ofSeconds(3), Duration.ZERO);
     }
 
-    /** Reads the record at the start of a sweep (another run may have changed it). */
-    HeartbeatOutage begin() {
+    /** Reads the record and the flood's footprint at the start of a sweep (another run may have changed them). */
+    HeartbeatOutage begin(Instant now) {
         state = ledger.read();
+        lastFlooded = lastFlood(now).or(() -> lastFlooded.filter(end -> now.isBefore(end.plus(staleAfter))));
+        flooded = lastFlooded.map(end -> now.isBefore(end.plus(staleAfter))).orElse(false);
         return state;
+    }
+
+    /**
+     * The start of the last window, within a stale limit and a few windows, whose refused heartbeats reached half of
+     * what the route's throttle lets through in a window. A read that fails keeps what the last sweep knew.
+     */
+    private Optional<Instant> lastFlood(Instant now) {
+        if (settings.heartbeatRouteRate() == 0) {
+            return Optional.empty();
+        }
+        double threshold = settings.heartbeatRouteRate() * (window.toMillis() / 1000.0) / 2;
+        try {
+            return refused.since(RefusedHeartbeats.windowStart(now.minus(staleAfter).minus(window.multipliedBy(3)), window))
+                    .entrySet().stream().filter(e -> e.getValue() >= threshold).map(Map.Entry::getKey)
+                    .max(Instant::compareTo);
+        } catch (RuntimeException e) {
+            LOG.warn("refused heartbeats could not be read; the flood signal keeps what the last sweep knew", e);
+            return Optional.empty();
+        }
     }
 
     boolean engaged() {
@@ -84,7 +132,7 @@ public final class HeartbeatOutageBrake {
 
     /** Whether a sample could matter: an outage is recorded, or {@code open} sessions are enough to engage at all. */
     boolean mayEngage(int open) {
-        return state.isEngaged() || open >= settings.minimum();
+        return state.isEngaged() || flooded || open >= settings.minimum();
     }
 
     /** Until when nothing may be taken for stale after an outage: its recovery plus the stale limit. */
@@ -105,19 +153,33 @@ public final class HeartbeatOutageBrake {
         // Engaged, it stays so until the silent share falls under half the threshold: a sample read near the
         // threshold (200 sessions of many) must not flap the brake, closing a sweep's stale sessions each time.
         double threshold = state.isEngaged() ? settings.share() / 2 : settings.share();
-        boolean outage = share > threshold && silentEstimate >= settings.minimum();
-        if (outage) {
+        boolean silence = share > threshold && silentEstimate >= settings.minimum();
+        if (silence || flooded) {
             if (!state.isEngaged()) {
                 firstBeatBack = null;
                 if (ledger.engage(now)) {
-                    LOG.warn("heartbeat outage suspected: {} of {} sessions read ({} %) missed their heartbeats, about {} of {}"
-                            + " open; stale sessions are held, not set Offline, until heartbeats come back", silent,
-                            sample.size(), Math.round(share * 100), silentEstimate, open);
-                    events.publishRecorded(new BackstopEvent.HeartbeatOutageSuspected(open, share, now));
+                    if (!flooded) {
+                        LOG.warn("heartbeat outage suspected: {} of {} sessions read ({} %) missed their heartbeats, about {} of {}"
+                                + " open; stale sessions are held, not set Offline, until heartbeats come back", silent,
+                                sample.size(), Math.round(share * 100), silentEstimate, open);
+                    } else {
+                        LOG.warn("heartbeat outage suspected: the heartbeat route is flooded (refused heartbeats at half its"
+                                + " throttle or more, the last window from {}); {} stale sessions are held, not set Offline, until a stale limit"
+                                + " after the flood", lastFlooded.orElseThrow(), held);
+                    }
+                    events.publishRecorded(new BackstopEvent.HeartbeatOutageSuspected(open, share, flooded ? "flood" : "silence", now));
+                    state = ledger.read();
+                    floodOnlyOutage = flooded ? state.engagedAt() : Optional.empty();
+                } else {
+                    state = ledger.read();
                 }
-                state = ledger.read();
             }
-            boolean expired = maxHold.isPositive() && state.engagedAt().map(at -> !now.isBefore(at.plus(maxHold))).orElse(false);
+            if (silence && !flooded) { // silence the flood does not explain: released as any outage
+                floodOnlyOutage = Optional.empty();
+            }
+            // The hold's limit counts from the outage's start, or the flood's last window: it never runs while a flood lasts.
+            Instant holdFrom = later(state.engagedAt().orElse(now), lastFlooded);
+            boolean expired = !flooded && maxHold.isPositive() && !now.isBefore(holdFrom.plus(maxHold));
             if (expired) {
                 LOG.warn("heartbeat outage since {} outlasted the {} min hold: stale sessions are closed as usual",
                         state.engagedAt().orElseThrow(), settings.maxHoldMinutes());
@@ -133,7 +195,13 @@ public final class HeartbeatOutageBrake {
             // no earlier than a heartbeat period ago (in an outage of part of the centre, the others beat all along).
             Instant firstSeen = firstBeatBack != null ? firstBeatBack : now;
             Instant recoveredAt = firstSeen.isAfter(now.minus(heartbeat)) ? firstSeen : now.minus(heartbeat);
+            // Held for a flood alone: every page has had a stale limit since the flood's last window to beat again.
+            if (floodOnlyOutage.equals(state.engagedAt()) && lastFlooded.isPresent()) {
+                recoveredAt = lastFlooded.get();
+            }
+            recoveredAt = later(recoveredAt, lastFlooded.filter(end -> end.isBefore(now)));
             firstBeatBack = null;
+            floodOnlyOutage = Optional.empty();
             if (ledger.recover(engagedAt, recoveredAt)) {
                 LOG.warn("heartbeat outage since {} ended: heartbeats back from {} ({} of {} sessions read silent);"
                         + " sessions still silent a stale limit after that are closed", engagedAt, recoveredAt, silent, sample.size());
@@ -142,5 +210,9 @@ public final class HeartbeatOutageBrake {
             state = ledger.read();
         }
         return false;
+    }
+
+    private static Instant later(Instant instant, Optional<Instant> other) {
+        return other.filter(instant::isBefore).orElse(instant);
     }
 }

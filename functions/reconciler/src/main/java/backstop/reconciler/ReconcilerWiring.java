@@ -11,6 +11,7 @@ import backstop.core.events.OutboxPublisher;
 import backstop.core.events.OutboxRelay;
 import backstop.core.session.DynamoEventOutbox;
 import backstop.core.session.DynamoOutageLedger;
+import backstop.core.session.DynamoRefusedHeartbeats;
 import backstop.core.session.DynamoSessionStore;
 import backstop.core.session.DynamoTransitionStore;
 import backstop.core.session.SessionStore;
@@ -55,7 +56,8 @@ public final class ReconcilerWiring {
         Reconciler reconciler = new Reconciler(queue,
                 // The outage's events go out at once (kept in the outbox if EventBridge refuses), not with a chunk's batch.
                 new StaleSessionSweep(sessions, Duration.ofSeconds(config.staleAfterSeconds()), new HeartbeatOutageBrake(
-                        new DynamoOutageLedger(clients.dynamoDb(), config.sessionsTable()), direct, metrics, config.outageBrake(),
+                        new DynamoOutageLedger(clients.dynamoDb(), config.sessionsTable()),
+                        new DynamoRefusedHeartbeats(clients.dynamoDb(), config.sessionsTable()), direct, metrics, config.outageBrake(),
                         Duration.ofSeconds(config.heartbeatSeconds()), Duration.ofSeconds(config.staleAfterSeconds()))),
                 new DueTransitionSweep(sessions, queue, connect, transitions, events, metrics, clock, config.connectRatePerSecond()),
                 new OutboxRelay(outbox, eventBridge), metrics, clock, sleeper, Duration.ofSeconds(config.sweepIntervalSeconds()),

@@ -101,7 +101,7 @@ public final class StaleSessionSweep {
     public int sweep(Instant now) {
         Instant cutoff = now.minus(staleAfter);
         list(now);
-        brake.begin();
+        brake.begin(now);
         if (inGrace(now)) {
             openInLastSweep = known.size();
             return 0;
@@ -114,10 +114,21 @@ public final class StaleSessionSweep {
                 stale.forEach(session -> known.put(session.id(), HELD));
                 return 0;
             }
+            boolean released = known.containsValue(HELD);
             known.replaceAll((id, seen) -> HELD.equals(seen) ? UNREAD : seen); // held no more: read again
             if (inGrace(now)) {
                 stale.forEach(session -> known.put(session.id(), UNREAD));
                 return 0;
+            }
+            if (released) { // a hold that ends with no grace (a flood's) closes what it held now, not a sweep later
+                Set<SessionId> already = new HashSet<>();
+                stale.forEach(session -> already.add(session.id()));
+                stale = new ArrayList<>(stale);
+                for (Session session : staleAmongKnown(cutoff)) {
+                    if (already.add(session.id())) {
+                        stale.add(session);
+                    }
+                }
             }
         }
         AtomicInteger closed = new AtomicInteger();

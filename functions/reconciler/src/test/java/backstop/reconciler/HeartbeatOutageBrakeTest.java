@@ -6,6 +6,7 @@ import backstop.core.session.CloseResult;
 import backstop.core.session.Exemption;
 import backstop.core.session.HeartbeatOutage;
 import backstop.core.session.OutageLedger;
+import backstop.core.session.RefusedHeartbeats;
 import backstop.core.session.Session;
 import backstop.core.session.SessionId;
 import backstop.core.transition.OfflineOutcome;
@@ -70,9 +71,28 @@ class HeartbeatOutageBrakeTest {
         final Map<String, Instant> closedAt = new HashMap<>();
         Instant outageFrom = Instant.MAX;
         Instant outageUntil = Instant.MAX;
+        /** The refused heartbeats the beacons count, a window at a time (RefusalMeter). */
+        final RefusedHeartbeats.InMemory refused = new RefusedHeartbeats.InMemory();
+        /**
+         * A flood of made-up heartbeats at {@code floodTimes} the route's throttle (200/s), from {@code floodFrom}
+         * until {@code floodUntil}: the throttle lets 200 requests a second through, the flood's share of them is
+         * refused by the beacon, and a real beat gets through with the same chance as a flood request.
+         */
+        Instant floodFrom = Instant.MAX;
+        Instant floodUntil = Instant.MAX;
+        double floodTimes;
+        final java.util.Random chance = new java.util.Random(7);
+        final Map<String, Instant> retries = new HashMap<>();
+        long refusedInWindow;
+        final BackstopConfig.OutageBrake settings;
 
         Centre(int agents, MemoryLedger ledger) {
+            this(agents, ledger, BackstopConfig.OutageBrake.DEFAULT);
+        }
+
+        Centre(int agents, MemoryLedger ledger, BackstopConfig.OutageBrake settings) {
             this.ledger = ledger;
+            this.settings = settings;
             this.sweep = sweep(ledger);
             for (int i = 0; i < agents; i++) {
                 String user = "agent-" + i;
@@ -85,8 +105,8 @@ class HeartbeatOutageBrakeTest {
 
         StaleSessionSweep sweep(OutageLedger sharedLedger) {
             ReconcilerMetrics metrics = new RecordingHeld(held);
-            return new StaleSessionSweep(store, STALE_AFTER, new HeartbeatOutageBrake(sharedLedger, events::addAll, metrics,
-                    BackstopConfig.OutageBrake.DEFAULT, HEARTBEAT, STALE_AFTER));
+            return new StaleSessionSweep(store, STALE_AFTER, new HeartbeatOutageBrake(sharedLedger, refused, events::addAll, metrics,
+                    settings, HEARTBEAT, STALE_AFTER));
         }
 
         /** Runs the centre second by second until {@code until}; returns the time it reached. */
@@ -94,9 +114,24 @@ class HeartbeatOutageBrakeTest {
             for (Instant now = clock; !now.isAfter(until); now = now.plusSeconds(1)) {
                 long second = Duration.between(T0, now).toSeconds();
                 boolean pathDown = !now.isBefore(outageFrom) && now.isBefore(outageUntil);
+                boolean flooded = !now.isBefore(floodFrom) && now.isBefore(floodUntil);
+                double through = flooded ? Math.min(1, 1 / floodTimes) : 1; // a request's chance past the throttle
+                if (second % 10 == 0 && refusedInWindow > 0) { // a window ended: the beacons add its count
+                    refused.add(RefusedHeartbeats.windowStart(now.minusSeconds(1), RefusedHeartbeats.window(HEARTBEAT)), refusedInWindow);
+                    refusedInWindow = 0;
+                }
+                if (flooded) {
+                    refusedInWindow += Math.round(200 * Math.min(1, floodTimes)); // what got through: nearly all the flood's
+                }
                 for (Map.Entry<String, Integer> page : offsets.entrySet()) {
-                    if (!pathDown && !killed.contains(page.getKey()) && (second - page.getValue()) % 30 == 0) {
-                        beat(page.getKey(), now);
+                    String user = page.getKey();
+                    boolean due = (second - page.getValue()) % 30 == 0 || now.equals(retries.get(user));
+                    if (!pathDown && !killed.contains(user) && due) {
+                        if (chance.nextDouble() < through) {
+                            beat(user, now);
+                        } else if (!now.equals(retries.get(user))) {
+                            retries.put(user, now.plusSeconds(10)); // the page tries a failed beat once more, 8-12 s later
+                        }
                     }
                 }
                 if (second % SWEEP.toSeconds() == 0) {
@@ -259,15 +294,15 @@ class HeartbeatOutageBrakeTest {
     void anEngagedBrake_should_releaseOnlyUnderHalfItsThreshold_notFlapAroundIt() {
         MemoryLedger ledger = new MemoryLedger();
         List<BackstopEvent> events = new ArrayList<>();
-        HeartbeatOutageBrake brake = new HeartbeatOutageBrake(ledger, events::addAll, new RecordingHeld(new ArrayList<>()),
+        HeartbeatOutageBrake brake = new HeartbeatOutageBrake(ledger, RefusedHeartbeats.NONE, events::addAll, new RecordingHeld(new ArrayList<>()),
                 BackstopConfig.OutageBrake.DEFAULT, HEARTBEAT, STALE_AFTER);
         Instant now = T0.plusSeconds(600);
-        brake.begin();
+        brake.begin(now);
         assertThat(brake.hold(now, sample(now, 100, 50), 100, 10)).as("50 % silent: engaged").isTrue();
-        brake.begin();
+        brake.begin(now.plusSeconds(15));
         assertThat(brake.hold(now.plusSeconds(15), sample(now.plusSeconds(15), 100, 25), 100, 10))
                 .as("25 %: under the threshold but over half of it, still held").isTrue();
-        brake.begin();
+        brake.begin(now.plusSeconds(30));
         assertThat(brake.hold(now.plusSeconds(30), sample(now.plusSeconds(30), 100, 14), 100, 10))
                 .as("14 %: under half the threshold, released").isFalse();
         assertThat(events).extracting(BackstopEvent::detailType).containsExactly("Heartbeat Outage Suspected", "Heartbeat Outage Ended");
@@ -280,5 +315,79 @@ class HeartbeatOutageBrakeTest {
             sample.add(StaleSessionSweepTest.created("s-" + i, Exemption.NOT_EXEMPT, T0, i < silent ? now.minusSeconds(60) : now.minusSeconds(5)));
         }
         return sample;
+    }
+
+    /**
+     * A flood at three times the route's throttle: a real beat gets through one time in three, so a tenth of the
+     * pages or so miss their beat and its retry twice in a row, too few for the share (30 %), each one an agent
+     * set Offline for nothing without the flood signal. With it: nobody Offline while it lasts, however long (here
+     * past the hold's 30 minutes), the pages killed during it Offline within 90 s of its end.
+     */
+    @Test
+    void aFloodAtThreeTimesTheThrottle_should_setNobodyOffline_evenPastTheHoldsLimit_andCloseOnlyThePagesKilledMeanwhile_afterIt() {
+        Centre centre = new Centre(200, new MemoryLedger());
+        centre.runUntil(T0.plusSeconds(120));
+        Instant flood = T0.plusSeconds(120);
+        Instant end = flood.plus(Duration.ofMinutes(45));
+        centre.floodFrom = flood;
+        centre.floodUntil = end;
+        centre.floodTimes = 3;
+        centre.killed.addAll(List.of("agent-3", "agent-17", "agent-29"));
+
+        centre.runUntil(end.minusSeconds(1));
+        assertThat(centre.closedAt).as("Offline during a 45-minute flood").isEmpty();
+        assertThat(centre.events).first().isInstanceOfSatisfying(BackstopEvent.HeartbeatOutageSuspected.class,
+                suspected -> assertThat(suspected.cause()).isEqualTo("flood"));
+        assertThat(centre.held).as("held, counted for the alarm").isNotEmpty();
+
+        centre.runUntil(end.plus(Duration.ofMinutes(5)));
+        assertThat(centre.closedAt).as("only the killed pages").containsOnlyKeys("agent-3", "agent-17", "agent-29");
+        assertThat(centre.closedAt.values()).as("Offline within 90 s of the flood's end, and not before a page had time to beat again")
+                .allSatisfy(at -> assertThat(at).isAfterOrEqualTo(end.plus(HEARTBEAT)).isBeforeOrEqualTo(end.plusSeconds(90)));
+        assertThat(centre.eventTypes()).containsExactly("Heartbeat Outage Suspected", "Heartbeat Outage Ended");
+    }
+
+    /** The same flood without the signal (no route rate configured): the share alone lets some agents go Offline. */
+    @Test
+    void withoutTheFloodSignal_aFloodAtThreeTimesTheThrottle_should_setSomeAgentsOffline_whichIsWhyTheSignalExists() {
+        Centre centre = new Centre(200, new MemoryLedger(), new BackstopConfig.OutageBrake(0.3, 5, 30, 0));
+        centre.runUntil(T0.plusSeconds(120));
+        centre.floodFrom = T0.plusSeconds(120);
+        centre.floodUntil = T0.plusSeconds(120 + 600);
+        centre.floodTimes = 3;
+        centre.runUntil(T0.plusSeconds(720));
+        System.out.printf("Flood at 3x the route throttle for 10 min, no flood signal: %d of 200 live agents set Offline, outage %s%n",
+                centre.closedAt.size(), centre.eventTypes());
+        assertThat(centre.closedAt.size()).as("live agents closed as stale by a flood the share does not see").isGreaterThan(5);
+    }
+
+    /** A trickle of made-up ids under half the throttle crowds out nobody: it holds nothing, a crash is Offline as usual. */
+    @Test
+    void aTrickleUnderHalfTheThrottle_should_holdNothing() {
+        Centre centre = new Centre(50, new MemoryLedger());
+        centre.runUntil(T0.plusSeconds(100));
+        centre.floodFrom = T0.plusSeconds(100);
+        centre.floodTimes = 0.4; // 80 made-up ids a second against 200: all of them get through, and are refused
+        centre.killed.add("agent-7");
+        Instant lastBeat = T0.plusSeconds(90 + 7);
+        centre.runUntil(T0.plusSeconds(400));
+        assertThat(centre.closedAt).containsOnlyKeys("agent-7");
+        assertThat(centre.closedAt.get("agent-7")).isBeforeOrEqualTo(lastBeat.plusSeconds(90));
+        assertThat(centre.events).isEmpty();
+    }
+
+    /** Five agents flooded: a flood silences 3 of 5 as easily as 3,000 of 5,000, so the minimum does not apply to it. */
+    @Test
+    void aSmallCentre_should_holdUnderTheMinimum_whenTheRouteIsFlooded() {
+        Centre centre = new Centre(5, new MemoryLedger());
+        centre.runUntil(T0.plusSeconds(60));
+        centre.floodFrom = T0.plusSeconds(61);
+        centre.floodUntil = T0.plusSeconds(61 + 600);
+        centre.floodTimes = 10;
+        centre.killed.addAll(List.of("agent-0", "agent-1", "agent-2"));
+        centre.runUntil(T0.plusSeconds(61 + 599));
+        assertThat(centre.closedAt).isEmpty();
+        centre.runUntil(T0.plusSeconds(61 + 600 + 120));
+        assertThat(centre.closedAt).containsOnlyKeys("agent-0", "agent-1", "agent-2");
     }
 }

@@ -37,14 +37,18 @@ import static org.awaitility.Awaitility.await;
  * agents stay Available, the 3 killed are Offline within 15 s of the recovery (90 s deployed), not before a stale
  * limit since it.</li>
  * </ol>
- * And a flood: 20 pages beating while anyone sends made-up ids at ten times the route's throttle (scaled to 20/s)
+ * And floods: 20 pages beating while anyone sends made-up ids at ten times the route's throttle (scaled to 20/s)
  * for 30 s: real beats mostly get 429 (the throttle is one bucket for every caller, as in API Gateway), yet nobody
- * is set Offline, during it or after, and the API's 4xx count moves.
+ * is set Offline, during it or after, and the API's 4xx count moves. At three times the throttle, too few beats are
+ * crowded out for the silent share, but the beacons' count of refused heartbeats shows the flood: nobody is set
+ * Offline during it, and 3 pages killed during it are Offline within 15 s of its end (90 s deployed).
  */
 class HeartbeatOutageDrillTest {
     static final Duration HEARTBEAT = Duration.ofSeconds(5);
     static final Duration STALE_AFTER = Duration.ofSeconds(13);
     static final String HEARTBEAT_ROUTE = "POST /sessions/{sessionId}/heartbeat";
+    /** The route throttle of the flood drills: a tenth of the template's smallest (200/s), so a flood fits a test. */
+    static final int FLOOD_DRILL_RATE = 20;
     static LocalStack stack;
     static ApiClient api;
     static final ScheduledExecutorService pages = Executors.newScheduledThreadPool(4);
@@ -52,7 +56,8 @@ class HeartbeatOutageDrillTest {
     @BeforeAll
     static void start() throws Exception {
         stack = LocalStack.start(LocalStack.Options.forTests().withOutageBrake().withEnvironment(Map.of(
-                "HEARTBEAT_SECONDS", "5", "STALE_AFTER_SECONDS", "13", "SWEEP_INTERVAL_SECONDS", "1"))
+                "HEARTBEAT_SECONDS", "5", "STALE_AFTER_SECONDS", "13", "SWEEP_INTERVAL_SECONDS", "1",
+                "HEARTBEAT_ROUTE_RATE", Integer.toString(FLOOD_DRILL_RATE)))
                 .withSchedule(Duration.ofSeconds(10)));
         stack.connect().setQuota(Quota.OFF); // 51 registers at once: the quota is not what this drill is about
         api = new ApiClient(stack);
@@ -165,30 +170,12 @@ class HeartbeatOutageDrillTest {
         List<String> live = beating.keySet().stream().sorted().toList();
         // The route throttle at a tenth of the template's (20/s, burst 40), the flood at ten times it: 200 made-up
         // ids a second for 30 s, from anyone (no token, no session). Real beats then mostly get 429, as in AWS.
-        stack.front().throttle(20, 40);
+        stack.front().throttle(FLOOD_DRILL_RATE, 2 * FLOOD_DRILL_RATE);
         int refusedBefore = refused();
         java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-        java.security.SecureRandom random = new java.security.SecureRandom();
-        ScheduledExecutorService flood = Executors.newScheduledThreadPool(4);
-        try {
-            ScheduledFuture<?> firing = flood.scheduleAtFixedRate(() -> {
-                for (int i = 0; i < 2; i++) { // 2 every 10 ms: 200 a second
-                    byte[] id = new byte[24];
-                    random.nextBytes(id);
-                    String path = "/sessions/" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(id) + "/heartbeat";
-                    http.sendAsync(java.net.http.HttpRequest.newBuilder(stack.frontUrl().resolve(path))
-                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"token\":\"" + "A".repeat(43) + "\"}"))
-                            .header("Content-Type", "text/plain").build(), java.net.http.HttpResponse.BodyHandlers.discarding());
-                    sent.incrementAndGet();
-                }
-            }, 0, 10, TimeUnit.MILLISECONDS);
-            // Nobody is set Offline while it lasts.
-            await().during(Duration.ofSeconds(30)).atMost(Duration.ofSeconds(35)).until(() -> offlineCalls(live) == 0);
-            firing.cancel(false);
-        } finally {
-            flood.shutdownNow();
-        }
+        // Nobody is set Offline while it lasts.
+        flood(10 * FLOOD_DRILL_RATE, sent, () -> await().during(Duration.ofSeconds(30)).atMost(Duration.ofSeconds(35))
+                .until(() -> offlineCalls(live) == 0));
         restoreTemplateThrottle();
         int refusedDuring = refused() - refusedBefore;
         // After it, the beats land again; still nobody Offline a stale limit and more later.
@@ -198,6 +185,66 @@ class HeartbeatOutageDrillTest {
         System.out.printf("Flood drill: %d made-up heartbeats in 30 s against a 20/s route throttle; %d refused (429 or 404);"
                 + " %d of 20 live agents set Offline%n", sent.get(), refusedDuring, offlineCalls(live));
         closeAll(beating, sessions);
+    }
+
+    @Test
+    void aFloodAtThreeTimesTheRouteLimit_should_setNobodyOffline_andOnlyThePagesKilledDuringIt_afterIt() throws Exception {
+        Instant start = Instant.now();
+        Map<String, ScheduledFuture<?>> beating = new ConcurrentHashMap<>();
+        Map<String, ApiClient.Session> sessions = open("mflood", 20, beating);
+        List<String> users = beating.keySet().stream().sorted().toList();
+        List<String> killed = List.of("mflood-02", "mflood-09", "mflood-15");
+        List<String> stayed = users.stream().filter(user -> !killed.contains(user)).toList();
+        stack.front().throttle(FLOOD_DRILL_RATE, 2 * FLOOD_DRILL_RATE);
+        java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+        // 60 made-up ids a second for 30 s (3 minutes deployed); 3 pages die as it starts.
+        flood(3 * FLOOD_DRILL_RATE, sent, () -> {
+            killed.forEach(user -> beating.remove(user).cancel(false));
+            await().during(Duration.ofSeconds(30)).atMost(Duration.ofSeconds(35)).until(() -> offlineCalls(users) == 0);
+        });
+        Instant end = Instant.now();
+        restoreTemplateThrottle();
+        List<JsonNode> suspected = outageEvents("Heartbeat Outage Suspected", start);
+        await().atMost(Duration.ofSeconds(25)).until(() -> killed.stream().allMatch(user -> "Offline".equals(status(user))));
+        Instant allKilledOffline = Instant.now();
+
+        assertThat(suspected).as("the brake engaged for the flood").singleElement()
+                .satisfies(event -> assertThat(event.path("detail").path("cause").asText()).isEqualTo("flood"));
+        assertThat(stayed).as("the 17 who kept working").allSatisfy(user -> assertThat(status(user)).isEqualTo("Available"));
+        assertThat(offlineCalls(stayed)).as("PutUserStatus calls for them").isZero();
+        System.out.printf("Flood drill at 3x the route limit (1/6 time): %d made-up heartbeats in 30 s against %d/s;"
+                        + " 0 agents Offline during it; the 3 killed pages Offline %d ms after its end; %d of 17 live agents set Offline%n",
+                sent.get(), FLOOD_DRILL_RATE, Duration.between(end, allKilledOffline).toMillis(), offlineCalls(stayed));
+        assertThat(Duration.between(end, allKilledOffline)).as("the killed Offline within 15 s of the flood's end (90 s deployed)")
+                .isLessThanOrEqualTo(Duration.ofSeconds(17));
+        closeAll(beating, sessions);
+    }
+
+    /**
+     * Sends {@code perSecond} heartbeats with made-up ids (anyone's: no session, no token of one) while {@code during}
+     * runs, counting them in {@code sent}.
+     */
+    static void flood(int perSecond, java.util.concurrent.atomic.AtomicInteger sent, Runnable during) {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        ScheduledExecutorService flood = Executors.newScheduledThreadPool(4);
+        try {
+            int perTick = Math.max(1, perSecond / 100); // every 10 ms
+            flood.scheduleAtFixedRate(() -> {
+                for (int i = 0; i < perTick; i++) {
+                    byte[] id = new byte[24];
+                    random.nextBytes(id);
+                    String path = "/sessions/" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(id) + "/heartbeat";
+                    http.sendAsync(java.net.http.HttpRequest.newBuilder(stack.frontUrl().resolve(path))
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"token\":\"" + "A".repeat(43) + "\"}"))
+                            .header("Content-Type", "text/plain").build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+                    sent.incrementAndGet();
+                }
+            }, 0, 1000L * perTick / perSecond, TimeUnit.MILLISECONDS);
+            during.run();
+        } finally {
+            flood.shutdownNow();
+        }
     }
 
     /** Requests the front refused with a 4xx so far (its access log: the API's 4xx metric). */

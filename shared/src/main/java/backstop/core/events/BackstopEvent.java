@@ -86,7 +86,8 @@ public sealed interface BackstopEvent {
      * setting their agents Offline, until heartbeats come back. {@code silentShare}: the share of the sessions
      * read that had missed their heartbeats; {@code openSessions}: how many were open.
      */
-    record HeartbeatOutageSuspected(int openSessions, double silentShare, Instant at) implements BackstopEvent {
+    /** {@code cause}: "silence" (a large share missed their beats) or "flood" (the heartbeat route is flooded). */
+    record HeartbeatOutageSuspected(int openSessions, double silentShare, String cause, Instant at) implements BackstopEvent {
         @Override
         public String detailType() {
             return "Heartbeat Outage Suspected";
@@ -97,6 +98,7 @@ public sealed interface BackstopEvent {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("openSessions", openSessions);
             d.put("silentShare", Math.round(silentShare * 1000) / 1000.0);
+            d.put("cause", cause);
             d.put("at", at.toString());
             return d;
         }
