@@ -162,7 +162,7 @@ class ReconcilerLoopTest {
     }
 
     @Test
-    void chunks_should_holdASweepIntervalsCallsAtTheRate_between50And100() {
+    void chunks_should_holdASweepIntervalsCallsAtTheRate_atMost100_andNoMoreThanFitBeforeTheNextSweep() {
         store.pendingDueAt = START;
         reconciler(Duration.ofSeconds(75), ReconcilerMetrics.NONE, 5).run(START.plusSeconds(49));
         assertThat(store.dueLimits).as("5/s x 15 s").startsWith(75);
@@ -170,7 +170,7 @@ class ReconcilerLoopTest {
         store.dueLimits.clear();
         clock.now = START;
         reconciler(Duration.ofSeconds(75), ReconcilerMetrics.NONE, 1.5).run(START.plusSeconds(49));
-        assertThat(store.dueLimits).as("22 calls a sweep: still one lookup per 50").startsWith(50);
+        assertThat(store.dueLimits).as("22 calls fit before the next sweep: the chunk is no larger").startsWith(22);
 
         store.dueLimits.clear();
         clock.now = START;

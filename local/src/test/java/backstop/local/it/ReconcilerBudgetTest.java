@@ -60,7 +60,9 @@ class ReconcilerBudgetTest {
         final AtomicInteger done = new AtomicInteger();
         final AtomicInteger failed = new AtomicInteger();
         final AtomicInteger flushes = new AtomicInteger();
-        @Override public void staleSessionsClosed(int count) { }
+        /** When each stale sweep ended (each reports its closes once). */
+        final List<Instant> sweeps = new java.util.concurrent.CopyOnWriteArrayList<>();
+        @Override public void staleSessionsClosed(int count) { sweeps.add(Instant.now()); }
         @Override public void transitionDone(boolean deferred) { done.incrementAndGet(); }
         @Override public void transitionNotNeeded() { }
         @Override public void transitionFailed() { failed.incrementAndGet(); }
@@ -102,6 +104,15 @@ class ReconcilerBudgetTest {
         // The emulator logs a call when it answers: after its latency, so the dispatch was before stopBy.
         assertThat(lastPut).as("last PutUserStatus").isBefore(stopBy.plusMillis(LATENCY_MILLIS + 1000));
         assertThat(puts.size()).as("the run used its budget").isGreaterThan(40);
+        // The crash path's sweep keeps its interval (15 s) while far more is due than the run can work.
+        List<Long> gaps = new java.util.ArrayList<>();
+        for (int i = 1; i < metrics.sweeps.size(); i++) {
+            gaps.add(Duration.between(metrics.sweeps.get(i - 1), metrics.sweeps.get(i)).toMillis());
+        }
+        System.out.printf("budget run: %d stale sweeps during the backlog, %s ms apart%n", metrics.sweeps.size(), gaps);
+        assertThat(metrics.sweeps).as("a stale sweep every 15 s of the run, not one for the whole backlog").hasSizeGreaterThanOrEqualTo(3);
+        assertThat(gaps).as("ms between stale sweeps (15 s, plus a call in flight and the sweep itself)")
+                .allSatisfy(gap -> assertThat(gap).isLessThanOrEqualTo(20_000L));
 
         Map<TransitionState, Integer> states = new HashMap<>();
         int withEvents = 0;
