@@ -66,6 +66,8 @@ public final class StaleSessionSweep {
     private static final Instant HELD = Instant.MIN.plusMillis(1);
     /** How many open sessions the brake's sample reads at most (all of them up to this many). */
     static final int SAMPLE = 200;
+    /** How many sessions' items are read and held at once (10 BatchGetItem calls' worth). */
+    static final int READ_PAGE = 1_000;
 
     private final SessionStore store;
     private final Duration staleAfter;
@@ -214,20 +216,25 @@ public final class StaleSessionSweep {
         List<SessionId> mayBeStale = known.entrySet().stream()
                 .filter(e -> e.getValue().isBefore(cutoff) && !(holding && HELD.equals(e.getValue())))
                 .map(Map.Entry::getKey).toList();
-        Set<SessionId> unanswered = new HashSet<>(mayBeStale);
         List<Session> stale = new ArrayList<>();
-        for (Session session : store.readSessions(mayBeStale)) {
-            unanswered.remove(session.id());
-            if (!session.isOpen()) {
-                known.remove(session.id());
-            } else if (session.lastSeen().isBefore(cutoff)) {
-                stale.add(session);
-                known.put(session.id(), UNREAD); // read again next sweep: closed by then, or alive after all
-            } else {
-                known.put(session.id(), session.lastSeen());
+        // A page at a time: a new container's first sweep reads every open session, and holding all their items at
+        // once (the SDK's maps, about 3 KB each) would grow with the centre; a page is bounded, only the stale stay.
+        for (int from = 0; from < mayBeStale.size(); from += READ_PAGE) {
+            List<SessionId> page = mayBeStale.subList(from, Math.min(mayBeStale.size(), from + READ_PAGE));
+            Set<SessionId> unanswered = new HashSet<>(page);
+            for (Session session : store.readSessions(page)) {
+                unanswered.remove(session.id());
+                if (!session.isOpen()) {
+                    known.remove(session.id());
+                } else if (session.lastSeen().isBefore(cutoff)) {
+                    stale.add(session);
+                    known.put(session.id(), UNREAD); // read again next sweep: closed by then, or alive after all
+                } else {
+                    known.put(session.id(), session.lastSeen());
+                }
             }
+            unanswered.forEach(known::remove); // no item (expired): nothing to watch
         }
-        unanswered.forEach(known::remove); // no item (expired): nothing to watch
         return stale;
     }
 

@@ -68,8 +68,12 @@ class StaleSessionSweepTest {
                     .filter(s -> createdAfter.map(after -> s.created().isAfter(after)).orElse(true)).map(Session::id).toList();
         }
 
+        /** How many ids each read asked for. */
+        final List<Integer> readSizes = new CopyOnWriteArrayList<>();
+
         @Override
         public List<Session> readSessions(Collection<SessionId> ids) {
+            readSizes.add(ids.size());
             List<Session> found = ids.stream().map(open::get).filter(java.util.Objects::nonNull).toList();
             found.forEach(s -> read.add(s.agent().userId()));
             return found;
@@ -230,6 +234,20 @@ class StaleSessionSweepTest {
         sweep.sweep(NOW.plusSeconds(120));
         assertThat(store.read).as("the full listing finds the forgotten one again, unread").containsExactly("closing", "ahead");
         assertThat(store.closes).as("a closed session is never closed again").isEmpty();
+    }
+
+    @Test
+    void aFirstSweep_should_readTheOpenSessionsAPageAtATime_notAllAtOnce() {
+        StaleStore store = new StaleStore();
+        for (int i = 0; i < 2_500; i++) {
+            String user = "agent-" + i;
+            store.add(created(user, Exemption.NOT_EXEMPT, NOW.minusSeconds(600), i % 500 == 0 ? NOW.minusSeconds(100) : NOW.minusSeconds(5)));
+            store.answers.put(user, new CloseResult.Closed(OfflineOutcome.PENDING, Optional.empty()));
+        }
+        int closed = new StaleSessionSweep(store, STALE_AFTER).sweep(NOW); // a new container: every session unread
+
+        assertThat(closed).as("the stale ones, from every page").isEqualTo(5);
+        assertThat(store.readSizes).as("ids a read: at most a page").containsExactly(1_000, 1_000, 500);
     }
 
     @Test
