@@ -277,10 +277,30 @@ public final class BeaconService {
         return switch (result) {
             case CloseResult.Closed closed -> closed.transition()
                     .filter(t -> t.state() == TransitionState.PENDING)
-                    .map(t -> setOfflineNow(t, claim))
+                    .map(t -> reportedOffline(status) ? alreadyOffline(t, claim) : setOfflineNow(t, claim))
                     .orElse(closed.outcome());
             case CloseResult.AlreadyClosed already -> outcomeOf(already.session());
             case CloseResult.StillAlive alive -> throw new IllegalStateException("a beacon close has no staleness condition");
+        };
+    }
+
+    /**
+     * Whether the closing page said its agent is Offline already (the status Streams showed it): at a shift end most
+     * agents set themselves Offline before they close the tab, and a PutUserStatus for each would spend the account's
+     * shared Connect quota (2/s) on nothing. Not knowing the Offline status counts as not Offline.
+     */
+    private boolean reportedOffline(Optional<AgentStatus> status) {
+        try {
+            return status.isPresent() && connect.isOffline(status.get());
+        } catch (ConnectFailure failure) {
+            return false;
+        }
+    }
+
+    private OfflineOutcome alreadyOffline(Transition transition, String claim) {
+        return switch (transitions.notNeeded(transition, claim, "the closing page reported the agent Offline")) {
+            case NOT_NEEDED -> OfflineOutcome.NOT_NEEDED;
+            default -> OfflineOutcome.PENDING; // another worker holds it: it decides
         };
     }
 

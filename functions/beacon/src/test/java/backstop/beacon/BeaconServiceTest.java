@@ -470,6 +470,30 @@ class BeaconServiceTest {
     }
 
     @Test
+    void close_should_notPut_when_theClosingPageReportsTheAgentOffline_asMostDoAtAShiftEnd() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, openSession(id, token));
+        store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(pending(id)));
+        // The instance's OFFLINE-type status is "Gone" (offline-id), by ARN as Streams reports it.
+        AgentStatus offline = new AgentStatus("Gone", "arn:aws:connect:us-east-1:123456789012:instance/inst-1/agent-state/offline-id");
+
+        OfflineOutcome outcome = service.close(id, token, CloseReason.TAB_CLOSED, Optional.of(offline));
+
+        assertThat(outcome).isEqualTo(OfflineOutcome.NOT_NEEDED);
+        assertThat(connect.puts).as("no PutUserStatus spent on an agent already Offline").isEmpty();
+        assertThat(store.completed).containsExactly("NOT_NEEDED:" + store.closes.getFirst().claim());
+
+        // Another status (by name, without an ARN) is not Offline: the close sets the agent Offline as ever.
+        SessionId other = SessionId.random(random);
+        store.sessions.put(other, openSession(other, token));
+        store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(pending(other)));
+        assertThat(service.close(other, token, CloseReason.TAB_CLOSED, Optional.of(new AgentStatus("Available", null))))
+                .isEqualTo(OfflineOutcome.DONE);
+        assertThat(connect.puts).hasSize(1);
+    }
+
+    @Test
     void close_should_countTheThrottle_andScheduleARetry_when_connectThrottles() {
         SessionId id = SessionId.random(random);
         SessionToken token = SessionToken.random(random);
