@@ -318,7 +318,8 @@ export function workerHeartbeat(worker, { fetch = globalThis.fetch?.bind(globalT
       instance?.terminate();
       instance = null;
       // The page's own beats: the same request, cadence and report as the worker's.
-      stopPageBeats = beatLoop(() => postHeartbeat(fetch, url, current, Math.round(intervalMs / 3)).then((beat) => {
+      const crowd = {};
+      stopPageBeats = beatLoop(() => postHeartbeat(fetch, url, current, Math.round(intervalMs / 3), crowd).then((beat) => {
         onResult(beat.status, beat.otherSessions);
         return beat.status;
       }), intervalMs, { setTimeout: later, clearTimeout: cancel, random });

@@ -5,18 +5,26 @@
 /**
  * Posts the heartbeat; resolves to {status, otherSessions} (status 0: the network failed or the answer took longer
  * than `timeoutMs`, never a rejection). Beats are chained, so a request that hangs must not stop them.
+ *
+ * `crowd` is the loop's memory of throttling: after a 429 (API Gateway's route throttle, which a flood of other
+ * people's requests can exhaust), the next beats carry `crowdedMsAgo` (how long ago the last 429 was) until one
+ * lands, so the server learns that this page was kept out, not gone: a pulsed flood can hide from any count the
+ * server keeps, never from the pages it throttles. A network failure is not a 429: it says nothing about a flood.
  */
-export async function postHeartbeat(fetch, url, body, timeoutMs) {
+export async function postHeartbeat(fetch, url, body, timeoutMs, crowd = {}, now = Date.now) {
   try {
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
-      body: JSON.stringify(body),
+      body: JSON.stringify(crowd.throttledAt === undefined ? body
+        : { ...body, crowdedMsAgo: Math.max(0, Math.round(now() - crowd.throttledAt)) }),
       credentials: 'omit',
       keepalive: true,
       ...(timeoutMs && typeof AbortSignal?.timeout === 'function' ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
     });
     const otherSessions = response.status === 200 ? (await response.json().catch(() => ({}))).otherSessions : undefined;
+    if (response.status === 429) crowd.throttledAt = now();
+    else if (response.status >= 200 && response.status < 300) delete crowd.throttledAt;
     return { status: response.status, otherSessions };
   } catch {
     return { status: 0, otherSessions: undefined }; // network down: the next beat tries again; the server's stale rule decides

@@ -8,7 +8,7 @@ let target = null;
 
 async function beat() {
   if (!target) return 0;
-  const { status, otherSessions } = await postHeartbeat(fetch, target.url, target.body, target.timeoutMs);
+  const { status, otherSessions } = await postHeartbeat(fetch, target.url, target.body, target.timeoutMs, target.crowd);
   self.postMessage({ type: 'result', status, otherSessions, at: Date.now() });
   return status;
 }
@@ -16,7 +16,7 @@ async function beat() {
 self.onmessage = (event) => {
   const message = event.data || {};
   if (message.type === 'start') {
-    target = { url: message.url, body: message.body, timeoutMs: Math.round(message.intervalMs / 3) };
+    target = { url: message.url, body: message.body, timeoutMs: Math.round(message.intervalMs / 3), crowd: {} };
     stopBeats?.();
     stopBeats = beatLoop(beat, message.intervalMs);
   } else if (message.type === 'update' && target) {

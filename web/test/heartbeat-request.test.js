@@ -57,3 +57,30 @@ test('postHeartbeat_should_readTheOtherSessionsOnlyFromA200_andSurviveABodyThatI
   assert.deepEqual(await postHeartbeat(answer(200, async () => { throw new SyntaxError('not json'); }), 'u', {}),
     { status: 200, otherSessions: undefined });
 });
+
+test('postHeartbeat_should_sayHowLongAgoItWasThrottled_afterA429_untilABeatLands_butNotAfterANetworkFailure', async () => {
+  const sent = [];
+  const answers = [429, 0, 503, 200, 200];
+  let clock = 1_000;
+  const fetch = async (url, init) => {
+    sent.push(JSON.parse(init.body));
+    const status = answers.shift();
+    clock += 500; // each answer takes half a second
+    if (status === 0) throw new TypeError('network down');
+    return { status, json: async () => ({ otherSessions: 0 }) };
+  };
+  const crowd = {};
+  for (let i = 0; i < 5; i++) {
+    await postHeartbeat(fetch, 'https://api/sessions/s/heartbeat', { token: 't' }, 0, crowd, () => clock);
+    clock += 10_000; // the retry comes 10 s later
+  }
+  assert.deepEqual(sent.map((body) => body.crowdedMsAgo), [undefined, 10_000, 20_500, 31_000, undefined],
+    'from the beat after the 429 until one lands (the network failure and the 503 do not clear it), how long since the 429');
+  assert.equal(sent[0].token, 't');
+
+  const calm = [];
+  const fetchCalm = async (url, init) => { calm.push(JSON.parse(init.body)); throw new TypeError('offline'); };
+  const own = {};
+  for (let i = 0; i < 3; i++) await postHeartbeat(fetchCalm, 'https://api/x', { token: 't' }, 0, own);
+  assert.ok(calm.every((body) => !('crowdedMsAgo' in body)), 'network failures alone never say crowded');
+});

@@ -16,6 +16,7 @@ import backstop.core.transition.OfflineOutcome;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -31,6 +32,7 @@ public final class BeaconApi {
     public static final String HEARTBEAT = "POST /sessions/{sessionId}/heartbeat";
     public static final String CLOSE = "POST /sessions/{sessionId}/close";
     public static final int MAX_BODY_BYTES = 4096;
+    static final java.math.BigDecimal MAX_CROWDED_MS = java.math.BigDecimal.valueOf(86_400_000L);
 
     private final BackstopConfig config;
     private final BeaconService service;
@@ -39,7 +41,7 @@ public final class BeaconApi {
     /** Counting refusals nowhere (tests of the routes alone). */
     public BeaconApi(BackstopConfig config, BeaconService service) {
         this(config, service, new RefusalMeter(RefusedHeartbeats.NONE, java.time.Clock.systemUTC(),
-                java.time.Duration.ofSeconds(config.heartbeatSeconds())));
+                Duration.ofSeconds(config.heartbeatSeconds()), new java.util.Random(0)));
     }
 
     public BeaconApi(BackstopConfig config, BeaconService service, RefusalMeter refusals) {
@@ -58,7 +60,7 @@ public final class BeaconApi {
 
     /**
      * Whether a heartbeat's answer says it did not come from a real page: a client error other than "closed" (410:
-     * a real page whose session ended) and the 500s. The flood's footprint ({@link RefusalMeter}).
+     * a real page whose session ended); never a 5xx (our own failure). The flood's footprint ({@link RefusalMeter}).
      */
     static boolean isRefusal(int status) {
         return status >= 400 && status < 500 && status != 410;
@@ -98,7 +100,7 @@ public final class BeaconApi {
 
     private HttpResponse heartbeat(SessionId id, JsonObject body) {
         Map<String, Object> response = new LinkedHashMap<>();
-        response.put("otherSessions", service.heartbeat(id, token(body), status(body)));
+        response.put("otherSessions", service.heartbeat(id, token(body), status(body), crowdedAgo(body)));
         return HttpResponse.json(200, response);
     }
 
@@ -134,6 +136,19 @@ public final class BeaconApi {
             throw ApiError.badRequest("the session id in the path is malformed");
         }
         return new SessionId(raw);
+    }
+
+    /**
+     * {@code crowdedMsAgo}: milliseconds since the page's last 429, sent while it has not landed a beat since (a
+     * whole number up to a day); absent when it was not throttled.
+     */
+    private static Optional<Duration> crowdedAgo(JsonObject body) {
+        return body.number("crowdedMsAgo").map(ms -> {
+            if (ms.signum() < 0 || ms.compareTo(MAX_CROWDED_MS) > 0 || ms.stripTrailingZeros().scale() > 0) {
+                throw ApiError.badRequest("crowdedMsAgo must be a whole number of milliseconds from 0 to " + MAX_CROWDED_MS);
+            }
+            return Duration.ofMillis(ms.longValueExact());
+        });
     }
 
     private static SessionToken token(JsonObject body) {

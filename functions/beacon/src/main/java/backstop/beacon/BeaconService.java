@@ -245,12 +245,22 @@ public final class BeaconService {
      * so the page knows whether closing it will leave the agent's status to another CCP.
      */
     public int heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status) {
+        return heartbeat(id, token, status, Optional.empty());
+    }
+
+    /**
+     * As above; {@code crowdedAgo}: how long ago the page was last throttled (429) since its previous beat landed,
+     * by its own clock (the brake's flood signal; a time no earlier than the stale limit, as older says nothing).
+     */
+    public int heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Optional<Duration> crowdedAgo) {
         refuseMadeUp(id);
         Instant now = clock.instant();
+        Duration staleAfter = Duration.ofSeconds(config.staleAfterSeconds());
+        Optional<Instant> crowdedAt = crowdedAgo.map(ago -> now.minus(ago.compareTo(staleAfter) > 0 ? staleAfter : ago));
         // A page beats every heartbeatSeconds; a quarter of that is the closest two beats may come (a reloaded
         // worker, a retry). Faster is a flood: refused without a write.
         Instant notAfter = now.minusMillis(config.heartbeatSeconds() * 250L);
-        Heartbeat beat = store.heartbeat(id, token, status, now, Optional.of(notAfter));
+        Heartbeat beat = store.heartbeat(id, token, status, now, Optional.of(notAfter), crowdedAt);
         switch (beat.result()) {
             case RECORDED -> {
                 return beat.agent().map(store::openSessionIds)

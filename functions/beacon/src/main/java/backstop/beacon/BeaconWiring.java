@@ -45,7 +45,7 @@ public final class BeaconWiring {
         SessionIds ids = SessionIds.onTable(clients.dynamoDb(), config.sessionsTable(), random, clock);
         // The flood's footprint: refused heartbeats counted a window at a time for the reconciler's brake.
         RefusalMeter refusals = new RefusalMeter(new DynamoRefusedHeartbeats(clients.dynamoDb(), config.sessionsTable()), clock,
-                Duration.ofSeconds(config.heartbeatSeconds()));
+                Duration.ofSeconds(config.heartbeatSeconds()), random);
         BeaconApi api = new BeaconApi(config, new BeaconService(config, sessions, transitionStore, connect, transitions, events, metrics,
                 clock, random, ids), refusals);
         return new Beacon(api, new BeaconPriming(config, api, sessions, connect, eventBridge, clients::resolveCredentials, random),

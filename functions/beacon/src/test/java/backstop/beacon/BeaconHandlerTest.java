@@ -226,6 +226,13 @@ class BeaconHandlerTest {
         assertRefused(event, 400, "bad_request");
     }
 
+    @ParameterizedTest
+    @Event(value = "events/negative/heartbeat-crowded-not-whole.json", type = APIGatewayV2HTTPEvent.class)
+    void heartbeat_should_answer400_andWriteNothing_when_crowdedMsAgoIsNotAWholeNumberOfMilliseconds(APIGatewayV2HTTPEvent event) {
+        assertRefused(event, 400, "bad_request");
+        assertThat(store.heartbeats).isEmpty();
+    }
+
     private void assertRefused(APIGatewayV2HTTPEvent event, int status, String code) {
         APIGatewayV2HTTPResponse response = handle(event);
 

@@ -294,6 +294,18 @@ class BeaconServiceTest {
     }
 
     @Test
+    void heartbeat_should_recordWhenThePageWasLastThrottled_noEarlierThanTheStaleLimit() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, openSession(id, token));
+        service.heartbeat(id, token, Optional.empty(), Optional.of(Duration.ofMillis(12_500)));
+        service.heartbeat(id, token, Optional.empty(), Optional.of(Duration.ofHours(3))); // a page asleep for hours
+        service.heartbeat(id, token, Optional.empty(), Optional.empty());
+        assertThat(store.crowded).containsExactly(Optional.of(NOW.minusMillis(12_500)), Optional.of(NOW.minusSeconds(75)),
+                Optional.empty());
+    }
+
+    @Test
     void register_should_countTheSessionsOpenBeforeIt_asTheOthers() {
         store.agents.put(agent(), new AgentRecord(agent(), Set.of("s1", "s2"), Optional.of(USERNAME),
                 Optional.of("rp-sales"), Optional.of(NOW.minus(Duration.ofHours(1))), Optional.empty()));

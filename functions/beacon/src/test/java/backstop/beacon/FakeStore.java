@@ -64,6 +64,16 @@ final class FakeStore implements SessionStore, TransitionStore {
                 : Heartbeat.refused(heartbeatResult);
     }
 
+    /** The crowdedAt each heartbeat recorded. */
+    final List<Optional<Instant>> crowded = new java.util.ArrayList<>();
+
+    @Override
+    public Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
+                               Optional<Instant> notAfterLastSeen, Optional<Instant> crowdedAt) {
+        crowded.add(crowdedAt);
+        return heartbeat(id, token, status, now, notAfterLastSeen);
+    }
+
     @Override
     public java.util.Set<String> openSessionIds(AgentRef agent) {
         return Optional.ofNullable(agents.get(agent)).map(AgentRecord::openSessions).orElse(java.util.Set.of());

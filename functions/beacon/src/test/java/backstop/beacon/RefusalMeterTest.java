@@ -29,7 +29,11 @@ class RefusalMeterTest {
 
     final MovedClock clock = new MovedClock();
     final RefusedHeartbeats.InMemory store = new RefusedHeartbeats.InMemory();
-    final RefusalMeter meter = new RefusalMeter(store, clock, HEARTBEAT);
+    /** No offset: a window is written at the first heartbeat past its end. */
+    static final java.util.random.RandomGenerator NO_OFFSET = new java.util.Random() {
+        @Override public long nextLong(long bound) { return 0; }
+    };
+    final RefusalMeter meter = new RefusalMeter(store, clock, HEARTBEAT, NO_OFFSET);
 
     @Test
     void aWindowsRefusals_should_beWrittenOnce_whenTheWindowIsOver() {
@@ -42,10 +46,28 @@ class RefusalMeterTest {
 
         clock.now = T0.plusSeconds(12);
         meter.observe(false); // the next window's first heartbeat, a real one
-        assertThat(store.all()).containsExactly(Map.entry(T0, 40L));
+        assertThat(store.all()).containsExactly(Map.entry(T0, new RefusedHeartbeats.Window(40, 41)));
         clock.now = T0.plusSeconds(25);
         meter.observe(false);
-        assertThat(store.all()).as("a window that refused nothing writes nothing").containsExactly(Map.entry(T0, 40L));
+        assertThat(store.all()).as("a window that refused nothing writes nothing")
+                .containsExactly(Map.entry(T0, new RefusedHeartbeats.Window(40, 41)));
+    }
+
+    @Test
+    void aWindow_should_beWrittenOnlyOnceItsOffsetHasPassed_soContainersDoNotWriteAtOnce() {
+        RefusalMeter late = new RefusalMeter(store, clock, HEARTBEAT, new java.util.Random() {
+            @Override public long nextLong(long bound) { return 4_000; } // of at most 5 s (half a window)
+        });
+        late.observe(true);
+        clock.now = T0.plusSeconds(11);
+        late.observe(false);
+        assertThat(store.all()).as("1 s past the window: not yet").isEmpty();
+        clock.now = T0.plusSeconds(14);
+        late.observe(false);
+        assertThat(store.all()).as("4 s past it").containsOnlyKeys(T0);
+        clock.now = T0.plusSeconds(35); // two windows later: the one in between refused nothing
+        late.observe(true);
+        assertThat(store.all()).containsOnlyKeys(T0);
     }
 
     @Test
@@ -69,9 +91,9 @@ class RefusalMeterTest {
     @Test
     void aStoreThatFails_should_notFailTheRequest() {
         RefusalMeter failing = new RefusalMeter(new RefusedHeartbeats() {
-            @Override public void add(Instant windowStart, long count) { throw new IllegalStateException("DynamoDB is down"); }
-            @Override public NavigableMap<Instant, Long> since(Instant from) { throw new UnsupportedOperationException(); }
-        }, clock, HEARTBEAT);
+            @Override public void add(Instant windowStart, Window counts) { throw new IllegalStateException("DynamoDB is down"); }
+            @Override public NavigableMap<Instant, Window> since(Instant from) { throw new UnsupportedOperationException(); }
+        }, clock, HEARTBEAT, NO_OFFSET);
         failing.observe(true);
         clock.now = T0.plusSeconds(10);
         // The first window's count is written at this heartbeat, and the write fails: logged, not thrown.

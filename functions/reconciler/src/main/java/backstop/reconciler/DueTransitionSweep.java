@@ -106,7 +106,7 @@ public final class DueTransitionSweep {
 
     /** The most transitions that fit before {@code stopBy} after {@code queuedCalls} still to go out. */
     private int chunkSize(int chunkLimit, Instant now, Instant stopBy, int queuedCalls) {
-        double seconds = Duration.between(now, stopBy).getSeconds() - queuedCalls / ratePerSecond;
+        double seconds = Duration.between(now, stopBy).toMillis() / 1000.0 - queuedCalls / ratePerSecond;
         return (int) Math.max(0, Math.min(chunkLimit, Math.floor(seconds * ratePerSecond)));
     }
 

@@ -61,6 +61,9 @@ public final class HeartbeatOutageBrake {
     private final Duration silentAfter;
     private final Duration staleAfter;
     private final Duration maxHold;
+    /** How many of a sample must report a recent 429 for the pages' word to mean a flood: 2 %, and at least 3. */
+    static final double CROWDED_SHARE = 0.02;
+    static final int CROWDED_MINIMUM = 3;
     /** The refused-heartbeat counter's window (a third of the heartbeat period). */
     private final Duration window;
     private HeartbeatOutage state = HeartbeatOutage.NONE;
@@ -68,8 +71,6 @@ public final class HeartbeatOutageBrake {
     private Optional<Instant> lastFlooded = Optional.empty();
     /** Whether this sweep falls within a flood or a stale limit after it. */
     private boolean flooded;
-    /** The start of an outage this container engaged for a flood alone and never saw silent beyond it. */
-    private Optional<Instant> floodOnlyOutage = Optional.empty();
     /** The earliest heartbeat this container saw since the outage began (a sample's lastSeen after engagedAt). */
     private Instant firstBeatBack;
 
@@ -99,41 +100,77 @@ public final class HeartbeatOutageBrake {
                 BackstopConfig.OutageBrake.OFF, Duration.ofSeconds(3), Duration.ZERO);
     }
 
-    /** Reads the record and the flood's footprint at the start of a sweep (another run may have changed them). */
+    /**
+     * Reads the record and the flood's footprint at the start of a sweep (another run may have changed them): the
+     * latest flood is the later of the one on record and the one the refused-heartbeat counts show now, which is
+     * recorded when it is newer (so a new container, or an overlapping run, knows it too).
+     */
     HeartbeatOutage begin(Instant now) {
         state = ledger.read();
-        lastFlooded = lastFlood(now).or(() -> lastFlooded.filter(end -> now.isBefore(end.plus(staleAfter))));
-        flooded = lastFlooded.map(end -> now.isBefore(end.plus(staleAfter))).orElse(false);
+        Optional<Instant> counted = lastFlood(now);
+        if (counted.isPresent() && state.lastFloodAt().map(counted.get()::isAfter).orElse(true)) {
+            ledger.floodSeen(counted.get());
+            state = ledger.read();
+        }
+        lastFlooded = latest(state.lastFloodAt(), counted);
+        flooded = lastFlooded.map(at -> now.isBefore(at.plus(staleAfter))).orElse(false);
         return state;
     }
 
     /**
-     * The start of the last window, within a stale limit and a few windows, whose refused heartbeats reached half of
-     * what the route's throttle lets through in a window. A read that fails keeps what the last sweep knew.
+     * The start of the last window, within a stale limit and a few windows, in which the route's throttle ran dry
+     * (heartbeat requests at four fifths or more of what it lets through in a window) and half or more of what it
+     * let through was refused: a flood crowding real beats out. A trickle of made-up ids under the throttle's
+     * limit leaves it room for every real beat and is no flood. A read that fails finds none (the share, the
+     * pages' own word and the record still hold).
      */
     private Optional<Instant> lastFlood(Instant now) {
         if (settings.heartbeatRouteRate() == 0) {
             return Optional.empty();
         }
-        double threshold = settings.heartbeatRouteRate() * (window.toMillis() / 1000.0) / 2;
+        double perWindow = settings.heartbeatRouteRate() * (window.toMillis() / 1000.0);
         try {
             return refused.since(RefusedHeartbeats.windowStart(now.minus(staleAfter).minus(window.multipliedBy(3)), window))
-                    .entrySet().stream().filter(e -> e.getValue() >= threshold).map(Map.Entry::getKey)
-                    .max(Instant::compareTo);
+                    .entrySet().stream().filter(e -> e.getValue().refused() >= perWindow / 2 && e.getValue().requests() >= perWindow * 0.8)
+                    .map(Map.Entry::getKey).max(Instant::compareTo);
         } catch (RuntimeException e) {
-            LOG.warn("refused heartbeats could not be read; the flood signal keeps what the last sweep knew", e);
+            LOG.warn("refused heartbeats could not be read; the flood signal goes by the record and the pages", e);
             return Optional.empty();
         }
+    }
+
+    /**
+     * The pages' own word: the latest 429 among the sampled sessions that reported one within the stale limit, when
+     * at least {@link #CROWDED_SHARE} of the sample (and {@link #CROWDED_MINIMUM}) did. A pulsed flood (bursts that
+     * drain the throttle for a few seconds at a time) stays under any count the beacons keep of a window, and a
+     * flood of another API drains the account's throttle without a refusal here; neither hides from the pages it
+     * throttles. One page, even a hostile agent's own, cannot hold the centre.
+     */
+    private Optional<Instant> crowdedUntil(Instant now, Collection<Session> sample) {
+        java.util.List<Instant> crowded = sample.stream().flatMap(s -> s.crowdedAt().stream())
+                .filter(at -> at.isAfter(now.minus(staleAfter))).toList();
+        if (crowded.size() < Math.max(CROWDED_MINIMUM, Math.ceil(CROWDED_SHARE * sample.size()))) {
+            return Optional.empty();
+        }
+        return crowded.stream().max(Instant::compareTo);
+    }
+
+    private static Optional<Instant> latest(Optional<Instant> one, Optional<Instant> other) {
+        if (one.isEmpty()) {
+            return other;
+        }
+        return other.filter(one.get()::isBefore).or(() -> one);
     }
 
     boolean engaged() {
         return state.isEngaged();
     }
 
-    /** Whether a sample could matter: an outage is recorded, or {@code open} sessions are enough to engage at all. */
-    boolean mayEngage(int open) {
-        return state.isEngaged() || flooded || open >= settings.minimum();
+    /** Whether this brake may hold at all ({@link #off()}: never, and it reads no sample). */
+    boolean enabled() {
+        return settings != BackstopConfig.OutageBrake.OFF;
     }
+
 
     /** Until when nothing may be taken for stale after an outage: its recovery plus the stale limit. */
     Optional<Instant> graceUntil(Duration staleAfter) {
@@ -145,6 +182,12 @@ public final class HeartbeatOutageBrake {
      * stale sessions, {@code held} of them in all, instead of closing them.
      */
     boolean hold(Instant now, Collection<Session> sample, int open, int held) {
+        Optional<Instant> crowded = crowdedUntil(now, sample);
+        if (crowded.isPresent() && lastFlooded.map(crowded.get()::isAfter).orElse(true)) {
+            ledger.floodSeen(crowded.get());
+            lastFlooded = crowded;
+            flooded = now.isBefore(crowded.get().plus(staleAfter));
+        }
         long silent = sample.stream().filter(s -> s.lastSeen().isBefore(now.minus(silentAfter))).count();
         state.engagedAt().ifPresent(engagedAt -> sample.stream().map(Session::lastSeen).filter(seen -> seen.isAfter(engagedAt))
                 .min(Instant::compareTo).ifPresent(seen -> firstBeatBack = firstBeatBack == null || seen.isBefore(firstBeatBack) ? seen : firstBeatBack));
@@ -157,27 +200,24 @@ public final class HeartbeatOutageBrake {
         if (silence || flooded) {
             if (!state.isEngaged()) {
                 firstBeatBack = null;
-                if (ledger.engage(now)) {
+                if (ledger.engage(now, flooded)) {
                     if (!flooded) {
                         LOG.warn("heartbeat outage suspected: {} of {} sessions read ({} %) missed their heartbeats, about {} of {}"
                                 + " open; stale sessions are held, not set Offline, until heartbeats come back", silent,
                                 sample.size(), Math.round(share * 100), silentEstimate, open);
                     } else {
-                        LOG.warn("heartbeat outage suspected: the heartbeat route is flooded (refused heartbeats at half its"
-                                + " throttle or more, the last window from {}); {} stale sessions are held, not set Offline, until a stale limit"
-                                + " after the flood", lastFlooded.orElseThrow(), held);
+                        LOG.warn("heartbeat outage suspected: the heartbeat route is flooded (throttled pages, or refused"
+                                + " heartbeats at half its throttle or more, until {}); {} stale sessions are held, not set Offline,"
+                                + " until a stale limit after the flood", lastFlooded.orElseThrow(), held);
                     }
                     events.publishRecorded(new BackstopEvent.HeartbeatOutageSuspected(open, share, flooded ? "flood" : "silence", now));
-                    state = ledger.read();
-                    floodOnlyOutage = flooded ? state.engagedAt() : Optional.empty();
-                } else {
-                    state = ledger.read();
                 }
+                state = ledger.read();
+            } else if (silence && !flooded && state.floodOnly()) {
+                ledger.silenceSeen(state.engagedAt().orElseThrow()); // silence the flood does not explain: released as any outage
+                state = ledger.read();
             }
-            if (silence && !flooded) { // silence the flood does not explain: released as any outage
-                floodOnlyOutage = Optional.empty();
-            }
-            // The hold's limit counts from the outage's start, or the flood's last window: it never runs while a flood lasts.
+            // The hold's limit counts from the outage's start, or the flood's last sign: it never runs while a flood lasts.
             Instant holdFrom = later(state.engagedAt().orElse(now), lastFlooded);
             boolean expired = !flooded && maxHold.isPositive() && !now.isBefore(holdFrom.plus(maxHold));
             if (expired) {
@@ -195,13 +235,12 @@ public final class HeartbeatOutageBrake {
             // no earlier than a heartbeat period ago (in an outage of part of the centre, the others beat all along).
             Instant firstSeen = firstBeatBack != null ? firstBeatBack : now;
             Instant recoveredAt = firstSeen.isAfter(now.minus(heartbeat)) ? firstSeen : now.minus(heartbeat);
-            // Held for a flood alone: every page has had a stale limit since the flood's last window to beat again.
-            if (floodOnlyOutage.equals(state.engagedAt()) && lastFlooded.isPresent()) {
+            // Held for a flood alone: every page has had a stale limit since the flood's last sign to beat again.
+            if (state.floodOnly() && lastFlooded.isPresent()) {
                 recoveredAt = lastFlooded.get();
             }
             recoveredAt = later(recoveredAt, lastFlooded.filter(end -> end.isBefore(now)));
             firstBeatBack = null;
-            floodOnlyOutage = Optional.empty();
             if (ledger.recover(engagedAt, recoveredAt)) {
                 LOG.warn("heartbeat outage since {} ended: heartbeats back from {} ({} of {} sessions read silent);"
                         + " sessions still silent a stale limit after that are closed", engagedAt, recoveredAt, silent, sample.size());

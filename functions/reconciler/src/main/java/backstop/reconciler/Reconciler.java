@@ -18,7 +18,8 @@ import java.util.Set;
  * within about STALE_AFTER + SWEEP_INTERVAL, finer than the one-minute schedule) and, between sweeps, works
  * through due transitions as fast as the Connect rate allows, until the time budget is used up. Due work stops
  * taking chunks at the next sweep's time, whatever the backlog: at a shift end with hundreds due, crashes are still
- * found every sweep interval (a chunk is what fits before the next sweep at the paced rate: 22 at 1.5/s).
+ * found every sweep interval (a chunk is what fits before the next sweep at the paced rate: 22 at 1.5/s); and it
+ * always gets at least a third of the interval, however long a sweep ran.
  *
  * <p>A run with nothing to watch ends after its first sweep: no session open in any shard and no transition due
  * before its budget ends. Nothing is lost by stopping: a session opened after that cannot go stale before
@@ -101,9 +102,7 @@ public final class Reconciler {
                         break;
                     }
                 }
-                // Due work until the next stale sweep, in chunks that finish at the paced rate before it (or
-                // before the budget ends): a backlog of due transitions never delays the crash path's sweep.
-                int worked = workDue(nextSweep.isBefore(stopTakingWorkAt) ? nextSweep : stopTakingWorkAt);
+                int worked = workDue(dueUntil(nextSweep, stopTakingWorkAt));
                 claimed += worked;
                 if (worked == 0) {
                     Instant wake = nextSweep.isBefore(stopTakingWorkAt) ? nextSweep : stopTakingWorkAt;
@@ -122,6 +121,21 @@ public final class Reconciler {
             LOG.info("reconciler run: {} sweeps, {} stale sessions closed, {} transitions worked", sweeps, closed, claimed);
         }
         return new Summary(sweeps, closed, claimed, idle);
+    }
+
+    /**
+     * Until when due work may take chunks: the next stale sweep (a backlog of due transitions never delays the crash
+     * path's sweep by more than a chunk in flight), but at least a third of the sweep interval and two paced calls
+     * from now (a sweep that ran long, or a short interval, must not starve the due work: the sweep then comes that
+     * much late), never past the budget.
+     */
+    private Instant dueUntil(Instant nextSweep, Instant stopTakingWorkAt) {
+        // Two paced calls, not one: what fits is counted a few milliseconds later, and one call's time exactly would
+        // round down to none.
+        Duration slice = Duration.ofMillis((long) Math.max(sweepInterval.toMillis() / 3.0, Math.ceil(2000 / ratePerSecond)));
+        Instant atLeast = clock.instant().plus(slice);
+        Instant until = nextSweep.isAfter(atLeast) ? nextSweep : atLeast;
+        return until.isBefore(stopTakingWorkAt) ? until : stopTakingWorkAt;
     }
 
     /** No session open after the first sweep, and no transition due before the budget ends. */

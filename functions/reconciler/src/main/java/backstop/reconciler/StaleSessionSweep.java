@@ -110,7 +110,7 @@ public final class StaleSessionSweep {
         }
         List<Session> stale = staleAmongKnown(cutoff);
         openInLastSweep = known.size();
-        if ((!stale.isEmpty() || brake.engaged()) && brake.mayEngage(known.size())) {
+        if ((!stale.isEmpty() || brake.engaged()) && brake.enabled()) {
             int held = stale.size() + (int) known.values().stream().filter(HELD::equals).count();
             if (brake.hold(now, sample(stale), known.size(), held)) {
                 stale.forEach(session -> known.put(session.id(), HELD));

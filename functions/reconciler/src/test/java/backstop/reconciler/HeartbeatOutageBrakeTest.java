@@ -42,11 +42,11 @@ class HeartbeatOutageBrakeTest {
 
         @Override public synchronized HeartbeatOutage read() { return record; }
 
-        @Override public synchronized boolean engage(Instant at) {
+        @Override public synchronized boolean engage(Instant at, boolean forFlood) {
             if (record.isEngaged()) {
                 return false;
             }
-            record = HeartbeatOutage.engaged(at);
+            record = new HeartbeatOutage(Optional.of(at), Optional.empty(), record.lastFloodAt(), forFlood);
             return true;
         }
 
@@ -54,8 +54,20 @@ class HeartbeatOutageBrakeTest {
             if (!record.engagedAt().equals(Optional.of(engagedAt))) {
                 return false;
             }
-            record = HeartbeatOutage.recovered(recoveredAt);
+            record = new HeartbeatOutage(Optional.empty(), Optional.of(recoveredAt), record.lastFloodAt(), false);
             return true;
+        }
+
+        @Override public synchronized void floodSeen(Instant at) {
+            if (record.lastFloodAt().map(at::isAfter).orElse(true)) {
+                record = new HeartbeatOutage(record.engagedAt(), record.recoveredAt(), Optional.of(at), record.floodOnly());
+            }
+        }
+
+        @Override public synchronized void silenceSeen(Instant engagedAt) {
+            if (record.engagedAt().equals(Optional.of(engagedAt))) {
+                record = new HeartbeatOutage(record.engagedAt(), record.recoveredAt(), record.lastFloodAt(), false);
+            }
         }
     }
 
@@ -65,7 +77,7 @@ class HeartbeatOutageBrakeTest {
         final MemoryLedger ledger;
         final List<BackstopEvent> events = new CopyOnWriteArrayList<>();
         final List<Integer> held = new CopyOnWriteArrayList<>();
-        final StaleSessionSweep sweep;
+        StaleSessionSweep sweep;
         final Map<String, Integer> offsets = new HashMap<>();
         final Set<String> killed = new HashSet<>();
         final Map<String, Instant> closedAt = new HashMap<>();
@@ -83,7 +95,16 @@ class HeartbeatOutageBrakeTest {
         double floodTimes;
         final java.util.Random chance = new java.util.Random(7);
         final Map<String, Instant> retries = new HashMap<>();
+        /** When each page last got a 429 and has not landed a beat since: its next beat says so (crowdedMsAgo). */
+        final Map<String, Instant> throttledAt = new HashMap<>();
+        /** Whether the beacons' refusal counts reach the brake (false: only the pages' word does). */
+        boolean beaconsCount = true;
+        /** Whether a page's beat says it was throttled (false: the client before this release). */
+        boolean pagesTell = true;
+        /** A pulsed flood: on for {@code pulseOn} seconds of every 10 (0: steady). */
+        int pulseOn;
         long refusedInWindow;
+        long requestsInWindow;
         final BackstopConfig.OutageBrake settings;
 
         Centre(int agents, MemoryLedger ledger) {
@@ -114,23 +135,36 @@ class HeartbeatOutageBrakeTest {
             for (Instant now = clock; !now.isAfter(until); now = now.plusSeconds(1)) {
                 long second = Duration.between(T0, now).toSeconds();
                 boolean pathDown = !now.isBefore(outageFrom) && now.isBefore(outageUntil);
-                boolean flooded = !now.isBefore(floodFrom) && now.isBefore(floodUntil);
+                boolean flooded = !now.isBefore(floodFrom) && now.isBefore(floodUntil)
+                        && (pulseOn == 0 || Math.floorMod(second, 10) < pulseOn);
                 double through = flooded ? Math.min(1, 1 / floodTimes) : 1; // a request's chance past the throttle
-                if (second % 10 == 0 && refusedInWindow > 0) { // a window ended: the beacons add its count
-                    refused.add(RefusedHeartbeats.windowStart(now.minusSeconds(1), RefusedHeartbeats.window(HEARTBEAT)), refusedInWindow);
+                if (second % 10 == 0 && refusedInWindow > 0) { // a window ended: the beacons add its counts
+                    if (beaconsCount) {
+                        refused.add(RefusedHeartbeats.windowStart(now.minusSeconds(1), RefusedHeartbeats.window(HEARTBEAT)),
+                                new RefusedHeartbeats.Window(refusedInWindow, requestsInWindow));
+                    }
                     refusedInWindow = 0;
+                    requestsInWindow = 0;
                 }
+                requestsInWindow += offsets.size() / 30; // the real beats of a second, about
                 if (flooded) {
-                    refusedInWindow += Math.round(200 * Math.min(1, floodTimes)); // what got through: nearly all the flood's
+                    // What got through: the throttle's 200 a second, nearly all the flood's (a trickle: all of it).
+                    long flood = Math.round(200 * Math.min(1, floodTimes));
+                    refusedInWindow += flood;
+                    requestsInWindow += flood;
                 }
                 for (Map.Entry<String, Integer> page : offsets.entrySet()) {
                     String user = page.getKey();
                     boolean due = (second - page.getValue()) % 30 == 0 || now.equals(retries.get(user));
                     if (!pathDown && !killed.contains(user) && due) {
                         if (chance.nextDouble() < through) {
-                            beat(user, now);
-                        } else if (!now.equals(retries.get(user))) {
-                            retries.put(user, now.plusSeconds(10)); // the page tries a failed beat once more, 8-12 s later
+                            Optional<Instant> lastThrottled = Optional.ofNullable(throttledAt.remove(user));
+                            beat(user, now, pagesTell ? lastThrottled : Optional.empty());
+                        } else {
+                            throttledAt.put(user, now); // a 429
+                            if (!now.equals(retries.get(user))) {
+                                retries.put(user, now.plusSeconds(10)); // the page tries a failed beat once more, 8-12 s later
+                            }
                         }
                     }
                 }
@@ -148,10 +182,16 @@ class HeartbeatOutageBrakeTest {
         Instant clock = T0;
 
         void beat(String user, Instant at) {
+            beat(user, at, Optional.empty());
+        }
+
+        /** A beat that lands; {@code crowdedAt}: the page's last 429 since its previous beat landed, if any. */
+        void beat(String user, Instant at, Optional<Instant> crowdedAt) {
             Session s = store.open.values().stream().filter(x -> x.agent().userId().equals(user)).findFirst().orElseThrow();
             if (s.isOpen()) {
                 store.open.put(s.id(), new Session(s.id(), s.agent(), s.tokenHash(), s.created(), at, s.state(), s.closedAt(),
-                        Optional.empty(), Optional.empty(), Optional.empty(), s.heartbeats() + 1, s.exemption()));
+                        Optional.empty(), Optional.empty(), Optional.empty(), s.heartbeats() + 1, s.exemption(),
+                        crowdedAt.or(s::crowdedAt)));
             }
         }
 
@@ -347,10 +387,11 @@ class HeartbeatOutageBrakeTest {
         assertThat(centre.eventTypes()).containsExactly("Heartbeat Outage Suspected", "Heartbeat Outage Ended");
     }
 
-    /** The same flood without the signal (no route rate configured): the share alone lets some agents go Offline. */
+    /** The same flood without either flood signal (no route rate, pages that do not tell): the share alone lets agents go Offline. */
     @Test
     void withoutTheFloodSignal_aFloodAtThreeTimesTheThrottle_should_setSomeAgentsOffline_whichIsWhyTheSignalExists() {
         Centre centre = new Centre(200, new MemoryLedger(), new BackstopConfig.OutageBrake(0.3, 5, 30, 0));
+        centre.pagesTell = false;
         centre.runUntil(T0.plusSeconds(120));
         centre.floodFrom = T0.plusSeconds(120);
         centre.floodUntil = T0.plusSeconds(120 + 600);
@@ -389,5 +430,72 @@ class HeartbeatOutageBrakeTest {
         assertThat(centre.closedAt).isEmpty();
         centre.runUntil(T0.plusSeconds(61 + 600 + 120));
         assertThat(centre.closedAt).containsOnlyKeys("agent-0", "agent-1", "agent-2");
+    }
+
+    /**
+     * A pulsed flood: 2.5 s of every 10 at twelve times the throttle, which drains it then and leaves every window's
+     * refusal count under half of it (the beacons' counts alone never see it), while a fifth of the real beats get
+     * 429 again and again. The pages' own word holds the brake: nobody Offline; the killed pages after it.
+     */
+    @Test
+    void aPulsedFlood_should_setNobodyOffline_byThePagesOwnWord_whereTheBeaconsCountsSeeNothing() {
+        Centre centre = new Centre(1000, new MemoryLedger());
+        centre.beaconsCount = false; // as if every window stayed under the count's threshold
+        centre.runUntil(T0.plusSeconds(120));
+        Instant flood = T0.plusSeconds(120);
+        Instant end = flood.plus(Duration.ofMinutes(10));
+        centre.floodFrom = flood;
+        centre.floodUntil = end;
+        centre.floodTimes = 12;
+        centre.pulseOn = 3;
+        centre.killed.addAll(List.of("agent-3", "agent-17", "agent-29"));
+
+        centre.runUntil(end.minusSeconds(1));
+        assertThat(centre.closedAt).as("Offline during a 10-minute pulsed flood").isEmpty();
+        assertThat(centre.events).first().isInstanceOfSatisfying(BackstopEvent.HeartbeatOutageSuspected.class,
+                suspected -> assertThat(suspected.cause()).isEqualTo("flood"));
+        centre.runUntil(end.plus(Duration.ofMinutes(5)));
+        assertThat(centre.closedAt).as("only the killed pages").containsOnlyKeys("agent-3", "agent-17", "agent-29");
+        assertThat(centre.closedAt.values()).as("Offline within 90 s of the flood's end")
+                .allSatisfy(at -> assertThat(at).isBeforeOrEqualTo(end.plusSeconds(90)));
+    }
+
+    /** The same pulsed flood with neither signal: the share alone lets agents go Offline. */
+    @Test
+    void aPulsedFlood_withoutThePagesWord_should_setAgentsOffline_whichIsWhyThePagesTell() {
+        Centre centre = new Centre(1000, new MemoryLedger(), new BackstopConfig.OutageBrake(0.3, 5, 30, 0));
+        centre.beaconsCount = false;
+        centre.runUntil(T0.plusSeconds(120));
+        centre.floodFrom = T0.plusSeconds(120);
+        centre.floodUntil = T0.plusSeconds(720);
+        centre.floodTimes = 12;
+        centre.pulseOn = 3;
+        centre.pagesTell = false; // pages that never say they were throttled (the client before this release)
+        centre.runUntil(T0.plusSeconds(720));
+        System.out.printf("Pulsed flood (3 s in 10 at 12x the throttle) for 10 min, share alone: %d of 1000 live agents set Offline%n",
+                centre.closedAt.size());
+        assertThat(centre.closedAt.size()).isGreaterThan(0);
+    }
+
+    /** A new container (or an overlapping run) knows the flood from the record: its hold and release are the same. */
+    @Test
+    void aNewContainer_should_knowTheFloodFromTheRecord_andReleaseAsTheFirstWould() {
+        MemoryLedger ledger = new MemoryLedger();
+        Centre centre = new Centre(200, ledger);
+        centre.runUntil(T0.plusSeconds(120));
+        Instant end = T0.plusSeconds(120 + 600);
+        centre.floodFrom = T0.plusSeconds(120);
+        centre.floodUntil = end;
+        centre.floodTimes = 3;
+        centre.killed.add("agent-5");
+        centre.runUntil(end.minusSeconds(1));
+        assertThat(ledger.record.lastFloodAt()).as("the flood's latest sign, on record").isPresent();
+        assertThat(ledger.record.floodOnly()).isTrue();
+
+        centre.sweep = centre.sweep(ledger); // the first container is gone: a new one knows nothing but the record
+        centre.runUntil(end.plus(Duration.ofMinutes(5)));
+        assertThat(centre.closedAt).as("only the killed page").containsOnlyKeys("agent-5");
+        assertThat(centre.closedAt.get("agent-5")).as("closed by the new container within 90 s of the flood's end")
+                .isBeforeOrEqualTo(end.plusSeconds(90));
     }
 }

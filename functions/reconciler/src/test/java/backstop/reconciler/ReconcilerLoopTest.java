@@ -65,8 +65,10 @@ class ReconcilerLoopTest {
         @Override public Optional<Session> findSession(SessionId id) { return Optional.empty(); }
         @Override public Optional<AgentRecord> findAgent(AgentRef agent) { return Optional.empty(); }
         @Override public Map<AgentRef, AgentRecord> findAgents(Collection<AgentRef> agents) { return Map.of(); }
+        /** How long each stale sweep's listing takes on the clock. */
+        Duration listingTakes = Duration.ZERO;
         @Override public List<SessionId> openSessionsInShard(int shard, Optional<Instant> createdAfter) {
-            if (shard == 0) { staleQueries.add(clock.now); }
+            if (shard == 0) { staleQueries.add(clock.now); clock.now = clock.now.plus(listingTakes); }
             return open.stream().filter(id -> TableLayout.shard(id) == shard).toList();
         }
         @Override public List<Session> readSessions(Collection<SessionId> ids) {
@@ -176,6 +178,24 @@ class ReconcilerLoopTest {
         clock.now = START;
         reconciler(Duration.ofSeconds(75), ReconcilerMetrics.NONE, 20).run(START.plusSeconds(49));
         assertThat(store.dueLimits).as("at most one GetCurrentUserData's 100").startsWith(100);
+    }
+
+    @Test
+    void dueWork_should_getAtLeastOnePacedCall_whenSweepsComeEverySecond_notStarve() {
+        store.pendingDueAt = START;
+        store.open.add(new SessionId("0123456789abcdefghijkl"));
+        ConnectAgentStatus connect = new ConnectAgentStatus(null, new InstanceRef("aws", "us-east-1", "123456789012", "i"));
+        BatchingEventPublisher events = new BatchingEventPublisher(list -> { });
+        OfflineTransitions transitions = new OfflineTransitions(store, connect, events, clock, Backoff.DEFAULT, 8, new SecureRandom());
+        Reconciler everySecond = new Reconciler(store, new StaleSessionSweep(store, Duration.ofSeconds(13)),
+                new DueTransitionSweep(store, store, connect, transitions, events, ReconcilerMetrics.NONE, clock, 1.5),
+                new backstop.core.events.OutboxRelay(backstop.core.events.EventOutbox.NONE, null), ReconcilerMetrics.NONE, clock,
+                wake -> clock.now = wake, Duration.ofSeconds(1), 1.5);
+        clock.now = START;
+        store.listingTakes = Duration.ofMillis(500); // the next sweep half a second away: 0.75 calls fit before it
+        everySecond.run(START.plusSeconds(5));
+        assertThat(store.dueLimits).as("a chunk a sweep, of two paced calls at least: never none").isNotEmpty()
+                .allSatisfy(limit -> assertThat(limit).isGreaterThanOrEqualTo(2));
     }
 
     @Test

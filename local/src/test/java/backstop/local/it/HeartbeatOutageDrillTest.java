@@ -202,7 +202,11 @@ class HeartbeatOutageDrillTest {
             killed.forEach(user -> beating.remove(user).cancel(false));
             await().during(Duration.ofSeconds(30)).atMost(Duration.ofSeconds(35)).until(() -> offlineCalls(users) == 0);
         });
-        Instant end = Instant.now();
+        // The flood ended when the API answered its last request (a busy machine answers a backlog after the sender stops).
+        java.util.Set<String> real = sessions.values().stream().map(ApiClient.Session::id).collect(java.util.stream.Collectors.toSet());
+        Instant end = stack.accessEntries().stream().filter(e -> e.line().contains("/heartbeat"))
+                .filter(e -> real.stream().noneMatch(e.line()::contains)).map(backstop.local.LocalFront.AccessEntry::arrived)
+                .max(Instant::compareTo).orElseThrow();
         restoreTemplateThrottle();
         List<JsonNode> suspected = outageEvents("Heartbeat Outage Suspected", start);
         await().atMost(Duration.ofSeconds(25)).until(() -> killed.stream().allMatch(user -> "Offline".equals(status(user))));
@@ -228,6 +232,7 @@ class HeartbeatOutageDrillTest {
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
         java.security.SecureRandom random = new java.security.SecureRandom();
         ScheduledExecutorService flood = Executors.newScheduledThreadPool(4);
+        List<java.util.concurrent.CompletableFuture<?>> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
         try {
             int perTick = Math.max(1, perSecond / 100); // every 10 ms
             flood.scheduleAtFixedRate(() -> {
@@ -235,9 +240,9 @@ class HeartbeatOutageDrillTest {
                     byte[] id = new byte[24];
                     random.nextBytes(id);
                     String path = "/sessions/" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(id) + "/heartbeat";
-                    http.sendAsync(java.net.http.HttpRequest.newBuilder(stack.frontUrl().resolve(path))
+                    answers.add(http.sendAsync(java.net.http.HttpRequest.newBuilder(stack.frontUrl().resolve(path))
                             .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"token\":\"" + "A".repeat(43) + "\"}"))
-                            .header("Content-Type", "text/plain").build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+                            .header("Content-Type", "text/plain").build(), java.net.http.HttpResponse.BodyHandlers.discarding()));
                     sent.incrementAndGet();
                 }
             }, 0, 1000L * perTick / perSecond, TimeUnit.MILLISECONDS);
@@ -245,6 +250,8 @@ class HeartbeatOutageDrillTest {
         } finally {
             flood.shutdownNow();
         }
+        // Every request sent has its answer (or its failure) before the flood counts as over.
+        await().atMost(Duration.ofSeconds(60)).until(() -> answers.stream().allMatch(java.util.concurrent.CompletableFuture::isDone));
     }
 
     /** Requests the front refused with a 4xx so far (its access log: the API's 4xx metric). */

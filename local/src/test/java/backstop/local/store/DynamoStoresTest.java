@@ -255,6 +255,23 @@ class DynamoStoresTest {
     }
 
     @Test
+    void heartbeat_should_recordWhenThePageWasThrottled_inTheSameWrite_andKeepItThroughCalmBeats() {
+        AgentRef agent = newAgent();
+        SessionToken token = SessionToken.random(RANDOM);
+        NewSession created = session(agent, token, T0);
+        sessions.createSession(created);
+        assertThat(sessions.findSession(created.id()).orElseThrow().crowdedAt()).isEmpty();
+
+        sessions.heartbeat(created.id(), token, Optional.empty(), T0.plusSeconds(30), Optional.empty(), Optional.of(T0.plusSeconds(18)));
+        assertThat(sessions.readSessions(List.of(created.id()))).singleElement()
+                .satisfies(read -> assertThat(read.crowdedAt()).contains(T0.plusSeconds(18)));
+        sessions.heartbeat(created.id(), token, Optional.empty(), T0.plusSeconds(60), Optional.empty(), Optional.empty());
+        assertThat(sessions.findSession(created.id()).orElseThrow().crowdedAt()).as("a calm beat leaves it").contains(T0.plusSeconds(18));
+        assertThat(sessions.heartbeat(SessionId.random(RANDOM), token, Optional.empty(), T0.plusSeconds(60), Optional.empty(),
+                Optional.of(T0.plusSeconds(50))).result()).as("a made-up id writes nothing").isEqualTo(HeartbeatResult.UNKNOWN_SESSION);
+    }
+
+    @Test
     void findAgents_should_readSeveralAgents_andLeaveOutThoseWithoutAnItem() {
         AgentRef a = newAgent();
         AgentRef b = newAgent();

@@ -52,4 +52,34 @@ class OutageLedgerStoreTest {
         assertThat(other.engage(again)).as("a later outage starts afresh").isTrue();
         assertThat(one.read()).isEqualTo(HeartbeatOutage.engaged(again));
     }
+
+    @Test
+    void ledger_should_keepTheLatestFlood_acrossOutages_andWhetherAnOutageWasAFloodsAlone() {
+        String own = StoreTables.create(dynamoDb, "flood");
+        try {
+            DynamoOutageLedger one = new DynamoOutageLedger(dynamoDb, own);
+            DynamoOutageLedger other = new DynamoOutageLedger(dynamoDb, own);
+            Instant engaged = Instant.parse("2026-12-02T09:00:15Z");
+            one.floodSeen(engaged.minusSeconds(10));
+            assertThat(one.engage(engaged, true)).isTrue();
+            other.floodSeen(engaged.plusSeconds(60));
+            one.floodSeen(engaged.plusSeconds(30)); // a run that saw less: the later flood stays
+            HeartbeatOutage read = other.read();
+            assertThat(read.lastFloodAt()).contains(engaged.plusSeconds(60));
+            assertThat(read.floodOnly()).isTrue();
+
+            one.silenceSeen(engaged.plusSeconds(1)); // not this outage
+            assertThat(other.read().floodOnly()).isTrue();
+            one.silenceSeen(engaged);
+            assertThat(other.read().floodOnly()).as("silence the flood does not explain").isFalse();
+
+            assertThat(other.recover(engaged, engaged.plusSeconds(120))).isTrue();
+            HeartbeatOutage after = one.read();
+            assertThat(after.recoveredAt()).contains(engaged.plusSeconds(120));
+            assertThat(after.lastFloodAt()).as("kept past the outage's end").contains(engaged.plusSeconds(60));
+            assertThat(after.floodOnly()).isFalse();
+        } finally {
+            dynamoDb.deleteTable(r -> r.tableName(own));
+        }
+    }
 }

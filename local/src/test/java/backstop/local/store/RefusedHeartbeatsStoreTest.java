@@ -3,6 +3,7 @@ package backstop.local.store;
 import backstop.core.session.DynamoOutageLedger;
 import backstop.core.session.DynamoRefusedHeartbeats;
 import backstop.core.session.HeartbeatOutage;
+import backstop.core.session.RefusedHeartbeats.Window;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,13 +43,14 @@ class RefusedHeartbeatsStoreTest {
         Instant w2 = w1.plusSeconds(10);
         Instant w3 = w1.plusSeconds(20);
         Instant ancient = Instant.ofEpochMilli(999); // sorts before, whatever its digits
-        one.add(ancient, 7);
-        one.add(w2, 600);
-        other.add(w2, 450);
-        other.add(w1, 3);
-        one.add(w3, 1);
+        one.add(ancient, new Window(7, 7));
+        one.add(w2, new Window(600, 640));
+        other.add(w2, new Window(450, 470));
+        other.add(w1, new Window(3, 90));
+        one.add(w3, new Window(1, 1));
 
-        assertThat(one.since(w1)).containsExactly(Map.entry(w1, 3L), Map.entry(w2, 1050L), Map.entry(w3, 1L));
+        assertThat(one.since(w1)).containsExactly(Map.entry(w1, new Window(3, 90)), Map.entry(w2, new Window(1050, 1110)),
+                Map.entry(w3, new Window(1, 1)));
         assertThat(other.since(w2)).containsOnlyKeys(w2, w3);
         assertThat(one.since(w3.plusSeconds(10))).isEmpty();
 

@@ -13,14 +13,17 @@ import static backstop.core.session.ItemMapper.millis;
 
 /**
  * {@link OutageLedger} on the one table: a single item ({@value #OUTAGE_PK} / {@value #OUTAGE_SK}), read once a
- * sweep and written only when the brake engages or releases; each write is conditional, so two runs that overlap
- * agree on one start and one end.
+ * sweep and written when the brake engages or releases, and while a flood lasts (its latest time, at most once a
+ * sweep); each write is conditional, so two runs that overlap agree on one start and one end and keep the latest
+ * flood.
  */
 public final class DynamoOutageLedger implements OutageLedger {
     static final String OUTAGE_PK = "OUTAGE";
     static final String OUTAGE_SK = "HEARTBEATS";
     static final String ENGAGED_AT = "engagedAt";
     static final String RECOVERED_AT = "recoveredAt";
+    static final String LAST_FLOOD_AT = "lastFloodAt";
+    static final String FLOOD_ONLY = "floodOnly";
 
     private final DynamoDbClient dynamoDb;
     private final String table;
@@ -37,16 +40,18 @@ public final class DynamoOutageLedger implements OutageLedger {
         if (item == null || item.isEmpty()) {
             return HeartbeatOutage.NONE;
         }
-        return new HeartbeatOutage(instant(item, ENGAGED_AT), instant(item, RECOVERED_AT));
+        AttributeValue floodOnly = item.get(FLOOD_ONLY);
+        return new HeartbeatOutage(instant(item, ENGAGED_AT), instant(item, RECOVERED_AT), instant(item, LAST_FLOOD_AT),
+                floodOnly != null && Boolean.TRUE.equals(floodOnly.bool()));
     }
 
     @Override
-    public boolean engage(Instant at) {
+    public boolean engage(Instant at, boolean forFlood) {
         try {
             dynamoDb.updateItem(r -> r.tableName(table).key(key(OUTAGE_PK, OUTAGE_SK))
-                    .updateExpression("SET " + ENGAGED_AT + " = :at REMOVE " + RECOVERED_AT)
+                    .updateExpression("SET " + ENGAGED_AT + " = :at, " + FLOOD_ONLY + " = :flood REMOVE " + RECOVERED_AT)
                     .conditionExpression("attribute_not_exists(" + ENGAGED_AT + ")")
-                    .expressionAttributeValues(Map.of(":at", millis(at))));
+                    .expressionAttributeValues(Map.of(":at", millis(at), ":flood", AttributeValue.fromBool(forFlood))));
             return true;
         } catch (ConditionalCheckFailedException alreadyEngaged) {
             return false;
@@ -57,12 +62,37 @@ public final class DynamoOutageLedger implements OutageLedger {
     public boolean recover(Instant engagedAt, Instant recoveredAt) {
         try {
             dynamoDb.updateItem(r -> r.tableName(table).key(key(OUTAGE_PK, OUTAGE_SK))
-                    .updateExpression("SET " + RECOVERED_AT + " = :recovered REMOVE " + ENGAGED_AT)
+                    .updateExpression("SET " + RECOVERED_AT + " = :recovered REMOVE " + ENGAGED_AT + ", " + FLOOD_ONLY)
                     .conditionExpression(ENGAGED_AT + " = :engaged")
                     .expressionAttributeValues(Map.of(":recovered", millis(recoveredAt), ":engaged", millis(engagedAt))));
             return true;
         } catch (ConditionalCheckFailedException notThisOutage) {
             return false;
+        }
+    }
+
+    @Override
+    public void floodSeen(Instant at) {
+        try {
+            dynamoDb.updateItem(r -> r.tableName(table).key(key(OUTAGE_PK, OUTAGE_SK))
+                    .updateExpression("SET " + LAST_FLOOD_AT + " = :at")
+                    .conditionExpression("attribute_not_exists(" + LAST_FLOOD_AT + ") OR " + LAST_FLOOD_AT + " < :at")
+                    .expressionAttributeValues(Map.of(":at", millis(at))));
+        } catch (ConditionalCheckFailedException laterOnRecord) {
+            // another run recorded a later flood: keep it
+        }
+    }
+
+    @Override
+    public void silenceSeen(Instant engagedAt) {
+        try {
+            dynamoDb.updateItem(r -> r.tableName(table).key(key(OUTAGE_PK, OUTAGE_SK))
+                    .updateExpression("SET " + FLOOD_ONLY + " = :no")
+                    .conditionExpression(ENGAGED_AT + " = :engaged AND " + FLOOD_ONLY + " = :yes")
+                    .expressionAttributeValues(Map.of(":engaged", millis(engagedAt), ":no", AttributeValue.fromBool(false),
+                            ":yes", AttributeValue.fromBool(true))));
+        } catch (ConditionalCheckFailedException notThisOrNotFloodOnly) {
+            // another outage, or known already
         }
     }
 

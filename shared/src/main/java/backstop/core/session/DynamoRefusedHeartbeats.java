@@ -25,6 +25,7 @@ public final class DynamoRefusedHeartbeats implements RefusedHeartbeats {
     static final String PK_VALUE = DynamoOutageLedger.OUTAGE_PK;
     static final String SK_PREFIX = "REFUSED#";
     static final String REFUSED = "refused";
+    static final String REQUESTS = "requests";
     static final Duration KEEP = Duration.ofDays(1);
 
     private final DynamoDbClient dynamoDb;
@@ -36,20 +37,26 @@ public final class DynamoRefusedHeartbeats implements RefusedHeartbeats {
     }
 
     @Override
-    public void add(Instant windowStart, long count) {
+    public void add(Instant windowStart, Window counts) {
         dynamoDb.updateItem(r -> r.tableName(table).key(key(PK_VALUE, sortKey(windowStart)))
-                .updateExpression("ADD " + REFUSED + " :n SET " + EXPIRES_AT + " = :exp")
-                .expressionAttributeValues(Map.of(":n", n(count), ":exp", n(windowStart.plus(KEEP).getEpochSecond()))));
+                .updateExpression("ADD " + REFUSED + " :refused, " + REQUESTS + " :requests SET " + EXPIRES_AT + " = :exp")
+                .expressionAttributeValues(Map.of(":refused", n(counts.refused()), ":requests", n(counts.requests()),
+                        ":exp", n(windowStart.plus(KEEP).getEpochSecond()))));
     }
 
     @Override
-    public NavigableMap<Instant, Long> since(Instant from) {
-        NavigableMap<Instant, Long> counts = new TreeMap<>();
+    public NavigableMap<Instant, Window> since(Instant from) {
+        NavigableMap<Instant, Window> counts = new TreeMap<>();
         // A few windows a minute at most, each a few bytes: one page.
         dynamoDb.queryPaginator(r -> r.tableName(table).keyConditionExpression(PK + " = :pk AND " + SK + " BETWEEN :from AND :to")
                 .expressionAttributeValues(Map.of(":pk", s(PK_VALUE), ":from", s(sortKey(from)), ":to", s(SK_PREFIX + "~"))))
-                .items().forEach(item -> counts.put(windowStart(item.get(SK)), Long.parseLong(item.get(REFUSED).n())));
+                .items().forEach(item -> counts.put(windowStart(item.get(SK)), new Window(number(item, REFUSED), number(item, REQUESTS))));
         return counts;
+    }
+
+    private static long number(Map<String, AttributeValue> item, String name) {
+        AttributeValue value = item.get(name);
+        return value == null ? 0 : Long.parseLong(value.n());
     }
 
     static String sortKey(Instant windowStart) {

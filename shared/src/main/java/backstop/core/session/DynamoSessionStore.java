@@ -155,6 +155,12 @@ public final class DynamoSessionStore implements SessionStore {
     @Override
     public Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
                                Optional<Instant> notAfterLastSeen) {
+        return heartbeat(id, token, status, now, notAfterLastSeen, Optional.empty());
+    }
+
+    @Override
+    public Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
+                               Optional<Instant> notAfterLastSeen, Optional<Instant> crowdedAt) {
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":now", millis(now));
         values.put(":exp", seconds(now.plus(SESSION_RETENTION)));
@@ -162,6 +168,10 @@ public final class DynamoSessionStore implements SessionStore {
         values.put(":open", s(SessionState.OPEN.name()));
         values.put(":hash", AttributeValue.fromB(SdkBytes.fromByteArray(token.hash())));
         List<String> sets = new ArrayList<>(List.of(LAST_SEEN + " = :now", LAST_BEAT + " = :now", EXPIRES_AT + " = :exp"));
+        if (crowdedAt.isPresent()) { // the same write: a crowded beat costs what any beat costs
+            sets.add(CROWDED_AT + " = :crowded");
+            values.put(":crowded", millis(crowdedAt.get()));
+        }
         status.ifPresent(st -> setStatus(st, sets, values));
         String update = "SET " + String.join(", ", sets) + " ADD " + HEARTBEATS + " :one"
                 + (withoutArn(status) ? " REMOVE " + STATUS_ARN : "");

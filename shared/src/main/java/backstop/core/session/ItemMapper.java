@@ -72,7 +72,8 @@ final class ItemMapper {
                 optional(item, CLOSE_REASON).map(v -> CloseReason.parse(v.s())),
                 status(item), optional(item, CLOSE_OUTCOME).map(v -> OfflineOutcome.parse(v.s())),
                 optional(item, HEARTBEATS).map(v -> Long.parseLong(v.n())).orElse(0L),
-                optional(item, EXEMPT).map(v -> Exemption.of(v.bool())).orElse(Exemption.UNKNOWN));
+                optional(item, EXEMPT).map(v -> Exemption.of(v.bool())).orElse(Exemption.UNKNOWN),
+                optional(item, CROWDED_AT).map(ItemMapper::instant));
     }
 
     static AgentRecord agent(AgentRef agent, Map<String, AttributeValue> item) {

@@ -59,6 +59,15 @@ public interface SessionStore {
                         Optional<Instant> notAfterLastSeen);
 
     /**
+     * As above; {@code crowdedAt}: when the page was last throttled (429) since its previous beat landed, recorded
+     * as the session's {@code crowdedAt} in the same write. Stores that keep no such record ignore it.
+     */
+    default Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
+                                Optional<Instant> notAfterLastSeen, Optional<Instant> crowdedAt) {
+        return heartbeat(id, token, status, now, notAfterLastSeen);
+    }
+
+    /**
      * The ids of the agent's open sessions, read eventually consistent (half a read unit): what a heartbeat tells
      * its page about the agent's other CCPs. A second's lag is harmless there; the close decides on a consistent read.
      */

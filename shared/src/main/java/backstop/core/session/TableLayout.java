@@ -50,6 +50,8 @@ public final class TableLayout {
     /** When the last heartbeat (not the register) came: the per-session flood limit compares with it. */
     static final String LAST_BEAT = "lastBeatAt";
     static final String EXEMPT = "exempt";
+    /** When a heartbeat last said its page had been throttled (429) since its previous beat landed. */
+    static final String CROWDED_AT = "crowdedAt";
     // agent attributes
     static final String OPEN_SESSIONS = "openSessions";
     static final String ROUTING_PROFILE_ID = "routingProfileId";
