@@ -82,6 +82,40 @@ class TemplateTest {
         assertThat(set).isEqualTo(read);
     }
 
+    /**
+     * CloudFormation checks each origin of AllowedOrigins against its AllowedPattern at deploy; the functions check
+     * ALLOWED_ORIGINS at start. One rule: an origin the deploy accepts never stops the functions with "Invalid
+     * configuration", and one they would refuse (a trailing slash, a path) is refused by the deploy already.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void allowedOrigins_should_beRefusedAtDeploy_byTheRuleTheFunctionsApplyAtStart() {
+        Map<String, Object> parameter = (Map<String, Object>) TemplateResources.load(TEMPLATE).parameters().get("AllowedOrigins");
+        String allowed = (String) parameter.get("AllowedPattern");
+
+        assertThat(allowed).isEqualTo("^(" + BackstopConfig.ORIGIN_PATTERN + ")?$");
+        assertThat((String) parameter.get("ConstraintDescription")).contains("no path and no trailing slash");
+        java.util.regex.Pattern deploy = java.util.regex.Pattern.compile(allowed);
+        for (String origin : List.of("https://ccp.example.com", "http://127.0.0.1:3000", "", "https://ccp.example.com/",
+                "https://ccp.example.com/ccp.html", "https://CCP.example.com", "ccp.example.com", "https://ccp.example.com?x")) {
+            boolean deployAccepts = deploy.matcher(origin).matches();
+            boolean startAccepts = startsWith(origin);
+            assertThat(deployAccepts).as("'%s': the deploy accepts it as the functions do", origin).isEqualTo(startAccepts);
+        }
+        assertThat(deploy.matcher("https://ccp.example.com/").matches()).as("a trailing slash").isFalse();
+    }
+
+    private static boolean startsWith(String origins) {
+        Map<String, String> environment = Map.of("AWS_REGION", "us-east-1", "CONNECT_INSTANCE_ARN",
+                "arn:aws:connect:us-east-1:123456789012:instance/i", "SESSIONS_TABLE", "t", "EVENT_BUS_NAME", "b", "ALLOWED_ORIGINS", origins);
+        try {
+            BackstopConfig.fromEnvironment(environment);
+            return true;
+        } catch (IllegalStateException invalid) {
+            return false;
+        }
+    }
+
     static com.fasterxml.jackson.databind.JsonNode runScript(String resource, java.util.function.Function<String, com.fasterxml.jackson.databind.JsonNode> parse)
             throws Exception {
         return runScript(resource, TEMPLATE, parse);
