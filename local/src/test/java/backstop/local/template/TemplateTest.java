@@ -285,6 +285,29 @@ class TemplateTest {
             routes.add(properties.get("Method") + " " + properties.get("Path"));
         }
         int charted = 0;
+        for (List<String> metric : dashboardMetrics(body)) {
+            if (!metric.getFirst().equals("AWS/ApiGateway")) {
+                continue;
+            }
+            Map<String, String> dimensions = new java.util.LinkedHashMap<>();
+            for (int i = 2; i + 1 < metric.size(); i += 2) {
+                dimensions.put(metric.get(i), metric.get(i + 1));
+            }
+            assertThat(published).as("dimensions of %s", metric).contains(dimensions.keySet());
+            if (dimensions.containsKey("Resource")) {
+                assertThat(routes).as("route of %s", metric).contains(dimensions.get("Method") + " " + dimensions.get("Resource"));
+            }
+            charted++;
+        }
+        assertThat(charted).as("API Gateway metrics on the dashboard").isPositive();
+    }
+
+    /**
+     * Every metric a dashboard body charts, as [namespace, name, dimension, value, ...], with CloudWatch's shorthand
+     * resolved: "." repeats the row above's item at that place, "..." the row above's remaining items.
+     */
+    static List<List<String>> dashboardMetrics(String body) throws java.io.IOException {
+        List<List<String>> metrics = new java.util.ArrayList<>();
         for (com.fasterxml.jackson.databind.JsonNode widget : new com.fasterxml.jackson.databind.ObjectMapper().readTree(body).path("widgets")) {
             List<String> previous = List.of();
             for (com.fasterxml.jackson.databind.JsonNode row : widget.path("properties").path("metrics")) {
@@ -301,21 +324,10 @@ class TemplateTest {
                     }
                 }
                 previous = metric;
-                if (!metric.getFirst().equals("AWS/ApiGateway")) {
-                    continue;
-                }
-                Map<String, String> dimensions = new java.util.LinkedHashMap<>();
-                for (int i = 2; i + 1 < metric.size(); i += 2) {
-                    dimensions.put(metric.get(i), metric.get(i + 1));
-                }
-                assertThat(published).as("dimensions of %s", metric).contains(dimensions.keySet());
-                if (dimensions.containsKey("Resource")) {
-                    assertThat(routes).as("route of %s", metric).contains(dimensions.get("Method") + " " + dimensions.get("Resource"));
-                }
-                charted++;
+                metrics.add(metric);
             }
         }
-        assertThat(charted).as("API Gateway metrics on the dashboard").isPositive();
+        return metrics;
     }
 
     /** A close with every call at its pinned limit still answers: inside the function's timeout and API Gateway's 30 s. */
