@@ -69,7 +69,11 @@ public final class DueTransitionSweep {
         this.ratePerSecond = ratePerSecond;
     }
 
-    /** A claimed chunk, checked against Connect and ready for PutUserStatus. */
+    /**
+     * A claimed chunk, checked against Connect and ready for PutUserStatus. {@code deferredByUser}: whether each
+     * agent Connect reported is on a live contact; an agent it did not report (or no answer at all) is absent, so
+     * the event leaves {@code deferred} out instead of claiming false (docs/events.md).
+     */
     private record Prepared(String claim, List<Transition> toSet, Map<String, Boolean> deferredByUser) {
         static final Prepared EMPTY = new Prepared("", List.of(), Map.of());
 
@@ -175,7 +179,9 @@ public final class DueTransitionSweep {
                 metrics.count(transitions.notNeeded(transition, claim, "agent already Offline"), false);
             } else {
                 toSet.add(transition);
-                deferred.put(transition.agent().userId(), snapshot != null && snapshot.onContact());
+                if (snapshot != null) {
+                    deferred.put(transition.agent().userId(), snapshot.onContact());
+                }
             }
         }
         events.flushInBackground();
@@ -206,11 +212,11 @@ public final class DueTransitionSweep {
                     break;
                 }
                 Transition transition = toSet.get(i);
-                boolean deferred = chunk.deferredByUser().getOrDefault(transition.agent().userId(), false);
+                Optional<Boolean> deferred = Optional.ofNullable(chunk.deferredByUser().get(transition.agent().userId()));
                 slots.acquireUninterruptibly();
                 inFlight.add(executor.submit(() -> {
                     try {
-                        metrics.count(transitions.attempt(transition, chunk.claim(), Optional.of(deferred)), deferred);
+                        metrics.count(transitions.attempt(transition, chunk.claim(), deferred), deferred.orElse(false));
                     } finally {
                         slots.release();
                     }

@@ -266,6 +266,30 @@ class DueTransitionSweepTest {
     }
 
     @Test
+    void event_should_leaveDeferredOut_when_connectCouldNotSayWhetherTheAgentWasOnAContact() {
+        queue.due(due("u-unchecked", 1));
+        connect.lookupAnswer = 429;
+        DueTransitionSweep sweep = sweep(100);
+
+        sweep.processDue(100, NOW.plusSeconds(45));
+        sweep.awaitEvents();
+
+        assertThat(events).singleElement().satisfies(e -> assertThat(e.detail()).as("docs/events.md: present only when known")
+                .containsEntry("userId", "u-unchecked").doesNotContainKey("deferred"));
+    }
+
+    @Test
+    void event_should_sayDeferredFalse_when_connectReportedTheAgentOffAnyContact() {
+        queue.due(due("u-plain", 1));
+        DueTransitionSweep sweep = sweep(100);
+
+        sweep.processDue(100, NOW.plusSeconds(45));
+        sweep.awaitEvents();
+
+        assertThat(events).singleElement().satisfies(e -> assertThat(e.detail()).containsEntry("deferred", false));
+    }
+
+    @Test
     void aChunk_should_holdNoMoreThanFitsBeforeTheBudgetEnds_andTakeNothingWhenNothingFits() {
         dueAgents(20);
 

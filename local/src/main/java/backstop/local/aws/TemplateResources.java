@@ -34,13 +34,15 @@ public final class TemplateResources {
     private final Map<String, Object> globals;
     private final Map<String, Object> parameters;
     private final Map<String, Object> mappings;
+    private final Map<String, Object> outputs;
 
     private TemplateResources(Map<String, Object> resources, Map<String, Object> globals, Map<String, Object> parameters,
-                              Map<String, Object> mappings) {
+                              Map<String, Object> mappings, Map<String, Object> outputs) {
         this.resources = resources;
         this.globals = globals;
         this.parameters = parameters;
         this.mappings = mappings;
+        this.outputs = outputs;
     }
 
     /** An HTTP API route's throttle: a token bucket of {@code rate} requests a second, {@code burst} deep. */
@@ -80,7 +82,8 @@ public final class TemplateResources {
             return new TemplateResources((Map<String, Object>) root.get("Resources"),
                     (Map<String, Object>) root.getOrDefault("Globals", Map.of()),
                     (Map<String, Object>) root.getOrDefault("Parameters", Map.of()),
-                    (Map<String, Object>) root.getOrDefault("Mappings", Map.of()));
+                    (Map<String, Object>) root.getOrDefault("Mappings", Map.of()),
+                    (Map<String, Object>) root.getOrDefault("Outputs", Map.of()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + template, e);
         }
@@ -126,6 +129,16 @@ public final class TemplateResources {
         Object own = properties(functionId).get("MemorySize");
         Object global = ((Map<String, Object>) globals.getOrDefault("Function", Map.of())).get("MemorySize");
         return ((Number) (own != null ? own : global)).intValue();
+    }
+
+    /** The Parameters section in template order (the order `sam deploy --guided` asks them in). */
+    public Map<String, Object> parameters() {
+        return parameters;
+    }
+
+    /** The Outputs section, by output name. */
+    public Map<String, Object> outputs() {
+        return outputs;
     }
 
     public boolean hasParameter(String name) {

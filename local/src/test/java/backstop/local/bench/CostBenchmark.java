@@ -420,39 +420,14 @@ class CostBenchmark {
         double cloudWatch() {
             long alarms = template.resources().values().stream()
                     .filter(r -> "AWS::CloudWatch::Alarm".equals(((Map<String, Object>) r).get("Type"))).count();
-            String dashboard = String.valueOf(template.properties("Dashboard").get("DashboardBody"));
-            // Custom metrics: each ccp-backstop metric and dimension set the dashboard plots (the code emits no others).
-            long metrics = dashboardMetrics(dashboard);
+            // Custom metrics: each metric and dimension set the stack writes, whether the dashboard charts it or not.
+            long metrics = backstop.local.template.StackMetrics.written(template).size();
             // Per-route API metrics (DetailedMetricsEnabled) are custom metrics too: six a route.
             Object routeSettings = template.properties("HttpApi").get("DefaultRouteSettings");
             boolean detailed = routeSettings instanceof Map<?, ?> s && Boolean.TRUE.equals(s.get("DetailedMetricsEnabled"));
             long routes = ((Map<String, Object>) template.properties("BeaconFunction").get("Events")).size();
             metrics += detailed ? 6 * routes : 0;
             return alarms * price("alarmPerMonth") + metrics * price("metricPerMonth") + price("dashboardPerMonth");
-        }
-
-        static long dashboardMetrics(String body) {
-            Matcher m = Pattern.compile("\\[(\"ccp-backstop\"|\"\\.\")((?:,\\s*\"[^\"]*\")+)").matcher(body);
-            java.util.Set<String> seen = new java.util.HashSet<>();
-            String namespace = null;
-            List<String> last = List.of();
-            while (m.find()) {
-                List<String> parts = new ArrayList<>();
-                Matcher q = Pattern.compile("\"([^\"]*)\"").matcher(m.group(2));
-                while (q.find()) {
-                    parts.add(q.group(1));
-                }
-                namespace = m.group(1).equals("\".\"") ? namespace : "ccp-backstop";
-                List<String> resolved = new ArrayList<>();
-                for (int i = 0; i < parts.size(); i++) {
-                    resolved.add(parts.get(i).equals(".") && i < last.size() ? last.get(i) : parts.get(i));
-                }
-                if ("ccp-backstop".equals(namespace)) {
-                    seen.add(String.join("/", resolved));
-                }
-                last = resolved;
-            }
-            return seen.size();
         }
 
         List<String> breakdown(int billAgents) {

@@ -82,6 +82,40 @@ class TemplateTest {
         assertThat(set).isEqualTo(read);
     }
 
+    /**
+     * CloudFormation checks each origin of AllowedOrigins against its AllowedPattern at deploy; the functions check
+     * ALLOWED_ORIGINS at start. One rule: an origin the deploy accepts never stops the functions with "Invalid
+     * configuration", and one they would refuse (a trailing slash, a path) is refused by the deploy already.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void allowedOrigins_should_beRefusedAtDeploy_byTheRuleTheFunctionsApplyAtStart() {
+        Map<String, Object> parameter = (Map<String, Object>) TemplateResources.load(TEMPLATE).parameters().get("AllowedOrigins");
+        String allowed = (String) parameter.get("AllowedPattern");
+
+        assertThat(allowed).isEqualTo("^(" + BackstopConfig.ORIGIN_PATTERN + ")?$");
+        assertThat((String) parameter.get("ConstraintDescription")).contains("no path and no trailing slash");
+        java.util.regex.Pattern deploy = java.util.regex.Pattern.compile(allowed);
+        for (String origin : List.of("https://ccp.example.com", "http://127.0.0.1:3000", "", "https://ccp.example.com/",
+                "https://ccp.example.com/ccp.html", "https://CCP.example.com", "ccp.example.com", "https://ccp.example.com?x")) {
+            boolean deployAccepts = deploy.matcher(origin).matches();
+            boolean startAccepts = startsWith(origin);
+            assertThat(deployAccepts).as("'%s': the deploy accepts it as the functions do", origin).isEqualTo(startAccepts);
+        }
+        assertThat(deploy.matcher("https://ccp.example.com/").matches()).as("a trailing slash").isFalse();
+    }
+
+    private static boolean startsWith(String origins) {
+        Map<String, String> environment = Map.of("AWS_REGION", "us-east-1", "CONNECT_INSTANCE_ARN",
+                "arn:aws:connect:us-east-1:123456789012:instance/i", "SESSIONS_TABLE", "t", "EVENT_BUS_NAME", "b", "ALLOWED_ORIGINS", origins);
+        try {
+            BackstopConfig.fromEnvironment(environment);
+            return true;
+        } catch (IllegalStateException invalid) {
+            return false;
+        }
+    }
+
     static com.fasterxml.jackson.databind.JsonNode runScript(String resource, java.util.function.Function<String, com.fasterxml.jackson.databind.JsonNode> parse)
             throws Exception {
         return runScript(resource, TEMPLATE, parse);
@@ -251,6 +285,29 @@ class TemplateTest {
             routes.add(properties.get("Method") + " " + properties.get("Path"));
         }
         int charted = 0;
+        for (List<String> metric : dashboardMetrics(body)) {
+            if (!metric.getFirst().equals("AWS/ApiGateway")) {
+                continue;
+            }
+            Map<String, String> dimensions = new java.util.LinkedHashMap<>();
+            for (int i = 2; i + 1 < metric.size(); i += 2) {
+                dimensions.put(metric.get(i), metric.get(i + 1));
+            }
+            assertThat(published).as("dimensions of %s", metric).contains(dimensions.keySet());
+            if (dimensions.containsKey("Resource")) {
+                assertThat(routes).as("route of %s", metric).contains(dimensions.get("Method") + " " + dimensions.get("Resource"));
+            }
+            charted++;
+        }
+        assertThat(charted).as("API Gateway metrics on the dashboard").isPositive();
+    }
+
+    /**
+     * Every metric a dashboard body charts, as [namespace, name, dimension, value, ...], with CloudWatch's shorthand
+     * resolved: "." repeats the row above's item at that place, "..." the row above's remaining items.
+     */
+    static List<List<String>> dashboardMetrics(String body) throws java.io.IOException {
+        List<List<String>> metrics = new java.util.ArrayList<>();
         for (com.fasterxml.jackson.databind.JsonNode widget : new com.fasterxml.jackson.databind.ObjectMapper().readTree(body).path("widgets")) {
             List<String> previous = List.of();
             for (com.fasterxml.jackson.databind.JsonNode row : widget.path("properties").path("metrics")) {
@@ -267,21 +324,10 @@ class TemplateTest {
                     }
                 }
                 previous = metric;
-                if (!metric.getFirst().equals("AWS/ApiGateway")) {
-                    continue;
-                }
-                Map<String, String> dimensions = new java.util.LinkedHashMap<>();
-                for (int i = 2; i + 1 < metric.size(); i += 2) {
-                    dimensions.put(metric.get(i), metric.get(i + 1));
-                }
-                assertThat(published).as("dimensions of %s", metric).contains(dimensions.keySet());
-                if (dimensions.containsKey("Resource")) {
-                    assertThat(routes).as("route of %s", metric).contains(dimensions.get("Method") + " " + dimensions.get("Resource"));
-                }
-                charted++;
+                metrics.add(metric);
             }
         }
-        assertThat(charted).as("API Gateway metrics on the dashboard").isPositive();
+        return metrics;
     }
 
     /** A close with every call at its pinned limit still answers: inside the function's timeout and API Gateway's 30 s. */

@@ -15,10 +15,11 @@ public record ClientPolicies(CallPolicy dynamoDb, CallPolicy eventBridge, CallPo
     private static final CallPolicy EVENTS = new CallPolicy(3, Duration.ofSeconds(1), Duration.ofMillis(2500));
 
     /**
-     * The beacon: a close is GetItem, TransactWriteItems, at most one ListAgentStatuses (once per container),
-     * PutUserStatus, UpdateItem and PutEvents in sequence, so its worst case is the sum of their api-call limits
-     * ({@link #worstCaseClose()}: 19 s), under the function's 25 s timeout and API Gateway's 30 s. A Connect
-     * call that fails twice leaves the transition PENDING for the reconciler.
+     * The beacon: a close is usually GetItem, TransactWriteItems, at most one ListAgentStatuses (once per
+     * container), PutUserStatus, UpdateItem and PutEvents in sequence, so its worst case is the sum of their
+     * api-call limits ({@link #worstCaseClose()}: 19 s), under the function's 25 s timeout and API Gateway's 30 s.
+     * Rarer paths add calls (docs/architecture.md, Close, adds them up). A Connect call that fails twice leaves the
+     * transition PENDING for the reconciler.
      */
     public static final ClientPolicies BEACON = new ClientPolicies(DYNAMODB, EVENTS,
             new CallPolicy(2, Duration.ofSeconds(2), Duration.ofMillis(4500)));

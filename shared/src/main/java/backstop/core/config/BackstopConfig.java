@@ -2,7 +2,6 @@ package backstop.core.config;
 
 import backstop.core.agent.InstanceRef;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -47,6 +46,15 @@ public record BackstopConfig(
         /** Never engages (tests of the stale sweep alone). */
         public static final OutageBrake OFF = new OutageBrake(1.0, Integer.MAX_VALUE, 0, 0);
     }
+
+    /**
+     * One browser origin as a browser sends it in {@code Origin}: scheme, lower-case host and an optional port, nothing
+     * after (no path, not even a trailing slash, which would never match). template.yaml's AllowedOrigins has this
+     * pattern (TemplateTest checks), so a deploy refuses what the functions would refuse at start.
+     */
+    public static final String ORIGIN_PATTERN =
+            "https?://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?";
+    private static final java.util.regex.Pattern ORIGIN = java.util.regex.Pattern.compile(ORIGIN_PATTERN);
 
     /** Every variable read here; the template contract test checks the template sets exactly these. */
     public static final List<String> VARIABLES = List.of("AWS_REGION", "CONNECT_INSTANCE_ARN", "ALLOWED_ORIGINS",
@@ -119,10 +127,9 @@ public record BackstopConfig(
             if (trimmed.isEmpty()) {
                 continue;
             }
-            URI uri = URI.create(trimmed);
-            if (uri.getScheme() == null || uri.getHost() == null || (uri.getPath() != null && !uri.getPath().isEmpty())
-                    || !(uri.getScheme().equals("https") || uri.getScheme().equals("http"))) {
-                throw new IllegalArgumentException("'" + trimmed + "' is not an origin like https://ccp.example.com");
+            if (!ORIGIN.matcher(trimmed).matches()) {
+                throw new IllegalArgumentException("'" + trimmed + "' is not an origin like https://ccp.example.com"
+                        + " (scheme and lower-case host, an optional port, no path or trailing slash)");
             }
             origins.add(trimmed);
         }

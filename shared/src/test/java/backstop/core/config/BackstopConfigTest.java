@@ -70,6 +70,23 @@ class BackstopConfigTest {
     }
 
     @Test
+    void allowedOrigins_should_beRefusedAtStart_when_theyCouldNeverEqualABrowsersOrigin() {
+        for (String origin : new String[] {"https://ccp.example.com/", "https://ccp.example.com/ccp.html", "https://CCP.example.com",
+                "ccp.example.com", "ftp://ccp.example.com", "https://ccp.example.com?x=1", "https://user@ccp.example.com",
+                "https://ccp.example.com:", "https://-ccp.example.com"}) {
+            Map<String, String> env = minimal();
+            env.put("ALLOWED_ORIGINS", "https://ok.example.com," + origin);
+
+            assertThatThrownBy(() -> BackstopConfig.fromEnvironment(env)).as(origin)
+                    .hasMessageStartingWith("Invalid configuration: ALLOWED_ORIGINS: '" + origin + "' is not an origin");
+        }
+        Map<String, String> env = minimal();
+        env.put("ALLOWED_ORIGINS", "https://ccp.example.com,http://127.0.0.1:3000,https://ccp-2.eu.example.com:8443");
+        assertThat(BackstopConfig.fromEnvironment(env).allowedOrigins())
+                .containsExactly("https://ccp.example.com", "http://127.0.0.1:3000", "https://ccp-2.eu.example.com:8443");
+    }
+
+    @Test
     void fromEnvironment_should_refuse_when_staleLimitIsNotAboveHeartbeat() {
         Map<String, String> env = minimal();
         env.put("HEARTBEAT_SECONDS", "30");
