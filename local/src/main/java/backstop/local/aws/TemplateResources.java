@@ -60,6 +60,11 @@ public final class TemplateResources {
                 resolveNumber(settings.get("ThrottlingBurstLimit")).intValue());
     }
 
+    /** A number the template writes as a literal or a {@code !FindInMap [Map, !Ref Parameter, Key]}, at the defaults. */
+    public Number numberAtDefaults(Object value) {
+        return resolveNumber(value);
+    }
+
     @SuppressWarnings("unchecked")
     private Number resolveNumber(Object value) {
         if (value instanceof Number number) {

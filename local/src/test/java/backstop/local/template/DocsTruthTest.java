@@ -84,7 +84,10 @@ class DocsTruthTest {
             assertThat(requires(variable)).as("%s: the code requires it; README gives a default (%s)", variable, cell).isFalse();
             String value = cell.replaceFirst(" \\(.*", "").replace("`", "");
             value = value.equals("empty") ? "" : value;
-            if (STACK.hasParameter(parameter)) {
+            if (setTo instanceof List<?> findInMap && findInMap.size() == 3) { // !FindInMap [Map, !Ref Parameter, Key]
+                assertThat(STACK.numberAtDefaults(setTo).longValue()).as("%s: the template's %s at the defaults", variable, findInMap)
+                        .isEqualTo(Long.parseLong(value));
+            } else if (STACK.hasParameter(parameter)) {
                 if (hasDefault(parameter)) {
                     assertThat(STACK.parameterDefault(parameter)).as("%s: template parameter %s's Default", variable, parameter).isEqualTo(value);
                 } else {
@@ -347,7 +350,9 @@ class DocsTruthTest {
         collectNames(List.of(STACK.parameters(), STACK.resources(), STACK.outputs(), STACK.globals()), known);
         StackMetrics.written(STACK).forEach(metric -> known.add(metric.name()));
         Matcher word = Pattern.compile("\\b[A-Z][A-Za-z0-9]+\\b").matcher(sources("shared/src/main/java") + sources("functions/beacon/src/main/java")
-                + sources("functions/reconciler/src/main/java"));
+                + sources("functions/reconciler/src/main/java")
+                // The tests the runbook points at (a drill on every build): their class names.
+                + sources("local/src/test/java") + sources("functions/reconciler/src/test/java") + sources("functions/beacon/src/test/java"));
         while (word.find()) {
             known.add(word.group());
         }
