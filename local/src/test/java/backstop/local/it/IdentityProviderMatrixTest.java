@@ -98,7 +98,7 @@ class IdentityProviderMatrixTest {
             // Entra ID v2 token with upn as an optional claim; preferred_username also present (mutable: not used).
             new Shape("Entra ID v2", "upn", a -> Map.of("ver", "2.0", "upn", a.username(), "preferred_username", "not-this@example.com",
                     "oid", UUID.randomUUID().toString(), "tid", UUID.randomUUID().toString())),
-            // Okta: preferred_username is the Okta username (login), which its users cannot change themselves by default.
+            // Okta: preferred_username is the app user's username, which the admin's profile mapping decides.
             new Shape("Okta", "preferred_username", a -> Map.of("ver", 1, "sub", "00u" + a.userId().substring(3, 15),
                     "preferred_username", a.username(), "idp", "00o-okta", "amr", List.of("pwd"))),
             // Keycloak: preferred_username is the username, which users cannot edit unless the realm allows it.
