@@ -48,9 +48,11 @@ export function retryDelay(attempt, random = Math.random) {
  *                                    while one is open, since closing one of two tabs must keep the agent online;
  *                                    the server's count of the agent's other sessions (any browser, any device)
  *                                    skips it too
- * @param {Function} [deps.getToken]  async () => the signed-in agent's JWT from the contact centre's identity
+ * @param {Function} [deps.getToken]  async ({refresh}) => the signed-in agent's JWT from the contact centre's identity
  *                                    provider (sent as the register's bearer token), or null when signed out.
  *                                    Heartbeat and close never need it: they carry the session's own token.
+ *                                    After a 401 it is asked once more with {refresh: true}: a freshly issued token,
+ *                                    if it can get one (a rotated key, an expiry or a clock skew in between).
  */
 export function createBackstopCore(deps) {
   const {
@@ -104,9 +106,14 @@ export function createBackstopCore(deps) {
       stopHeartbeat();
       session = null;
       setState(STATE.REGISTERING, { reason });
+      let refreshing = false; // after a 401: the one retry, with a token issued anew
       while (!stopped) {
         try {
-          const bearer = getToken ? await getToken() : undefined;
+          const bearer = getToken ? await getToken(refreshing ? { refresh: true } : {}) : undefined;
+          if (getToken && !bearer && refreshing) {
+            setState(STATE.ERROR, { status: 401, error: 'unauthenticated', message: 'your sign-in is no longer valid: sign in again' });
+            return null;
+          }
           if (getToken && !bearer) {
             // Only the agent's own signed-in page may open their session: without a sign-in, no request at all.
             setState(STATE.ERROR, { status: 401, error: 'signed-out', message: 'sign in to protect this CCP' });
@@ -131,9 +138,13 @@ export function createBackstopCore(deps) {
             if (body.restore) restoreAfterReload(body.restore);
             return session;
           }
+          if (response.status === 401 && getToken && !refreshing) {
+            // The token was refused: a key rotated or the token expired on the way, which a token issued anew
+            // fixes. Once, at once: a second 401 (wrong audience, a clock far off) needs the agent.
+            refreshing = true;
+            continue;
+          }
           if (response.status === 401) {
-            // The identity provider's token was refused (expired, revoked key, wrong audience): signing in again
-            // is the fix, retrying is not.
             setState(STATE.ERROR, { status: 401, error: 'unauthenticated', message: 'your sign-in is no longer valid: sign in again' });
             return null;
           }

@@ -75,9 +75,11 @@ export interface BackstopOptions {
   apiBase: string;
   /**
    * The signed-in agent's ID token from the contact centre's identity provider, or null when signed out
-   * (then no session is opened). Sent only with the register, as the bearer token.
+   * (then no session is opened). Sent only with the register, as the bearer token. When the API refuses it
+   * (401), it is asked once more with `{ refresh: true }`: return a token issued anew if you can (a refresh
+   * token grant), null if the agent must sign in again; a second 401 asks the agent to sign in again.
    */
-  getToken?: () => Promise<string | null> | string | null;
+  getToken?: (options: { refresh?: boolean }) => Promise<string | null> | string | null;
   onChange?: (state: BackstopState, detail: StateDetail) => void;
   onRestore?: (result: { outcome: RestoreOutcome; status: AgentStatus | { name: string; arn: string | null } }) => void;
   /** Ask the browser's leave-page confirmation while a contact is live (default true). */

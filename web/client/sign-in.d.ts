@@ -18,8 +18,11 @@ export interface SignIn {
   completeCallback(): Promise<boolean>;
   /** Leaves for the provider's sign-in page; the browser comes back to this page. */
   signIn(): Promise<void>;
-  /** The valid ID token (refreshed when possible), or null when the agent must sign in again. */
-  getToken(): Promise<string | null>;
+  /**
+   * The valid ID token (refreshed when possible), or null when the agent must sign in again; with
+   * `{ refresh: true }` only a token issued anew through the refresh token (the API refused the kept one).
+   */
+  getToken(options?: { refresh?: boolean }): Promise<string | null>;
 }
 
 export declare function createSignIn(options: SignInOptions): SignIn;

@@ -105,12 +105,13 @@ export function createSignIn({ issuer, clientId, scope = 'openid profile email',
     /**
      * The ID token while it is valid (for another minute at least); refreshed with the refresh token when the
      * provider gave one; null when the agent must sign in again. A token of another login hint (the local demo
-     * switching agents) does not count.
+     * switching agents) does not count. {refresh: true} (the API refused the token) skips the kept one: only a
+     * token issued anew will do, or null.
      */
-    async getToken() {
+    async getToken({ refresh = false } = {}) {
       const saved = read();
       if ((saved.loginHint ?? null) !== (loginHint ?? null)) return null;
-      if (saved.idToken && saved.expiresAt - EXPIRY_MARGIN_MS > now()) return saved.idToken;
+      if (!refresh && saved.idToken && saved.expiresAt - EXPIRY_MARGIN_MS > now()) return saved.idToken;
       if (!saved.refreshToken) return null;
       try {
         const as = await authorizationServer();

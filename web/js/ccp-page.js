@@ -80,7 +80,7 @@ async function main() {
   createBackstop({
     adapter,
     apiBase: config.apiBase,
-    getToken: signIn ? () => signIn.getToken() : undefined,
+    getToken: signIn ? (options) => signIn.getToken(options) : undefined,
     onChange: view.setBackstopState,
     onRestore: view.showRestore,
   });

@@ -351,13 +351,57 @@ test('register_should_sendNothingAndSaySignIn_when_theAgentIsNotSignedIn', async
   assert.equal(states.at(-1).detail.error, 'signed-out');
 });
 
-test('register_should_stopWithoutRetrying_when_theAuthorizerRefusesTheToken', async () => {
-  const { fetch, backstop, states } = setup([{ status: 401, body: { message: 'Unauthorized' } }, registered], async () => 'expired');
+/** A token source that hands out the kept token, or one issued anew when asked to refresh (null: it cannot). */
+function tokenSource(fresh = 'fresh-token') {
+  const asked = [];
+  const fn = async (options) => { asked.push(options); return options?.refresh ? fresh : 'kept-token'; };
+  fn.asked = asked;
+  return fn;
+}
+
+test('register_should_retryA401OnceWithARefreshedToken_beforeAskingToSignInAgain', async () => {
+  const getToken = tokenSource();
+  const { fetch, backstop, states } = setup([{ status: 401, body: { message: 'Unauthorized' } }, registered], getToken);
+
+  const session = await backstop.register();
+
+  assert.equal(session.id, 'S'.repeat(22));
+  assert.deepEqual(fetch.calls.map((c) => c.init.headers.Authorization), ['Bearer kept-token', 'Bearer fresh-token']);
+  assert.deepEqual(getToken.asked, [{}, { refresh: true }]);
+  assert.equal(states.some((s) => s.detail?.error === 'unauthenticated'), false, 'the agent was never asked to sign in');
+  assert.equal(states.at(-1).state, STATE.OPEN);
+});
+
+test('register_should_askToSignInAgain_when_theRefreshedTokenIsRefusedToo', async () => {
+  const getToken = tokenSource();
+  const { fetch, backstop, states } = setup([{ status: 401 }, { status: 401 }, registered], getToken);
 
   assert.equal(await backstop.register(), null);
 
-  assert.equal(fetch.calls.length, 1, 'signing in again is the fix, not retrying');
+  assert.equal(fetch.calls.length, 2, 'one retry, then the agent: a wrong audience or a clock far off needs them');
+  assert.deepEqual(states.at(-1).detail, { status: 401, error: 'unauthenticated', message: 'your sign-in is no longer valid: sign in again' });
+});
+
+test('register_should_askToSignInAgain_when_noTokenCanBeIssuedAnew', async () => {
+  const getToken = tokenSource(null); // no refresh token: only the agent can sign in again
+  const { fetch, backstop, states } = setup([{ status: 401 }, registered], getToken);
+
+  assert.equal(await backstop.register(), null);
+
+  assert.equal(fetch.calls.length, 1);
+  assert.deepEqual(getToken.asked, [{}, { refresh: true }]);
   assert.equal(states.at(-1).detail.error, 'unauthenticated');
+});
+
+test('register_should_retryA401OnceMore_onTheNextRegister', async () => {
+  const getToken = tokenSource();
+  const { fetch, backstop } = setup([{ status: 401 }, { status: 401 }, { status: 401 }, registered], getToken);
+
+  assert.equal(await backstop.register(), null);
+  const session = await backstop.register(); // the agent signed in again
+
+  assert.equal(session.id, 'S'.repeat(22));
+  assert.equal(fetch.calls.length, 4);
 });
 
 test('register_should_retry_when_theIdentityCannotBeCheckedYet', async () => {

@@ -109,7 +109,7 @@ test('register_should_sayWhatTheAgentMustDo_when_notSignedInOrTheSignInIsRefused
   await signedOut.backstop.register();
   assert.deepEqual(signedOut.states.at(-1).detail, { status: 401, error: 'signed-out', message: 'sign in to protect this CCP' });
 
-  const refused = setup([{ status: 401 }], { getToken: async () => 'expired' });
+  const refused = setup([{ status: 401 }, { status: 401 }], { getToken: async () => 'expired' });
   await refused.backstop.register();
   assert.deepEqual(refused.states.at(-1).detail,
     { status: 401, error: 'unauthenticated', message: 'your sign-in is no longer valid: sign in again' });

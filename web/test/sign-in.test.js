@@ -202,6 +202,27 @@ test('getToken_should_refreshWithTheRefreshToken_when_theIdTokenExpired', async 
   assert.equal(JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).grant, 'refresh_token');
 });
 
+test('getToken_should_refreshAValidToken_when_askedToRefresh_andBeNullWithoutARefreshToken', async () => {
+  const idp = identityProvider();
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  idp.answer(() => ({ token_type: 'Bearer', access_token: 'at2', expires_in: 3600,
+    id_token: idToken({ iss: ISSUER, aud: 'ccp', sub: 'idp-ada', iat: nowSeconds, exp: nowSeconds + 3600, issued: 'anew' }) }));
+  const location = page('https://ccp.example.com/ccp.html').location;
+  const withRefresh = createSignIn({ issuer: ISSUER, clientId: 'ccp', location, history: { replaceState() {} },
+    storage: saved({ idToken: 'kept', expiresAt: Date.now() + 3_600_000, refreshToken: 'rt-1', loginHint: null }) });
+  const withoutRefresh = createSignIn({ issuer: ISSUER, clientId: 'ccp', location, history: { replaceState() {} },
+    storage: saved({ idToken: 'kept', expiresAt: Date.now() + 3_600_000, loginHint: null }) });
+
+  assert.equal(await withFetch(idp.fetch, () => withRefresh.getToken()), 'kept', 'still valid: no request');
+  assert.equal(idp.requests.some((r) => r.url === `${ISSUER}/v1/token`), false);
+  const fresh = await withFetch(idp.fetch, () => withRefresh.getToken({ refresh: true }));
+  const refreshedWithoutAToken = await withFetch(idp.fetch, () => withoutRefresh.getToken({ refresh: true }));
+
+  assert.equal(JSON.parse(Buffer.from(fresh.split('.')[1], 'base64url')).issued, 'anew');
+  assert.equal(await withFetch(idp.fetch, () => withRefresh.getToken()), fresh, 'the new token is kept');
+  assert.equal(refreshedWithoutAToken, null, 'the refused token is never offered again');
+});
+
 test('getToken_should_beNull_when_theRefreshIsRefused', async () => {
   const idp = identityProvider();
   idp.answer(() => ({ error: 'invalid_grant' }));

@@ -130,6 +130,12 @@ public final class BeaconService {
             throw ApiError.forbidden("identity_claim_missing", "the token has no " + config.agentIdentityClaim()
                     + " claim to compare with the agent's Connect username");
         }
+        if (BackstopConfig.EMAIL_CLAIM.equals(config.agentIdentityClaim()) && !"true".equals(identity.get("email_verified"))) {
+            // An e-mail the provider did not verify is whatever the user typed (an Entra guest's, a self-service
+            // sign-up's): it names nobody. API Gateway hands claims on as strings, so a verified one is "true".
+            throw ApiError.forbidden("identity_claim_unverified", "the token's email is not verified by the identity provider"
+                    + " (email_verified is not true), so it cannot name the agent");
+        }
         if (unknownUsers.contains(agent.userId())) {
             throw ApiError.forbidden("unknown_agent", "no such agent in this Connect instance");
         }

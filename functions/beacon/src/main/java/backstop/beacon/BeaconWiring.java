@@ -15,11 +15,16 @@ import backstop.core.session.SessionIds;
 import backstop.core.transition.Backoff;
 import backstop.core.transition.OfflineTransitions;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.time.Clock;
 import java.time.Duration;
 
 /** Builds the beacon's object graph by hand (no DI framework): from configuration and clients to the API. */
 public final class BeaconWiring {
+    private static final Logger LOG = LoggerFactory.getLogger(BeaconWiring.class);
+
     private BeaconWiring() {
     }
 
@@ -33,6 +38,7 @@ public final class BeaconWiring {
     }
 
     public static Beacon beacon(BackstopConfig config, AwsClients clients, Clock clock, OfflineMetrics metrics) {
+        config.identityClaimWarning().ifPresent(LOG::warn); // once a container: the graph is built once, at init
         DynamoSessionStore sessions = new DynamoSessionStore(clients.dynamoDb(), config.sessionsTable());
         DynamoTransitionStore transitionStore = new DynamoTransitionStore(clients.dynamoDb(), config.sessionsTable());
         ConnectAgentStatus connect = new ConnectAgentStatus(clients.connect(), config.connectInstance());

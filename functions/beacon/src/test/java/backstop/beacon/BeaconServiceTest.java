@@ -187,7 +187,32 @@ class BeaconServiceTest {
 
         assertThatThrownBy(() -> service.register(IDENTITY, AGENT_ARN, Optional.empty()))
                 .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("identity_claim_missing"));
-        service.register(Map.of("email", USERNAME, "preferred_username", "someone-else"), AGENT_ARN, Optional.empty());
+        service.register(Map.of("email", USERNAME, "email_verified", "true", "preferred_username", "someone-else"), AGENT_ARN,
+                Optional.empty());
+        assertThat(store.created).hasSize(1);
+    }
+
+    @Test
+    void register_should_refuseAnUnverifiedEmail_withoutConnectOrWrites_when_emailIsTheIdentityClaim() {
+        wire(Map.of("AGENT_IDENTITY_CLAIM", "email"));
+        // API Gateway hands every claim on as a string: a JSON false arrives as "false", an absent one not at all.
+        for (Map<String, String> identity : List.of(Map.of("email", USERNAME, "email_verified", "false"),
+                Map.of("email", USERNAME), Map.of("email", USERNAME, "email_verified", "True"),
+                Map.of("email", USERNAME, "email_verified", "1"))) {
+            assertThatThrownBy(() -> service.register(identity, AGENT_ARN, Optional.empty()))
+                    .as(identity.toString()).isInstanceOfSatisfying(ApiError.class, e -> {
+                        assertThat(e.status()).isEqualTo(403);
+                        assertThat(e.code()).isEqualTo("identity_claim_unverified");
+                    });
+        }
+        assertThat(store.created).isEmpty();
+        assertThat(connect.describes).isEmpty();
+    }
+
+    @Test
+    void register_should_notAskForEmailVerified_when_anotherClaimNamesTheAgent() {
+        service.register(Map.of("preferred_username", USERNAME, "email", USERNAME, "email_verified", "false"), AGENT_ARN, Optional.empty());
+
         assertThat(store.created).hasSize(1);
     }
 

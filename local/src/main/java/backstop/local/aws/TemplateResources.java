@@ -160,6 +160,16 @@ public final class TemplateResources {
         return String.valueOf(parameter.get("Default"));
     }
 
+    /** A parameter's AllowedPattern (CloudFormation matches it against the whole value). */
+    @SuppressWarnings("unchecked")
+    public java.util.regex.Pattern parameterPattern(String name) {
+        Map<String, Object> parameter = (Map<String, Object>) parameters.get(name);
+        if (parameter == null || !parameter.containsKey("AllowedPattern")) {
+            throw new IllegalArgumentException("template.yaml has no parameter " + name + " with an AllowedPattern");
+        }
+        return java.util.regex.Pattern.compile(String.valueOf(parameter.get("AllowedPattern")));
+    }
+
     /** The period of a function's ScheduleV2 event, from its {@code rate(N minute[s])} expression. */
     @SuppressWarnings("unchecked")
     public java.time.Duration scheduleRate(String functionId) {

@@ -7,6 +7,7 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -20,6 +21,8 @@ import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,32 +32,49 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * API Gateway's JWT authorizer for HTTP APIs, as its documentation describes it, for the local front: the token
- * from the identity source ({@code Authorization}, with or without "Bearer "); decoded; its algorithm one of the
- * RSA ones API Gateway supports; its {@code kid} a key of the issuer's JWKS (found through the issuer's
- * discovery document, cached two hours as API Gateway does); signature verified with that key; then the claims:
- * {@code iss} the configured issuer, {@code aud} one of the configured audiences (or, only when there is no
- * {@code aud}, {@code client_id}), {@code exp} after now, {@code nbf} and {@code iat} (when present) before now.
- * A refusal is API Gateway's 401 with its {@code www-authenticate} error description; a token that passes hands
- * its claims on as {@code requestContext.authorizer.jwt.claims} (every value a string, lists as "[a b]").
- * Nimbus JOSE + JWT does the cryptography; nothing here is a hand-made signature check.
+ * API Gateway's JWT authorizer for HTTP APIs, as its documentation describes it, for the local front (each point and
+ * its source: docs/security.md, "The local authorizer, point by point"): the token from the identity source
+ * ({@code Authorization}: the token alone, or prefixed with exactly "Bearer "); decoded; its algorithm an RSA-based
+ * one; its {@code kid} a signing key of the issuer's JWKS (found through the issuer's discovery document, cached two
+ * hours; an unknown kid fetches the set again, at most once a minute, so a rotated key is taken up at once and a
+ * flood of made-up kids costs the issuer one request a minute); signature verified with that key; then the claims:
+ * {@code iss} the configured issuer exactly, {@code aud} one of the configured audiences (only when the token has no
+ * {@code aud} at all, {@code client_id}), {@code exp} after now, {@code nbf} and {@code iat} (when present) before
+ * now, with no tolerance (none is documented), and at least one of the route's scopes in {@code scope} or
+ * {@code scp} when the route requires any. A refusal is API Gateway's 401 with its {@code www-authenticate} error
+ * description; a token that passes hands its claims on as {@code requestContext.authorizer.jwt.claims} (every value
+ * a string, lists as "[a b]"). Nimbus JOSE + JWT does the cryptography; nothing here is a hand-made signature check.
  */
 public final class JwtAuthorizer {
-    /** The algorithms API Gateway's JWT authorizer accepts: "only RSA-based algorithms are supported". */
-    static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.RS512);
+    /** "Currently, only RSA-based algorithms are supported": PKCS#1 v1.5 (RS*) and PSS (PS*) are both RSA. */
+    static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.RS512,
+            JWSAlgorithm.PS256, JWSAlgorithm.PS384, JWSAlgorithm.PS512);
+    /** "API Gateway can cache the public key for two hours." */
     static final Duration KEY_CACHE = Duration.ofHours(2);
+    /** An unknown kid fetches the key set again at most this often: made-up kids must not flood the issuer. */
+    static final Duration REFETCH_INTERVAL = Duration.ofMinutes(1);
+    static final String BEARER = "Bearer ";
 
     private final URI issuer;
     private final List<String> audiences;
+    private final List<String> routeScopes;
     private final Clock clock;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final ObjectMapper json = new ObjectMapper();
-    private volatile JWKSet keys;
-    private volatile Instant keysFetched = Instant.EPOCH;
+    private JWKSet keys; // guarded by this
+    private Instant keysFetched = Instant.EPOCH; // guarded by this
+    private Instant lastRefetch = Instant.EPOCH; // guarded by this: successful or not, it spends the minute
 
+    /** A route without authorization scopes, as template.yaml's register route. */
     public JwtAuthorizer(URI issuer, List<String> audiences, Clock clock) {
+        this(issuer, audiences, List.of(), clock);
+    }
+
+    /** @param routeScopes the route's authorizationScopes: a token needs one of them (empty: scopes are not checked) */
+    public JwtAuthorizer(URI issuer, List<String> audiences, List<String> routeScopes, Clock clock) {
         this.issuer = issuer;
         this.audiences = List.copyOf(audiences);
+        this.routeScopes = List.copyOf(routeScopes);
         this.clock = clock;
     }
 
@@ -76,8 +96,9 @@ public final class JwtAuthorizer {
 
     public Decision authorize(Optional<String> identitySource) {
         String token = identitySource.map(String::trim).orElse("");
-        if (token.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            token = token.substring(7).trim();
+        // "The token alone, or the token prefixed with Bearer": that spelling only; "bearer x" is taken as a token.
+        if (token.startsWith(BEARER)) {
+            token = token.substring(BEARER.length()).trim();
         }
         if (token.isEmpty()) {
             return new Refused("");
@@ -121,9 +142,9 @@ public final class JwtAuthorizer {
         if (!issuer.toString().equals(claims.getIssuer())) {
             return new Refused("the token does not have a valid issuer");
         }
-        List<String> aud = claims.getAudience();
-        if (aud != null && !aud.isEmpty()) {
-            if (aud.stream().noneMatch(audiences::contains)) {
+        // "API Gateway validates client_id only if aud is not present": an aud that is present, even empty, decides.
+        if (claims.getClaims().containsKey("aud")) {
+            if (claims.getAudience().stream().noneMatch(audiences::contains)) {
                 return new Refused("the token does not have a valid audience");
             }
         } else {
@@ -143,9 +164,25 @@ public final class JwtAuthorizer {
         }
         Map<String, String> flat = new LinkedHashMap<>();
         claims.getClaims().forEach((name, value) -> flat.put(name, asString(value)));
-        Object scope = claims.getClaim("scope");
-        List<String> scopes = scope instanceof String s ? List.of(s.split(" ")) : List.of();
+        List<String> scopes = scopes(claims);
+        if (!routeScopes.isEmpty() && scopes.stream().noneMatch(routeScopes::contains)) {
+            return new Refused("the token does not have the required scope");
+        }
         return new Authorized(flat, scopes);
+    }
+
+    /** "scope or scp": OAuth's space-separated string, or Entra's scp (a string, or a list in some providers). */
+    private static List<String> scopes(JWTClaimsSet claims) {
+        List<String> scopes = new ArrayList<>();
+        for (String name : List.of("scope", "scp")) {
+            Object value = claims.getClaim(name);
+            if (value instanceof String text) {
+                Arrays.stream(text.split(" ")).filter(part -> !part.isEmpty()).forEach(scopes::add);
+            } else if (value instanceof List<?> list) {
+                list.forEach(item -> scopes.add(String.valueOf(item)));
+            }
+        }
+        return List.copyOf(scopes);
     }
 
     /** As API Gateway passes claims to a function: strings; dates as epoch seconds; lists as "[a b]". */
@@ -159,31 +196,37 @@ public final class JwtAuthorizer {
         return String.valueOf(value);
     }
 
-    private Optional<RSAKey> key(String kid) throws IOException, InterruptedException {
+    private synchronized Optional<RSAKey> key(String kid) throws IOException, InterruptedException {
         if (kid == null) {
             return Optional.empty();
         }
-        JWKSet current = keys;
-        boolean fresh = current != null && keysFetched.plus(KEY_CACHE).isAfter(clock.instant());
-        if (!fresh || current.getKeyByKeyId(kid) == null) {
-            // An unknown kid may be a rotated key: fetch again (a kid still unknown after that is refused).
-            current = fetchKeys();
+        Instant now = clock.instant();
+        boolean fresh = keys != null && keysFetched.plus(KEY_CACHE).isAfter(now);
+        boolean unknown = fresh && keys.getKeyByKeyId(kid) == null;
+        // An unknown kid may be a rotated key: fetch again, but not more than once a minute, whoever asks.
+        if (!fresh) {
+            fetchKeys(now);
+        } else if (unknown && !lastRefetch.plus(REFETCH_INTERVAL).isAfter(now)) {
+            lastRefetch = now;
+            fetchKeys(now);
         }
-        JWK key = current.getKeyByKeyId(kid);
-        return key instanceof RSAKey rsa ? Optional.of(rsa) : Optional.empty();
+        JWK key = keys.getKeyByKeyId(kid);
+        // A key published for encryption (use "enc") never verifies a signature; no use at all means any.
+        boolean signs = key != null && (key.getKeyUse() == null || KeyUse.SIGNATURE.equals(key.getKeyUse()));
+        return signs && key instanceof RSAKey rsa ? Optional.of(rsa) : Optional.empty();
     }
 
-    private JWKSet fetchKeys() throws IOException, InterruptedException {
-        JsonNode discovery = json.readTree(get(URI.create(issuer + "/.well-known/openid-configuration")));
+    private void fetchKeys(Instant now) throws IOException, InterruptedException {
+        // OpenID Connect Discovery: a terminating "/" of the issuer is removed before the well-known path is appended.
+        String base = issuer.toString().endsWith("/") ? issuer.toString().substring(0, issuer.toString().length() - 1) : issuer.toString();
+        JsonNode discovery = json.readTree(get(URI.create(base + "/.well-known/openid-configuration")));
         String jwksUri = discovery.path("jwks_uri").asText("");
         if (jwksUri.isEmpty()) {
             throw new IOException("the discovery document names no jwks_uri");
         }
         try {
-            JWKSet fetched = JWKSet.parse(get(URI.create(jwksUri)));
-            keys = fetched;
-            keysFetched = clock.instant();
-            return fetched;
+            keys = JWKSet.parse(get(URI.create(jwksUri)));
+            keysFetched = now;
         } catch (ParseException e) {
             throw new IOException("the issuer's JWKS is not a key set", e);
         }

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The page signs the agent in with the identity provider before it protects them (Authorization Code + PKCE in
@@ -92,6 +93,7 @@ class SignInBrowserTest {
         // The sign-in runs out (an expired ID token, no refresh token): the tab holds no usable token any more...
         page.evaluate("() => sessionStorage.removeItem('ccp-backstop.sign-in')");
         long registersBefore = accessed("POST /sessions ");
+        long openedBefore = accessed("POST /sessions 201"); // another test's page may have had a register refused
         // ...and the server closes the session (the laptop slept past the stale limit), so the page must register again.
         BackstopConfig config = stack.config();
         Clock later = Clock.offset(Clock.systemUTC(), Duration.ofSeconds(config.staleAfterSeconds() + 1));
@@ -107,7 +109,38 @@ class SignInBrowserTest {
 
         PlaywrightAssertions.assertThat(page.locator("body")).hasAttribute("data-backstop", "open");
         assertThat(page.url()).endsWith("/ccp.html?agent=demo-alan");
-        assertThat(accessed("POST /sessions 201")).isEqualTo(registersBefore + 1);
+        assertThat(accessed("POST /sessions 201")).isEqualTo(openedBefore + 1);
+        context.close();
+    }
+
+    @Test
+    void refusedToken_should_beReplacedThroughTheRefreshToken_withoutAskingTheAgent_andKeepThemProtected() {
+        BrowserContext context = browser.newContext();
+        Page page = context.newPage();
+        CcpPage.openAvailable(stack, page, "demo-ada");
+        assertThat(page.evaluate("() => !!JSON.parse(sessionStorage.getItem('ccp-backstop.sign-in')).refreshToken"))
+                .as("the local identity provider gave a refresh token").isEqualTo(true);
+        // The kept ID token stops verifying while still unexpired (a rotated key, a revoked one): its signature altered.
+        String refused = (String) page.evaluate("""
+                () => { const saved = JSON.parse(sessionStorage.getItem('ccp-backstop.sign-in'));
+                  const [header, payload, signature] = saved.idToken.split('.');
+                  saved.idToken = header + '.' + payload + '.' + (signature[0] === 'A' ? 'B' : 'A') + signature.slice(1);
+                  sessionStorage.setItem('ccp-backstop.sign-in', JSON.stringify(saved)); return saved.idToken; }""");
+        long refusedBefore = accessed("POST /sessions 401");
+        long openedBefore = accessed("POST /sessions 201");
+        // The server closes the session (the laptop slept past the stale limit): the page must register again.
+        BackstopConfig config = stack.config();
+        Clock later = Clock.offset(Clock.systemUTC(), Duration.ofSeconds(config.staleAfterSeconds() + 1));
+        ReconcilerWiring.reconciler(config, stack.reconcilerClients(), later, wake -> { }, ReconcilerMetrics.NONE).sweepOnce();
+
+        await().atMost(Duration.ofSeconds(HEARTBEAT).plus(Waits.PROMPT)).until(() -> accessed("POST /sessions 201") == openedBefore + 1);
+
+        assertThat(accessed("POST /sessions 401")).as("the altered token refused once").isEqualTo(refusedBefore + 1);
+        PlaywrightAssertions.assertThat(page.locator("body")).hasAttribute("data-backstop", "open");
+        PlaywrightAssertions.assertThat(page.locator("#backstop-state")).containsText("Protected");
+        PlaywrightAssertions.assertThat(page.locator("#banner button")).hasCount(0); // no Sign in again offered
+        assertThat(page.evaluate("() => JSON.parse(sessionStorage.getItem('ccp-backstop.sign-in')).idToken"))
+                .as("a token issued anew is kept").isNotEqualTo(refused);
         context.close();
     }
 

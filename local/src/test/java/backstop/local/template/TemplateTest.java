@@ -176,6 +176,23 @@ class TemplateTest {
     }
 
     @Test
+    void identityIssuer_should_acceptEveryCommonProvidersIssuer_asItsTokensWriteIt_slashIncluded() {
+        java.util.regex.Pattern issuer = TemplateResources.load(TEMPLATE).parameterPattern("IdentityIssuer");
+
+        for (String deployable : List.of("https://login.microsoftonline.com/0b4c1e2a-0000-4000-8000-000000000001/v2.0",
+                "https://sts.windows.net/0b4c1e2a-0000-4000-8000-000000000001/", // Entra ID v1 tokens
+                "https://example-tenant.auth0.com/", "https://example-tenant.eu.auth0.com/", // Auth0 writes its slash
+                "https://example.okta.com/oauth2/default", "https://example.okta.com",
+                "https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_AbCdEf123", "https://accounts.google.com",
+                "https://sso.example.com/realms/contact-centre")) {
+            assertThat(issuer.matcher(deployable).matches()).as(deployable).isTrue();
+        }
+        for (String refused : List.of("http://idp.example.com", "https://", "https://idp.example.com/ realm", "")) {
+            assertThat(issuer.matcher(refused).matches()).as(refused).isFalse();
+        }
+    }
+
+    @Test
     void guidedDeploy_should_askNoAuthenticationQuestion_since_theApiDefinesTheJwtAuthorizer() throws Exception {
         // SAM CLI's own check (auth_utils.py, run as written): an event counts as authenticated when it names an
         // authorizer or its API defines one; without the authorizer, this template drew three questions.

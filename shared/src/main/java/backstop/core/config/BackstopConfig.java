@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -63,6 +64,16 @@ public record BackstopConfig(
             "SWEEP_INTERVAL_SECONDS", "AGENT_IDENTITY_CLAIM", "MAX_SESSIONS_PER_AGENT", "HEARTBEAT_OUTAGE_SHARE",
             "HEARTBEAT_OUTAGE_MINIMUM", "HEARTBEAT_OUTAGE_MAX_HOLD_MINUTES", "HEARTBEAT_ROUTE_RATE", "TAGGED_SESSION_IDS");
 
+    /** The one claim register accepts only with {@code email_verified} true. */
+    public static final String EMAIL_CLAIM = "email";
+    /**
+     * Claims that most identity providers let their users set themselves (Cognito's standard attributes unless the
+     * app client's write attributes leave them out, Entra's email of a guest, any self-service profile): as the
+     * identity claim, a user could name a colleague. README, "Agent identity", says which claim to use instead.
+     */
+    static final Set<String> USER_EDITABLE_CLAIMS = Set.of("preferred_username", EMAIL_CLAIM, "name", "nickname", "given_name",
+            "family_name", "unique_name");
+
     public BackstopConfig {
         allowedOrigins = List.copyOf(allowedOrigins);
         exemptRoutingProfileIds = Set.copyOf(exemptRoutingProfileIds);
@@ -113,6 +124,21 @@ public record BackstopConfig(
             throw new IllegalStateException("Invalid configuration: " + String.join("; ", reader.problems));
         }
         return config;
+    }
+
+    /**
+     * A warning for start-up when {@code AGENT_IDENTITY_CLAIM} is a claim users can often set themselves: it is
+     * allowed (many Connect usernames are e-mails or UPNs that only such claims carry), but it is only safe when the
+     * identity provider lets nobody but an administrator change it.
+     */
+    public Optional<String> identityClaimWarning() {
+        if (!USER_EDITABLE_CLAIMS.contains(agentIdentityClaim)) {
+            return Optional.empty();
+        }
+        return Optional.of("AGENT_IDENTITY_CLAIM is " + agentIdentityClaim + ", a claim many identity providers let"
+                + " users change themselves: anyone who can set theirs to a colleague's Connect username can register for"
+                + " that colleague. Make sure only administrators can set it (README, Agent identity), or use a claim"
+                + " they cannot change" + (EMAIL_CLAIM.equals(agentIdentityClaim) ? " (email is accepted only with email_verified true)" : ""));
     }
 
     /** Whether a browser {@code Origin} may call the API (no Origin header at all is judged by the token alone). */

@@ -36,6 +36,23 @@ class BackstopConfigTest {
     }
 
     @Test
+    void identityClaimWarning_should_nameTheRisk_when_theClaimIsOneUsersCanOftenEdit() {
+        for (String editable : java.util.List.of("preferred_username", "email", "name")) {
+            Map<String, String> env = minimal();
+            env.put("AGENT_IDENTITY_CLAIM", editable);
+
+            assertThat(BackstopConfig.fromEnvironment(env).identityClaimWarning()).as(editable)
+                    .hasValueSatisfying(warning -> assertThat(warning).contains("AGENT_IDENTITY_CLAIM is " + editable, "colleague"));
+        }
+        for (String adminSet : java.util.List.of("cognito:username", "upn", "oid", "custom:connect_username")) {
+            Map<String, String> env = minimal();
+            env.put("AGENT_IDENTITY_CLAIM", adminSet);
+
+            assertThat(BackstopConfig.fromEnvironment(env).identityClaimWarning()).as(adminSet).isEmpty();
+        }
+    }
+
+    @Test
     void fromEnvironment_should_parseListsAndPolicy_when_set() {
         Map<String, String> env = minimal();
         env.put("ALLOWED_ORIGINS", "https://ccp.example.com, http://localhost:3000");
