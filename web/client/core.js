@@ -44,6 +44,7 @@ export function retryDelay(attempt, random = Math.random) {
  * @param {Function} [deps.setTimeout]
  * @param {Function} [deps.onChange]  (state, detail) => void
  * @param {Function} [deps.onRestore] ({outcome: 'restored'|'not-offline'|'unknown-status'|'failed', status}) => void
+ * @param {Function} [deps.reportError] (error) => void: a callback (onChange, onRestore) threw; default console.error
  * @param {object}   [deps.peers]     other CCP tabs of this browser ({othersOpen()}): the seed recipe is skipped
  *                                    while one is open, since closing one of two tabs must keep the agent online;
  *                                    the server's count of the agent's other sessions (any browser, any device)
@@ -65,6 +66,7 @@ export function createBackstopCore(deps) {
     peers = { othersOpen: () => false },
     getToken,
     random = Math.random,
+    reportError = (error) => console.error('ccp-backstop: a callback of the page threw', error),
   } = deps;
 
   let state = STATE.IDLE;
@@ -76,9 +78,21 @@ export function createBackstopCore(deps) {
   let otherSessions = 0; // the agent's other open sessions, as the server last counted them
   let beatsFailing = false;
 
+  /**
+   * Runs the page's callback apart from the client's own work: an exception in the page's rendering is reported
+   * and changes nothing (inside register's try it would pass for a network error and open a second session).
+   */
+  function notify(callback, ...args) {
+    try {
+      callback(...args);
+    } catch (error) {
+      try { reportError(error); } catch { /* nothing left to tell */ }
+    }
+  }
+
   function setState(next, detail = {}) {
     state = next;
-    onChange(next, detail);
+    notify(onChange, next, detail);
   }
 
   /** The status the agent chose (never a contact-driven system state without an ARN), or none. */
@@ -168,22 +182,22 @@ export function createBackstopCore(deps) {
     const known = adapter.statuses?.() ?? [];
     const status = known.find((s) => target.arn && s.arn === target.arn) ?? known.find((s) => s.name === target.name);
     if (!status || isOffline(status)) {
-      onRestore({ outcome: 'unknown-status', status: target });
+      notify(onRestore, { outcome: 'unknown-status', status: target });
       return;
     }
     let done = false;
     const finish = (outcome) => {
       if (done) return;
       done = true;
-      onRestore({ outcome, status });
+      notify(onRestore, { outcome, status });
     };
     // The agent chose a status in this page meanwhile (Offline included): theirs wins over the restore.
     adapter.onAgentChoice?.(() => finish('not-offline'));
     const apply = () => {
       if (done || !isOffline(adapter.currentStatus())) return;
       done = true;
-      Promise.resolve(adapter.setStatus(status))
-        .then(() => onRestore({ outcome: 'restored', status }), () => onRestore({ outcome: 'failed', status }));
+      new Promise((resolve) => resolve(adapter.setStatus(status)))
+        .then(() => notify(onRestore, { outcome: 'restored', status }), () => notify(onRestore, { outcome: 'failed', status }));
     };
     if (isOffline(adapter.currentStatus())) {
       apply();

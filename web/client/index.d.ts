@@ -78,7 +78,9 @@ export interface BackstopOptions {
    * (then no session is opened). Sent only with the register, as the bearer token.
    */
   getToken?: () => Promise<string | null> | string | null;
+  /** Each state change. An exception thrown here is reported (console.error) and changes nothing. */
   onChange?: (state: BackstopState, detail: StateDetail) => void;
+  /** The outcome of a restore after a reload. An exception thrown here is reported and changes nothing. */
   onRestore?: (result: { outcome: RestoreOutcome; status: AgentStatus | { name: string; arn: string | null } }) => void;
   /** Ask the browser's leave-page confirmation while a contact is live (default true). */
   guardLiveContact?: boolean;
@@ -131,6 +133,8 @@ export declare function createBackstopCore(deps: {
   onRestore?: BackstopOptions['onRestore'];
   peers?: Pick<TabPeers, 'othersOpen'>;
   getToken?: BackstopOptions['getToken'];
+  /** A callback (onChange, onRestore) threw: the client goes on unchanged. Default: console.error. */
+  reportError?: (error: unknown) => void;
 }): Backstop & { start(): void };
 
 export declare function createStreamsAdapter(connect: unknown): StreamsAdapter;

@@ -1,0 +1,137 @@
+// The client in real pages (issue 32): page code that throws, a log-out and log-in through Streams, teardown.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createBackstopCore, STATE } from '../client/core.js';
+
+const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
+const AVAILABLE = { name: 'Available', arn: 'arn:x/agent-state/avail', type: 'routable' };
+const BREAK = { name: 'Break', arn: 'arn:x/agent-state/break', type: 'not_routable' };
+const OFFLINE = { name: 'Offline', arn: 'arn:x/agent-state/offline', type: 'offline' };
+const SESSION = { sessionId: 'S'.repeat(22), token: 'T'.repeat(43), heartbeatSeconds: 20, restore: null, otherSessions: 0 };
+
+function fakeAgent(status = AVAILABLE) {
+  const agentListeners = [];
+  const statusListeners = [];
+  return {
+    status,
+    arn: AGENT_ARN,
+    onAgent(listener) { agentListeners.push(listener); },
+    onStatusChange(listener) { statusListeners.push(listener); },
+    agentArn() { return this.arn; },
+    currentStatus() { return this.status; },
+    statuses: () => [AVAILABLE, BREAK, OFFLINE],
+    setStatus: async () => {},
+    signIn() { agentListeners.forEach((l) => l()); },
+    change(next) { this.status = next; statusListeners.forEach((l) => l()); },
+  };
+}
+
+/** Records every register; each answers 201 with `body`. */
+function recordingFetch(body = SESSION) {
+  const calls = [];
+  const fn = async (url, init) => {
+    calls.push({ url, body: JSON.parse(init.body) });
+    return { status: 201, json: async () => ({ ...body, sessionId: `${body.sessionId.slice(0, 20)}${String(calls.length).padStart(2, '0')}` }) };
+  };
+  fn.calls = calls;
+  return fn;
+}
+
+function recordingHeartbeat() {
+  const started = [];
+  const fn = (options) => {
+    const handle = { options, stopped: false, updates: [], update(b) { this.updates.push(b); }, stop() { this.stopped = true; } };
+    started.push(handle);
+    return handle;
+  };
+  fn.started = started;
+  return fn;
+}
+
+async function until(condition) {
+  for (let i = 0; i < 100 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(condition(), 'condition not reached');
+}
+
+function setup({ adapter = fakeAgent(), onChange, onRestore, fetch = recordingFetch(), ...rest } = {}) {
+  const heartbeat = recordingHeartbeat();
+  const beacons = [];
+  const reported = [];
+  const backstop = createBackstopCore({
+    adapter, apiBase: 'https://api.example.com', fetch, startHeartbeat: heartbeat,
+    sendBeacon: (url, body) => { beacons.push({ url, body: JSON.parse(body) }); return true; },
+    setTimeout: (fn) => setImmediate(fn), onChange, onRestore, reportError: (error) => reported.push(error), ...rest,
+  });
+  backstop.start();
+  return { adapter, fetch, heartbeat, beacons, reported, backstop };
+}
+
+test('onChange_should_beReportedAndChangeNothing_when_thePagesCallbackThrows', async () => {
+  const rendered = [];
+  const { adapter, fetch, heartbeat, reported, backstop } = setup({
+    onChange: (state) => { rendered.push(state); if (state === STATE.OPEN) throw new TypeError('page render failed'); },
+  });
+  adapter.signIn();
+  await until(() => backstop.state === STATE.OPEN);
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+
+  assert.equal(fetch.calls.length, 1, 'one register: the page\'s exception is not a network error');
+  assert.equal(heartbeat.started.length, 1, 'one heartbeat loop');
+  assert.equal(heartbeat.started[0].stopped, false, 'and it keeps running');
+  assert.deepEqual(rendered, [STATE.REGISTERING, STATE.OPEN]);
+  assert.equal(reported.length, 1);
+  assert.match(reported[0].message, /page render failed/);
+});
+
+test('onRestore_should_beReportedAndChangeNothing_when_thePagesCallbackThrows', async () => {
+  const adapter = fakeAgent(OFFLINE);
+  const outcomes = [];
+  const { fetch, heartbeat, reported, backstop } = setup({
+    adapter,
+    fetch: recordingFetch({ ...SESSION, restore: { name: 'Gone', arn: 'arn:x/agent-state/gone' } }),
+    onRestore: (result) => { outcomes.push(result.outcome); throw new Error('restore banner failed'); },
+  });
+  adapter.signIn();
+  await until(() => outcomes.length > 0);
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+
+  assert.deepEqual(outcomes, ['unknown-status']);
+  assert.equal(fetch.calls.length, 1, 'one register');
+  assert.equal(heartbeat.started.length, 1);
+  assert.equal(backstop.state, STATE.OPEN);
+  assert.equal(reported.length, 1);
+});
+
+test('onRestore_should_beReported_notAnUnhandledRejection_when_itThrowsAfterTheStatusIsSet', async () => {
+  const adapter = fakeAgent(OFFLINE);
+  const outcomes = [];
+  const { reported } = setup({
+    adapter,
+    fetch: recordingFetch({ ...SESSION, restore: { name: 'Break', arn: BREAK.arn } }),
+    onRestore: (result) => { outcomes.push(result.outcome); throw new Error('restore banner failed'); },
+  });
+  adapter.signIn();
+  await until(() => reported.length === 1);
+  assert.deepEqual(outcomes, ['restored']);
+});
+
+test('onChange_should_defaultToConsoleError_when_thePageGivesNoReporter', async () => {
+  const logged = [];
+  const original = console.error;
+  console.error = (...args) => logged.push(args);
+  try {
+    const adapter = fakeAgent();
+    const backstop = createBackstopCore({
+      adapter, apiBase: '', fetch: recordingFetch(), startHeartbeat: recordingHeartbeat(), sendBeacon: () => true,
+      onChange: () => { throw new Error('boom'); },
+    });
+    backstop.start();
+    adapter.signIn();
+    await until(() => backstop.state === STATE.OPEN);
+  } finally {
+    console.error = original;
+  }
+  assert.equal(logged.length, 2, 'registering and open, each reported');
+  assert.match(logged[0][0], /ccp-backstop/);
+  assert.equal(logged[0][1].message, 'boom');
+});
