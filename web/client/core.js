@@ -77,6 +77,7 @@ export function createBackstopCore(deps) {
   let stopped = false;
   let otherSessions = 0; // the agent's other open sessions, as the server last counted them
   let beatsFailing = false;
+  let knownStatus; // the status the agent chose, as last read: the close beacon's, when Streams can no longer answer
 
   /**
    * Runs the page's callback apart from the client's own work: an exception in the page's rendering is reported
@@ -95,10 +96,18 @@ export function createBackstopCore(deps) {
     notify(onChange, next, detail);
   }
 
-  /** The status the agent chose (never a contact-driven system state without an ARN), or none. */
+  /**
+   * The status the agent chose (never a contact-driven system state without an ARN), or none; kept, because after
+   * connect.core.terminate() Streams has no agent data and throws (or knows no agent) until a new initCCP.
+   */
   function statusBody() {
-    const status = adapter.chosenStatus ? adapter.chosenStatus() : adapter.currentStatus();
-    return status?.arn ? { name: status.name, arn: status.arn } : undefined;
+    try {
+      const status = adapter.chosenStatus ? adapter.chosenStatus() : adapter.currentStatus();
+      if (status) knownStatus = status.arn ? { name: status.name, arn: status.arn } : undefined;
+    } catch {
+      // Streams without its data provider: what the client last knew stands
+    }
+    return knownStatus;
   }
 
   async function post(path, body, bearer) {
@@ -126,10 +135,11 @@ export function createBackstopCore(deps) {
             setState(STATE.ERROR, { status: 401, error: 'signed-out', message: 'sign in to protect this CCP' });
             return null;
           }
-          const response = await post('/sessions', { agentArn: adapter.agentArn(), status: statusBody() }, bearer);
+          const agentArn = adapter.agentArn();
+          const response = await post('/sessions', { agentArn, status: statusBody() }, bearer);
           if (response.status === 201) {
             const body = await response.json();
-            session = { id: body.sessionId, token: body.token, heartbeatSeconds: body.heartbeatSeconds };
+            session = { id: body.sessionId, token: body.token, heartbeatSeconds: body.heartbeatSeconds, agentArn };
             attempt = 0;
             otherSessions = Number(body.otherSessions) || 0;
             beatsFailing = false;
@@ -259,14 +269,19 @@ export function createBackstopCore(deps) {
     }
   }
 
-  /** pagehide: the tab is closing, reloading or navigating away; the beacon outlives the page. */
-  function onPageHide(event = {}) {
-    if (!session) return false;
+  /** Ends the session with the close beacon, built from what the client knows: no Streams call at all. */
+  function closeSession(reason) {
     const current = session;
     session = null;
     stopHeartbeat();
-    const body = JSON.stringify({ token: current.token, reason: 'pagehide', status: statusBody() });
-    const queued = sendBeacon(`${apiBase}/sessions/${encodeURIComponent(current.id)}/close`, body);
+    const body = JSON.stringify({ token: current.token, reason, status: knownStatus });
+    return { current, queued: sendBeacon(`${apiBase}/sessions/${encodeURIComponent(current.id)}/close`, body) };
+  }
+
+  /** pagehide: the tab is closing, reloading or navigating away; the beacon outlives the page. */
+  function onPageHide(event = {}) {
+    if (!session) return false;
+    const { current, queued } = closeSession('pagehide');
     // The server is the truth about the agent's other CCPs: while it answers, the beacon alone decides (it sets
     // Offline only when this was the agent's last open session, atomically). AWS's recipe (ask Streams for
     // Offline) is kept for when the server is not answering this page (heartbeats failing), and even then only
@@ -289,12 +304,32 @@ export function createBackstopCore(deps) {
   }
 
   function statusChanged() {
-    if (heartbeat && session) heartbeat.update({ token: session.token, status: statusBody() });
+    const status = statusBody();
+    if (heartbeat && session) heartbeat.update({ token: session.token, status });
+  }
+
+  /**
+   * Streams reports an agent: at start, and again after connect.core.terminate() and a new initCCP (log out, log
+   * in). The same agent keeps the open session (a second one would count as another CCP of theirs); another
+   * agent in this tab ends the last one's session as a logout and registers their own.
+   */
+  function agentReported() {
+    if (session) {
+      let arn;
+      try { arn = adapter.agentArn(); } catch { return; }
+      if (arn === session.agentArn) {
+        statusChanged();
+        return;
+      }
+      closeSession('logout');
+      setState(STATE.CLOSED, { reason: 'agent-changed' });
+    }
+    register('agent');
   }
 
   return {
     start() {
-      adapter.onAgent(() => register('agent'));
+      adapter.onAgent(agentReported);
       if (adapter.onStatusChange) adapter.onStatusChange(statusChanged);
     },
     stop() {

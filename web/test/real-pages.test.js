@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBackstopCore, STATE } from '../client/core.js';
+import { createStreamsAdapter } from '../client/streams-adapter.js';
+import { streamsWithLifecycle } from './fakes/streams-lifecycle.js';
 
 const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
 const AVAILABLE = { name: 'Available', arn: 'arn:x/agent-state/avail', type: 'routable' };
@@ -134,4 +136,72 @@ test('onChange_should_defaultToConsoleError_when_thePageGivesNoReporter', async 
   assert.equal(logged.length, 2, 'registering and open, each reported');
   assert.match(logged[0][0], /ccp-backstop/);
   assert.equal(logged[0][1].message, 'boom');
+});
+
+/** The client on the real Streams adapter over a Streams that logs out and in: connect.core.terminate(), initCCP. */
+function onStreams() {
+  const connect = streamsWithLifecycle([AVAILABLE, BREAK, OFFLINE].map((s) => ({ name: s.name, type: s.type, agentStateARN: s.arn })));
+  const ticks = [];
+  const adapter = createStreamsAdapter(connect, { setInterval: (fn) => ticks.push(fn), clearInterval: () => {} });
+  const page = setup({ adapter });
+  const state = (s) => ({ name: s.name, type: s.type, agentStateARN: s.arn });
+  return {
+    ...page, connect,
+    logIn(arn, status = AVAILABLE) {
+      connect.core.initCCP();
+      ticks.forEach((fn) => fn());
+      connect.core.agentArrives(arn, state(status));
+    },
+    change(status) {
+      connect.core.agentDataProvider.data.state = state(status);
+      connect.core.eventBus.trigger('agent::refresh');
+    },
+  };
+}
+
+test('pagehide_should_sendTheBeacon_when_streamsWasTerminated_withTheStatusLastKnown', async () => {
+  const page = onStreams();
+  page.connect.core.agentArrives(AGENT_ARN, { name: 'Available', type: 'routable', agentStateARN: AVAILABLE.arn });
+  await until(() => page.backstop.state === STATE.OPEN);
+  page.change(BREAK);
+
+  page.connect.core.terminate(); // the agent logs out; the tab stays
+  page.backstop.onPageHide({ persisted: false });
+
+  assert.equal(page.beacons.length, 1, 'the close beacon went');
+  assert.deepEqual(page.beacons[0].body, { token: SESSION.token, reason: 'pagehide', status: { name: 'Break', arn: BREAK.arn } });
+});
+
+test('logInAgain_should_keepTheOpenSession_when_theSameAgentComesBack', async () => {
+  const page = onStreams();
+  page.logIn(AGENT_ARN);
+  await until(() => page.backstop.state === STATE.OPEN);
+  const first = page.backstop.sessionId;
+
+  page.connect.core.terminate();
+  page.logIn(AGENT_ARN, BREAK);
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+
+  assert.equal(page.fetch.calls.length, 1, 'no second session: it would count as another CCP of the agent');
+  assert.equal(page.backstop.sessionId, first);
+  assert.deepEqual(page.heartbeat.started[0].updates.at(-1).status, { name: 'Break', arn: BREAK.arn }, 'heard from the new Streams');
+  page.backstop.onPageHide();
+  assert.deepEqual(page.beacons.map((b) => b.body.status.name), ['Break']);
+});
+
+test('logInAgain_should_closeTheLastAgentsSessionAsALogout_andRegister_when_anotherAgentSignsIn', async () => {
+  const page = onStreams();
+  page.logIn(AGENT_ARN);
+  await until(() => page.backstop.state === STATE.OPEN);
+  const first = page.backstop.sessionId;
+
+  page.connect.core.terminate();
+  page.logIn('arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-2');
+  await until(() => page.fetch.calls.length === 2 && page.backstop.state === STATE.OPEN);
+
+  assert.equal(page.beacons.length, 1);
+  assert.match(page.beacons[0].url, new RegExp(`/sessions/${first}/close$`));
+  assert.equal(page.beacons[0].body.reason, 'logout');
+  assert.equal(page.heartbeat.started[0].stopped, true, 'the last agent\'s heartbeat stopped');
+  assert.equal(page.fetch.calls[1].body.agentArn, 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-2');
 });
