@@ -45,6 +45,8 @@ export function retryDelay(attempt, random = Math.random) {
  * @param {Function} [deps.onChange]  (state, detail) => void
  * @param {Function} [deps.onRestore] ({outcome: 'restored'|'not-offline'|'unknown-status'|'failed', status}) => void
  * @param {Function} [deps.reportError] (error) => void: a callback (onChange, onRestore) threw; default console.error
+ * @param {object}   [deps.adopt]     a session another client of this tab handed over (handOver()): kept, not
+ *                                    registered anew
  * @param {object}   [deps.peers]     other CCP tabs of this browser ({othersOpen()}): the seed recipe is skipped
  *                                    while one is open, since closing one of two tabs must keep the agent online;
  *                                    the server's count of the agent's other sessions (any browser, any device)
@@ -67,6 +69,7 @@ export function createBackstopCore(deps) {
     getToken,
     random = Math.random,
     reportError = (error) => console.error('ccp-backstop: a callback of the page threw', error),
+    adopt,
   } = deps;
 
   let state = STATE.IDLE;
@@ -75,6 +78,7 @@ export function createBackstopCore(deps) {
   let registering = null;
   let attempt = 0;
   let stopped = false;
+  let unsubscribe = []; // the adapter's listeners this client added; null once destroyed
   let otherSessions = 0; // the agent's other open sessions, as the server last counted them
   let beatsFailing = false;
   let knownStatus; // the status the agent chose, as last read: the close beacon's, when Streams can no longer answer
@@ -139,6 +143,11 @@ export function createBackstopCore(deps) {
           const response = await post('/sessions', { agentArn, status: statusBody() }, bearer);
           if (response.status === 201) {
             const body = await response.json();
+            if (unsubscribe === null) {
+              // destroy() while this request was in flight: nobody would keep the session or close it.
+              sendBeacon(`${apiBase}/sessions/${encodeURIComponent(body.sessionId)}/close`, JSON.stringify({ token: body.token, reason: 'destroy' }));
+              return null;
+            }
             session = { id: body.sessionId, token: body.token, heartbeatSeconds: body.heartbeatSeconds, agentArn };
             attempt = 0;
             otherSessions = Number(body.otherSessions) || 0;
@@ -327,14 +336,45 @@ export function createBackstopCore(deps) {
     register('agent');
   }
 
+  /** Stops everything this client runs: heartbeats, retries, its listeners on the adapter. */
+  function end() {
+    stopped = true;
+    stopHeartbeat();
+    (unsubscribe ?? []).forEach((off) => { if (typeof off === 'function') off(); });
+    unsubscribe = null;
+  }
+
   return {
     start() {
-      adapter.onAgent(agentReported);
-      if (adapter.onStatusChange) adapter.onStatusChange(statusChanged);
+      if (adopt) {
+        session = { id: adopt.id, token: adopt.token, heartbeatSeconds: adopt.heartbeatSeconds, agentArn: adopt.agentArn };
+        knownStatus = adopt.status;
+        otherSessions = adopt.otherSessions ?? 0;
+        const started = startHeartbeatFor(session);
+        setState(started ? STATE.OPEN : STATE.DEGRADED, { sessionId: session.id, reason: 'adopted', otherSessions });
+      }
+      unsubscribe = [adapter.onAgent(agentReported), adapter.onStatusChange?.(statusChanged)];
     },
     stop() {
       stopped = true;
       stopHeartbeat();
+    },
+    /**
+     * Ends this client: closes the open session with the close beacon (as a tab close does: the server sets
+     * Offline when it was the agent's last CCP), stops heartbeats and retries and leaves the adapter.
+     */
+    destroy() {
+      if (unsubscribe === null) return;
+      const closed = session ? closeSession('destroy') : null;
+      end();
+      setState(STATE.CLOSED, { reason: 'destroyed', ...(closed ? { sessionId: closed.current.id, beaconQueued: closed.queued } : {}) });
+    },
+    /** Ends this client but leaves its session open, for the next client of this tab to adopt (createBackstop's). */
+    handOver() {
+      const handed = session ? { ...session, status: knownStatus, otherSessions } : null;
+      session = null;
+      end();
+      return handed;
     },
     register,
     onPageHide,
@@ -405,19 +445,23 @@ export function workerHeartbeat(worker, { fetch = globalThis.fetch?.bind(globalT
 
 /**
  * An interval driven by a dedicated worker's timer (tick-worker.js), for pings that must keep their cadence in
- * a hidden tab. Falls back to the page's setInterval when no worker can start.
+ * a hidden tab. Falls back to the page's setInterval when no worker can start. Returns `{stop()}`.
  */
-export function workerInterval(createWorker, fallback = globalThis.setInterval.bind(globalThis)) {
+export function workerInterval(createWorker, fallback = globalThis.setInterval.bind(globalThis),
+  cancel = globalThis.clearInterval.bind(globalThis)) {
   return (fn, ms) => {
+    let worker = null;
+    let interval = null;
+    const fallBack = () => { worker?.terminate(); worker = null; interval = fallback(fn, ms); };
     try {
-      const worker = createWorker();
+      worker = createWorker();
       worker.onmessage = () => fn();
-      worker.onerror = (event) => { event?.preventDefault?.(); fallback(fn, ms); };
+      worker.onerror = (event) => { event?.preventDefault?.(); fallBack(); };
       worker.postMessage({ type: 'start', ms });
-      return worker;
     } catch {
-      return fallback(fn, ms);
+      fallBack();
     }
+    return { stop() { worker?.terminate(); worker = null; if (interval !== null) cancel(interval); } };
   };
 }
 
@@ -440,9 +484,17 @@ export function guardLiveContacts(adapter, win = window) {
     if (!live && guarding) win.removeEventListener('beforeunload', guard);
     guarding = live;
   };
-  adapter.onStatusChange?.(update);
-  adapter.onAgent?.(update);
-  return { update, get guarding() { return guarding; } };
+  const offs = [adapter.onStatusChange?.(update), adapter.onAgent?.(update)];
+  return {
+    update,
+    get guarding() { return guarding; },
+    /** Removes the guard and its listeners. */
+    stop() {
+      offs.forEach((off) => { if (typeof off === 'function') off(); });
+      win.removeEventListener('beforeunload', guard);
+      guarding = false;
+    },
+  };
 }
 
 /**
@@ -453,7 +505,8 @@ export function guardLiveContacts(adapter, win = window) {
  * silent past `maxSilenceMs` although the tab is open.
  */
 export function tabPeers({ channel, agentArn, now = () => Date.now(), setInterval: every = globalThis.setInterval.bind(globalThis),
-  pingMs = 10000, maxSilenceMs = 30000, id = Math.random().toString(36).slice(2) }) {
+  clearInterval: cancel = globalThis.clearInterval.bind(globalThis), pingMs = 10000, maxSilenceMs = 30000,
+  id = Math.random().toString(36).slice(2) }) {
   const seen = new Map(); // peer id -> last heard
   const send = (type) => channel.postMessage({ type, id, agent: agentArn() });
   channel.onmessage = (event) => {
@@ -466,10 +519,18 @@ export function tabPeers({ channel, agentArn, now = () => Date.now(), setInterva
     seen.set(message.id, now());
     if (message.type === 'hello') send('here');
   };
-  every(() => send('here'), pingMs);
+  const pings = every(() => send('here'), pingMs);
   return {
     hello() { send('hello'); },
     bye() { send('bye'); },
+    /** Says bye, stops the pings (workerInterval's handle, or a setInterval id) and closes the channel. */
+    close() {
+      send('bye');
+      if (typeof pings?.stop === 'function') pings.stop();
+      else cancel(pings);
+      channel.onmessage = null;
+      channel.close?.();
+    },
     othersOpen() {
       const since = now() - maxSilenceMs;
       return [...seen.values()].some((at) => at >= since);
@@ -477,8 +538,14 @@ export function tabPeers({ channel, agentArn, now = () => Date.now(), setInterva
   };
 }
 
-/** Wires the backstop to the page's lifecycle events. */
+/** Wires the backstop to the page's lifecycle events; returns a function that unwires it. */
 export function attachToPage(backstop, win = window) {
-  win.addEventListener('pagehide', (event) => backstop.onPageHide(event));
-  win.addEventListener('pageshow', (event) => backstop.onPageShow(event));
+  const hide = (event) => backstop.onPageHide(event);
+  const show = (event) => backstop.onPageShow(event);
+  win.addEventListener('pagehide', hide);
+  win.addEventListener('pageshow', show);
+  return () => {
+    win.removeEventListener('pagehide', hide);
+    win.removeEventListener('pageshow', show);
+  };
 }

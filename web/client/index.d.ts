@@ -97,6 +97,12 @@ export interface Backstop {
   register(reason?: string): Promise<{ id: string; token: string; heartbeatSeconds: number } | null>;
   /** Stops heartbeats and retries; the session stays open until the page closes. */
   stop(): void;
+  /**
+   * Ends the client: closes its session with the close beacon (as closing the tab does), stops heartbeats and
+   * retries, and removes what it added to the page: workers, BroadcastChannel, pagehide/pageshow listeners, the
+   * leave-page guard, its Streams subscriptions. Call it when your CCP component unmounts.
+   */
+  destroy(): void;
   onPageHide(event?: { persisted?: boolean }): boolean;
   onPageShow(event?: { persisted?: boolean }): void;
 }
@@ -118,6 +124,8 @@ export interface TabPeers {
   hello(): void;
   bye(): void;
   othersOpen(): boolean;
+  /** Says bye, stops the pings and closes the channel. */
+  close(): void;
 }
 
 /** The core without page wiring: every effect injected (tests, custom hosts). */
@@ -135,7 +143,19 @@ export declare function createBackstopCore(deps: {
   getToken?: BackstopOptions['getToken'];
   /** A callback (onChange, onRestore) threw: the client goes on unchanged. Default: console.error. */
   reportError?: (error: unknown) => void;
-}): Backstop & { start(): void };
+  /** A session another client of this tab handed over (handOver()): kept, not registered anew. */
+  adopt?: HandedOverSession;
+}): Backstop & { start(): void; handOver(): HandedOverSession | null };
+
+/** An open session one client hands to the next in the same tab. */
+export interface HandedOverSession {
+  id: string;
+  token: string;
+  heartbeatSeconds: number;
+  agentArn: string;
+  status?: { name: string; arn: string };
+  otherSessions?: number;
+}
 
 export declare function createStreamsAdapter(connect: unknown): StreamsAdapter;
 /** Heartbeats from a dedicated worker (or the page's timers when none can start): every intervalMs, a third of it after a failed beat. */
@@ -145,19 +165,22 @@ export declare function workerHeartbeat(worker: (() => Worker) | string | URL, o
   clearTimeout?: (id: any) => void;
   random?: () => number;
 }): HeartbeatStarter;
-export declare function workerInterval(createWorker: () => Worker, fallback?: (fn: () => void, ms: number) => unknown):
-  (fn: () => void, ms: number) => unknown;
+export declare function workerInterval(createWorker: () => Worker, fallback?: (fn: () => void, ms: number) => unknown,
+  cancel?: (id: any) => void): (fn: () => void, ms: number) => { stop(): void };
 export declare function tabPeers(options: {
   channel: { postMessage(message: unknown): void; onmessage: ((event: { data: any }) => void) | null };
   agentArn: () => string | null;
   now?: () => number;
   setInterval?: (fn: () => void, ms: number) => unknown;
+  /** Stops what setInterval returned (unless it has its own stop(), as workerInterval's has). */
+  clearInterval?: (id: any) => void;
   pingMs?: number;
   maxSilenceMs?: number;
   id?: string;
 }): TabPeers;
-export declare function guardLiveContacts(adapter: StreamsAdapter, win?: Window): { update(): void; readonly guarding: boolean };
-export declare function attachToPage(backstop: Pick<Backstop, 'onPageHide' | 'onPageShow'>, win?: Window): void;
+export declare function guardLiveContacts(adapter: StreamsAdapter, win?: Window): { update(): void; readonly guarding: boolean; stop(): void };
+/** Returns a function that removes the listeners again. */
+export declare function attachToPage(backstop: Pick<Backstop, 'onPageHide' | 'onPageShow'>, win?: Window): () => void;
 export declare const RESTORE_WAIT_MS: number;
 export declare const RETRY_DELAYS_MS: readonly number[];
 export declare function retryDelay(attempt: number, random?: () => number): number;

@@ -8,17 +8,23 @@ export { STATE, createBackstopCore, createStreamsAdapter, guardLiveContacts, tab
 export { RESTORE_WAIT_MS, RETRY_DELAYS_MS, retryDelay } from './core.js';
 
 const CHANNEL = 'ccp-backstop';
+// The tab's running client, on its window: a hot-reloaded module is a new module instance, the window is not.
+const RUNNING = Symbol.for('@ccp-backstop/client');
 
 /**
  * Adds the backstop to a custom CCP and starts it: the session registers as soon as Streams reports the agent.
+ * One client per tab: creating a second one (React StrictMode, hot reload) ends the first and takes over its
+ * open session when it talks to the same API (no second session, no Offline); otherwise the first is destroyed.
  *
  * @param {object} options  see index.d.ts (BackstopOptions)
- * @returns the running backstop (state, sessionId, otherSessions, stop())
+ * @returns the running backstop (state, sessionId, otherSessions, stop(), destroy())
  */
 export function createBackstop(options = {}) {
   const { connect, adapter: given, apiBase, getToken, onChange, onRestore, guardLiveContact = true, window: win = globalThis } = options;
   if (!given && !connect) throw new TypeError('createBackstop needs `connect` (the amazon-connect-streams global) or an `adapter`');
   if (typeof apiBase !== 'string') throw new TypeError('createBackstop needs `apiBase`, the backstop API\'s base URL');
+  const previous = win[RUNNING];
+  const adopt = previous ? previous.takeOver(apiBase) : undefined;
   const adapter = given ?? createStreamsAdapter(connect);
   const fetch = win.fetch.bind(win);
   // Literal `new Worker(new URL(..., import.meta.url))`: bundlers (Vite, webpack 5, Parcel) find and emit the
@@ -39,14 +45,43 @@ export function createBackstop(options = {}) {
     onRestore,
     peers,
     getToken,
+    adopt,
   });
-  attachToPage(backstop, win);
+  const endCore = backstop.destroy;
+  const detach = [attachToPage(backstop, win)];
   if (peers) {
-    adapter.onAgent(() => peers.hello());
-    win.addEventListener('pagehide', () => peers.bye());
-    win.addEventListener('pageshow', (event) => { if (event.persisted) peers.hello(); });
+    const bye = () => peers.bye();
+    const hello = (event) => { if (event.persisted) peers.hello(); };
+    win.addEventListener('pagehide', bye);
+    win.addEventListener('pageshow', hello);
+    detach.push(adapter.onAgent(() => peers.hello()), () => {
+      win.removeEventListener('pagehide', bye);
+      win.removeEventListener('pageshow', hello);
+      peers.close();
+    });
   }
-  if (guardLiveContact) guardLiveContacts(adapter, win);
+  if (guardLiveContact) detach.push(guardLiveContacts(adapter, win).stop);
+  // The adapter this client made is its own to end; a given one is the page's.
+  if (!given) detach.push(() => adapter.destroy());
+  const unwire = () => {
+    detach.splice(0).forEach((off) => { if (typeof off === 'function') off(); });
+    if (win[RUNNING] === running) delete win[RUNNING];
+  };
+  const running = {
+    takeOver(nextApiBase) {
+      unwire();
+      if (nextApiBase === apiBase) return backstop.handOver() ?? undefined;
+      endCore();
+      return undefined;
+    },
+  };
+  win[RUNNING] = running;
   backstop.start();
-  return backstop;
+  return Object.assign(backstop, {
+    /** Ends this client and removes all it added to the page (workers, channel, listeners, the leave-page guard). */
+    destroy() {
+      endCore();
+      unwire();
+    },
+  });
 }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBackstopCore, STATE } from '../client/core.js';
 import { createStreamsAdapter } from '../client/streams-adapter.js';
+import { createBackstop } from '../client/index.js';
 import { streamsWithLifecycle } from './fakes/streams-lifecycle.js';
 
 const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
@@ -204,4 +205,137 @@ test('logInAgain_should_closeTheLastAgentsSessionAsALogout_andRegister_when_anot
   assert.equal(page.beacons[0].body.reason, 'logout');
   assert.equal(page.heartbeat.started[0].stopped, true, 'the last agent\'s heartbeat stopped');
   assert.equal(page.fetch.calls[1].body.agentArn, 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-2');
+});
+
+/** A window that keeps its listeners, workers and channels, so a test can see what a client leaves behind. */
+function trackedWindow() {
+  const listeners = new Map();
+  const workers = [];
+  const channels = [];
+  const beacons = [];
+  const requests = [];
+  let sessions = 0;
+  const win = {
+    addEventListener(type, fn) { listeners.set(type, [...(listeners.get(type) ?? []), fn]); },
+    removeEventListener(type, fn) { listeners.set(type, (listeners.get(type) ?? []).filter((l) => l !== fn)); },
+    fire(type, event = {}) { (listeners.get(type) ?? []).forEach((l) => l(event)); },
+    fetch: async (url, init) => {
+      requests.push({ url, init });
+      sessions += 1;
+      return { status: 201, json: async () => ({ ...SESSION, sessionId: `${'S'.repeat(20)}0${sessions}` }) };
+    },
+    navigator: { sendBeacon: (url, body) => { beacons.push({ url, body: JSON.parse(body) }); return true; } },
+    BroadcastChannel: class {
+      constructor(name) { this.name = name; this.closed = false; channels.push(this); }
+      postMessage() {}
+      close() { this.closed = true; }
+    },
+  };
+  const count = () => [...listeners.values()].reduce((n, list) => n + list.length, 0);
+  return { win, listeners, workers, channels, beacons, requests, count };
+}
+
+/** Runs `body` with a Worker that records itself in `workers`. */
+async function withWorkers(workers, body) {
+  const original = globalThis.Worker;
+  globalThis.Worker = class {
+    constructor(url) { this.url = String(url); this.terminated = false; workers.push(this); }
+    postMessage() {}
+    terminate() { this.terminated = true; }
+  };
+  try {
+    return await body();
+  } finally {
+    globalThis.Worker = original;
+  }
+}
+
+test('destroy_should_closeTheSession_andRemoveEverythingTheClientAddedToThePage', async () => {
+  const page = trackedWindow();
+  await withWorkers(page.workers, async () => {
+    const adapter = { ...fakeAgent(), onContact: () => true };
+    const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', window: page.win });
+    adapter.signIn();
+    await until(() => backstop.state === STATE.OPEN);
+    assert.ok(page.listeners.get('beforeunload')?.length, 'guarding the live contact');
+
+    backstop.destroy();
+
+    assert.equal(page.count(), 0, 'no pagehide, pageshow or beforeunload listener left');
+    assert.equal(page.workers.length, 2, 'the heartbeat and the tick worker');
+    assert.ok(page.workers.every((w) => w.terminated), 'both workers terminated');
+    assert.ok(page.channels.every((c) => c.closed), 'the BroadcastChannel closed');
+    assert.equal(page.beacons.length, 1, 'the session closed: a session nobody beats for is a phantom CCP');
+    assert.equal(page.beacons[0].body.reason, 'destroy');
+    assert.equal(backstop.state, STATE.CLOSED);
+
+    adapter.signIn();
+    page.win.fire('pageshow', { persisted: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(page.requests.length, 1, 'a destroyed client registers no more');
+  });
+});
+
+test('createBackstop_should_takeOverTheTabsRunningClient_andItsSession_when_createdTwice', async () => {
+  const page = trackedWindow();
+  await withWorkers(page.workers, async () => {
+    const adapter = fakeAgent();
+    const first = createBackstop({ adapter, apiBase: 'https://api.example.com', window: page.win });
+    adapter.signIn();
+    await until(() => first.state === STATE.OPEN);
+    const listenersOfOne = page.count();
+    const firstId = first.sessionId;
+
+    const states = [];
+    const second = createBackstop({ adapter, apiBase: 'https://api.example.com', window: page.win, onChange: (s, d) => states.push([s, d.reason]) });
+
+    assert.equal(second.sessionId, firstId, 'the same session');
+    assert.equal(first.sessionId, null, 'the first holds nothing now');
+    assert.equal(second.state, STATE.OPEN);
+    assert.deepEqual(states[0], [STATE.OPEN, 'adopted']);
+    assert.equal(page.requests.length, 1, 'no second register: one tab, one session');
+    assert.equal(page.beacons.length, 0, 'and no close: the agent stays as they are');
+    assert.equal(page.count(), listenersOfOne, 'the first client\'s listeners are gone');
+    assert.equal(page.workers.filter((w) => !w.terminated).length, 2, 'one heartbeat worker and one tick worker run');
+
+    adapter.signIn(); // Streams reports the same agent to the second client
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(page.requests.length, 1);
+    page.win.fire('pagehide', {});
+    assert.equal(page.beacons.length, 1, 'the close beacon, once, from the second client');
+  });
+});
+
+test('createBackstop_should_destroyTheRunningClient_when_theSecondTalksToAnotherApi', async () => {
+  const page = trackedWindow();
+  await withWorkers(page.workers, async () => {
+    const adapter = fakeAgent();
+    const first = createBackstop({ adapter, apiBase: 'https://one.example.com', window: page.win });
+    adapter.signIn();
+    await until(() => first.state === STATE.OPEN);
+
+    const second = createBackstop({ adapter, apiBase: 'https://two.example.com', window: page.win });
+    adapter.signIn();
+    await until(() => second.state === STATE.OPEN);
+
+    assert.equal(page.beacons.length, 1);
+    assert.match(page.beacons[0].url, /^https:\/\/one\.example\.com\//);
+    assert.equal(page.requests.at(-1).url, 'https://two.example.com/sessions');
+  });
+});
+
+test('destroy_should_closeTheSessionARegisterInFlightOpens_forNobodyWouldKeepOrCloseIt', async () => {
+  let answer;
+  const fetch = async () => { await new Promise((resolve) => { answer = resolve; }); return { status: 201, json: async () => SESSION }; };
+  const { adapter, heartbeat, beacons, backstop } = setup({ fetch });
+  adapter.signIn();
+  await until(() => answer !== undefined);
+
+  backstop.destroy();
+  answer();
+  await until(() => beacons.length === 1);
+
+  assert.equal(beacons[0].url, `https://api.example.com/sessions/${SESSION.sessionId}/close`);
+  assert.equal(heartbeat.started.length, 0);
+  assert.equal(backstop.sessionId, null);
 });
