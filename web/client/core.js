@@ -159,7 +159,7 @@ export function createBackstopCore(deps) {
             if (!heartbeatStarted) {
               // The session is open but nothing can keep it alive: say so, and never register again for it
               // (another session would leave this one open, to be closed as stale).
-              setState(STATE.DEGRADED, { error: 'heartbeat-failed', message: 'heartbeats cannot run in this page' });
+              setState(STATE.DEGRADED, { sessionId: session.id, error: 'heartbeat-failed', message: 'heartbeats cannot run in this page' });
             }
             if (body.restore) restoreAfterReload(body.restore);
             return session;
@@ -198,7 +198,8 @@ export function createBackstopCore(deps) {
    * its way, so wait for Offline a while. Any other status means someone chose it: leave it.
    */
   function restoreAfterReload(target) {
-    const known = adapter.statuses?.() ?? [];
+    // Both or nothing: an adapter that cannot set a status cannot restore one.
+    const known = adapter.setStatus ? adapter.statuses?.() ?? [] : [];
     const status = known.find((s) => target.arn && s.arn === target.arn) ?? known.find((s) => s.name === target.name);
     if (!status || isOffline(status)) {
       notify(onRestore, { outcome: 'unknown-status', status: target });

@@ -339,3 +339,18 @@ test('destroy_should_closeTheSessionARegisterInFlightOpens_forNobodyWouldKeepOrC
   assert.equal(heartbeat.started.length, 0);
   assert.equal(backstop.sessionId, null);
 });
+
+test('restore_should_notBeTried_when_theAdapterCannotSetAStatus', async () => {
+  const adapter = fakeAgent(OFFLINE);
+  delete adapter.setStatus; // optional in StreamsAdapter: an adapter may list statuses and set none
+  const outcomes = [];
+  const { reported } = setup({
+    adapter,
+    fetch: recordingFetch({ ...SESSION, restore: { name: 'Break', arn: BREAK.arn } }),
+    onRestore: (result) => outcomes.push(result.outcome),
+  });
+  adapter.signIn();
+  await until(() => outcomes.length === 1);
+  assert.deepEqual(outcomes, ['unknown-status'], 'not a TypeError taken for Streams refusing the status');
+  assert.deepEqual(reported, []);
+});
