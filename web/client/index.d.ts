@@ -163,6 +163,12 @@ export interface BackstopOptions {
   onChange?: (...change: StateChange) => void;
   /** The outcome of a restore after a reload. An exception thrown here is reported and changes nothing. */
   onRestore?: (result: { outcome: RestoreOutcome; status: AgentStatus | { name: string; arn: string | null } }) => void;
+  /**
+   * Where the page serves the worker files, for bundlers that do not emit them from
+   * `new Worker(new URL('./heartbeat-worker.js', import.meta.url))` (esbuild, Rollup without a plugin, IIFE bundles).
+   * Each file must be self-contained (bundled) or served beside heartbeat-request.js. Default: beside index.js.
+   */
+  workerUrls?: { heartbeat?: string | URL; tick?: string | URL };
   /** Ask the browser's leave-page confirmation while a contact is live (default true). */
   guardLiveContact?: boolean;
   /** The window to attach to (default: globalThis). */

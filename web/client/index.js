@@ -8,6 +8,14 @@ export { STATE, createBackstopCore, createStreamsAdapter, guardLiveContacts, tab
 export { RESTORE_WAIT_MS, RETRY_DELAYS_MS, retryDelay } from './core.js';
 
 const CHANNEL = 'ccp-backstop';
+
+/** A worker beside this module; in a bundle without import.meta.url (IIFE), an error that names the way out. */
+function packaged(create) {
+  return () => {
+    if (!import.meta.url) throw new Error('no import.meta.url in this bundle: copy the worker files and pass `workerUrls`');
+    return create();
+  };
+}
 // The tab's running client, on its window: a hot-reloaded module is a new module instance, the window is not.
 const RUNNING = Symbol.for('@ccp-backstop/client');
 
@@ -20,7 +28,8 @@ const RUNNING = Symbol.for('@ccp-backstop/client');
  * @returns the running backstop (state, sessionId, otherSessions, stop(), destroy())
  */
 export function createBackstop(options = {}) {
-  const { connect, adapter: given, apiBase, getToken, onChange, onRestore, guardLiveContact = true, window: win = globalThis } = options;
+  const { connect, adapter: given, apiBase, getToken, onChange, onRestore, guardLiveContact = true, workerUrls,
+    window: win = globalThis } = options;
   if (!given && !connect) throw new TypeError('createBackstop needs `connect` (the amazon-connect-streams global) or an `adapter`');
   if (typeof apiBase !== 'string') throw new TypeError('createBackstop needs `apiBase`, the backstop API\'s base URL');
   const previous = win[RUNNING];
@@ -28,9 +37,14 @@ export function createBackstop(options = {}) {
   const adapter = given ?? createStreamsAdapter(connect);
   const fetch = win.fetch.bind(win);
   // Literal `new Worker(new URL(..., import.meta.url))`: bundlers (Vite, webpack 5, Parcel) find and emit the
-  // worker files from this pattern; served as plain ES modules they load beside this file.
-  const heartbeatWorker = () => new Worker(new URL('./heartbeat-worker.js', import.meta.url), { type: 'module' });
-  const tickWorker = () => new Worker(new URL('./tick-worker.js', import.meta.url), { type: 'module' });
+  // worker files from this pattern; served as plain ES modules they load beside this file. esbuild and Rollup
+  // emit nothing for it (and an IIFE bundle has no import.meta.url): the page copies the workers and says where.
+  const heartbeatWorker = workerUrls?.heartbeat
+    ? () => new Worker(workerUrls.heartbeat, { type: 'module' })
+    : packaged(() => new Worker(new URL('./heartbeat-worker.js', import.meta.url), { type: 'module' }));
+  const tickWorker = workerUrls?.tick
+    ? () => new Worker(workerUrls.tick, { type: 'module' })
+    : packaged(() => new Worker(new URL('./tick-worker.js', import.meta.url), { type: 'module' }));
   const peers = 'BroadcastChannel' in win
     ? tabPeers({ channel: new win.BroadcastChannel(CHANNEL), agentArn: () => (adapter.currentStatus() ? adapter.agentArn() : null),
       setInterval: workerInterval(tickWorker) })
