@@ -160,10 +160,16 @@ function onStreams() {
   };
 }
 
-test('pagehide_should_sendTheBeacon_when_streamsWasTerminated_withTheStatusLastKnown', async () => {
+/** onStreams, with the agent signed in and the session open. */
+async function openOnStreams() {
   const page = onStreams();
-  page.connect.core.agentArrives(AGENT_ARN, { name: 'Available', type: 'routable', agentStateARN: AVAILABLE.arn });
+  page.logIn(AGENT_ARN);
   await until(() => page.backstop.state === STATE.OPEN);
+  return { ...page, first: page.backstop.sessionId };
+}
+
+test('pagehide_should_sendTheBeacon_when_streamsWasTerminated_withTheStatusLastKnown', async () => {
+  const page = await openOnStreams();
   page.change(BREAK);
 
   page.connect.core.terminate(); // the agent logs out; the tab stays
@@ -174,10 +180,7 @@ test('pagehide_should_sendTheBeacon_when_streamsWasTerminated_withTheStatusLastK
 });
 
 test('logInAgain_should_keepTheOpenSession_when_theSameAgentComesBack', async () => {
-  const page = onStreams();
-  page.logIn(AGENT_ARN);
-  await until(() => page.backstop.state === STATE.OPEN);
-  const first = page.backstop.sessionId;
+  const { first, ...page } = await openOnStreams();
 
   page.connect.core.terminate();
   page.logIn(AGENT_ARN, BREAK);
@@ -191,10 +194,7 @@ test('logInAgain_should_keepTheOpenSession_when_theSameAgentComesBack', async ()
 });
 
 test('logInAgain_should_closeTheLastAgentsSessionAsALogout_andRegister_when_anotherAgentSignsIn', async () => {
-  const page = onStreams();
-  page.logIn(AGENT_ARN);
-  await until(() => page.backstop.state === STATE.OPEN);
-  const first = page.backstop.sessionId;
+  const { first, ...page } = await openOnStreams();
 
   page.connect.core.terminate();
   page.logIn('arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-2');
@@ -250,13 +250,19 @@ async function withWorkers(workers, body) {
   }
 }
 
-test('destroy_should_closeTheSession_andRemoveEverythingTheClientAddedToThePage', async () => {
+/** A page whose client (createBackstop) has its session open; then `body` runs, with the page's Worker. */
+async function withOpenClient({ apiBase = 'https://api.example.com', adapter = fakeAgent() }, body) {
   const page = trackedWindow();
   await withWorkers(page.workers, async () => {
-    const adapter = { ...fakeAgent(), onContact: () => true };
-    const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', window: page.win });
+    const first = createBackstop({ adapter, apiBase, window: page.win });
     adapter.signIn();
-    await until(() => backstop.state === STATE.OPEN);
+    await until(() => first.state === STATE.OPEN);
+    await body({ page, adapter, first });
+  });
+}
+
+test('destroy_should_closeTheSession_andRemoveEverythingTheClientAddedToThePage', async () => {
+  await withOpenClient({ adapter: { ...fakeAgent(), onContact: () => true } }, async ({ page, adapter, first: backstop }) => {
     assert.ok(page.listeners.get('beforeunload')?.length, 'guarding the live contact');
 
     backstop.destroy();
@@ -277,12 +283,7 @@ test('destroy_should_closeTheSession_andRemoveEverythingTheClientAddedToThePage'
 });
 
 test('createBackstop_should_takeOverTheTabsRunningClient_andItsSession_when_createdTwice', async () => {
-  const page = trackedWindow();
-  await withWorkers(page.workers, async () => {
-    const adapter = fakeAgent();
-    const first = createBackstop({ adapter, apiBase: 'https://api.example.com', window: page.win });
-    adapter.signIn();
-    await until(() => first.state === STATE.OPEN);
+  await withOpenClient({}, async ({ page, adapter, first }) => {
     const listenersOfOne = page.count();
     const firstId = first.sessionId;
 
@@ -307,13 +308,7 @@ test('createBackstop_should_takeOverTheTabsRunningClient_andItsSession_when_crea
 });
 
 test('createBackstop_should_destroyTheRunningClient_when_theSecondTalksToAnotherApi', async () => {
-  const page = trackedWindow();
-  await withWorkers(page.workers, async () => {
-    const adapter = fakeAgent();
-    const first = createBackstop({ adapter, apiBase: 'https://one.example.com', window: page.win });
-    adapter.signIn();
-    await until(() => first.state === STATE.OPEN);
-
+  await withOpenClient({ apiBase: 'https://one.example.com' }, async ({ page, adapter }) => {
     const second = createBackstop({ adapter, apiBase: 'https://two.example.com', window: page.win });
     adapter.signIn();
     await until(() => second.state === STATE.OPEN);
