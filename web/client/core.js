@@ -44,6 +44,9 @@ export function retryDelay(attempt, random = Math.random) {
  * @param {Function} [deps.setTimeout]
  * @param {Function} [deps.onChange]  (state, detail) => void
  * @param {Function} [deps.onRestore] ({outcome: 'restored'|'not-offline'|'unknown-status'|'failed', status}) => void
+ * @param {Function} [deps.reportError] (error) => void: a callback (onChange, onRestore) threw; default console.error
+ * @param {object}   [deps.adopt]     a session another client of this tab handed over (handOver()): kept, not
+ *                                    registered anew
  * @param {object}   [deps.peers]     other CCP tabs of this browser ({othersOpen()}): the seed recipe is skipped
  *                                    while one is open, since closing one of two tabs must keep the agent online;
  *                                    the server's count of the agent's other sessions (any browser, any device)
@@ -67,6 +70,8 @@ export function createBackstopCore(deps) {
     peers = { othersOpen: () => false },
     getToken,
     random = Math.random,
+    reportError = (error) => console.error('ccp-backstop: a callback of the page threw', error),
+    adopt,
   } = deps;
 
   let state = STATE.IDLE;
@@ -75,18 +80,40 @@ export function createBackstopCore(deps) {
   let registering = null;
   let attempt = 0;
   let stopped = false;
+  let unsubscribe = []; // the adapter's listeners this client added; null once destroyed
   let otherSessions = 0; // the agent's other open sessions, as the server last counted them
   let beatsFailing = false;
+  let knownStatus; // the status the agent chose, as last read: the close beacon's, when Streams can no longer answer
+
+  /**
+   * Runs the page's callback apart from the client's own work: an exception in the page's rendering is reported
+   * and changes nothing (inside register's try it would pass for a network error and open a second session).
+   */
+  function notify(callback, ...args) {
+    try {
+      callback(...args);
+    } catch (error) {
+      try { reportError(error); } catch { /* nothing left to tell */ }
+    }
+  }
 
   function setState(next, detail = {}) {
     state = next;
-    onChange(next, detail);
+    notify(onChange, next, detail);
   }
 
-  /** The status the agent chose (never a contact-driven system state without an ARN), or none. */
+  /**
+   * The status the agent chose (never a contact-driven system state without an ARN), or none; kept, because after
+   * connect.core.terminate() Streams has no agent data and throws (or knows no agent) until a new initCCP.
+   */
   function statusBody() {
-    const status = adapter.chosenStatus ? adapter.chosenStatus() : adapter.currentStatus();
-    return status?.arn ? { name: status.name, arn: status.arn } : undefined;
+    try {
+      const status = adapter.chosenStatus ? adapter.chosenStatus() : adapter.currentStatus();
+      if (status) knownStatus = status.arn ? { name: status.name, arn: status.arn } : undefined;
+    } catch {
+      // Streams without its data provider: what the client last knew stands
+    }
+    return knownStatus;
   }
 
   async function post(path, body, bearer) {
@@ -119,10 +146,16 @@ export function createBackstopCore(deps) {
             setState(STATE.ERROR, { status: 401, error: 'signed-out', message: 'sign in to protect this CCP' });
             return null;
           }
-          const response = await post('/sessions', { agentArn: adapter.agentArn(), status: statusBody() }, bearer);
+          const agentArn = adapter.agentArn();
+          const response = await post('/sessions', { agentArn, status: statusBody() }, bearer);
           if (response.status === 201) {
             const body = await response.json();
-            session = { id: body.sessionId, token: body.token, heartbeatSeconds: body.heartbeatSeconds };
+            if (unsubscribe === null) {
+              // destroy() while this request was in flight: nobody would keep the session or close it.
+              sendBeacon(`${apiBase}/sessions/${encodeURIComponent(body.sessionId)}/close`, JSON.stringify({ token: body.token, reason: 'destroy' }));
+              return null;
+            }
+            session = { id: body.sessionId, token: body.token, heartbeatSeconds: body.heartbeatSeconds, agentArn };
             attempt = 0;
             otherSessions = Number(body.otherSessions) || 0;
             beatsFailing = false;
@@ -133,7 +166,7 @@ export function createBackstopCore(deps) {
             if (!heartbeatStarted) {
               // The session is open but nothing can keep it alive: say so, and never register again for it
               // (another session would leave this one open, to be closed as stale).
-              setState(STATE.DEGRADED, { error: 'heartbeat-failed', message: 'heartbeats cannot run in this page' });
+              setState(STATE.DEGRADED, { sessionId: session.id, error: 'heartbeat-failed', message: 'heartbeats cannot run in this page' });
             }
             if (body.restore) restoreAfterReload(body.restore);
             return session;
@@ -176,25 +209,26 @@ export function createBackstopCore(deps) {
    * its way, so wait for Offline a while. Any other status means someone chose it: leave it.
    */
   function restoreAfterReload(target) {
-    const known = adapter.statuses?.() ?? [];
+    // Both or nothing: an adapter that cannot set a status cannot restore one.
+    const known = adapter.setStatus ? adapter.statuses?.() ?? [] : [];
     const status = known.find((s) => target.arn && s.arn === target.arn) ?? known.find((s) => s.name === target.name);
     if (!status || isOffline(status)) {
-      onRestore({ outcome: 'unknown-status', status: target });
+      notify(onRestore, { outcome: 'unknown-status', status: target });
       return;
     }
     let done = false;
     const finish = (outcome) => {
       if (done) return;
       done = true;
-      onRestore({ outcome, status });
+      notify(onRestore, { outcome, status });
     };
     // The agent chose a status in this page meanwhile (Offline included): theirs wins over the restore.
     adapter.onAgentChoice?.(() => finish('not-offline'));
     const apply = () => {
       if (done || !isOffline(adapter.currentStatus())) return;
       done = true;
-      Promise.resolve(adapter.setStatus(status))
-        .then(() => onRestore({ outcome: 'restored', status }), () => onRestore({ outcome: 'failed', status }));
+      new Promise((resolve) => resolve(adapter.setStatus(status)))
+        .then(() => notify(onRestore, { outcome: 'restored', status }), () => notify(onRestore, { outcome: 'failed', status }));
     };
     if (isOffline(adapter.currentStatus())) {
       apply();
@@ -256,14 +290,19 @@ export function createBackstopCore(deps) {
     }
   }
 
-  /** pagehide: the tab is closing, reloading or navigating away; the beacon outlives the page. */
-  function onPageHide(event = {}) {
-    if (!session) return false;
+  /** Ends the session with the close beacon, built from what the client knows: no Streams call at all. */
+  function closeSession(reason) {
     const current = session;
     session = null;
     stopHeartbeat();
-    const body = JSON.stringify({ token: current.token, reason: 'pagehide', status: statusBody() });
-    const queued = sendBeacon(`${apiBase}/sessions/${encodeURIComponent(current.id)}/close`, body);
+    const body = JSON.stringify({ token: current.token, reason, status: knownStatus });
+    return { current, queued: sendBeacon(`${apiBase}/sessions/${encodeURIComponent(current.id)}/close`, body) };
+  }
+
+  /** pagehide: the tab is closing, reloading or navigating away; the beacon outlives the page. */
+  function onPageHide(event = {}) {
+    if (!session) return false;
+    const { current, queued } = closeSession('pagehide');
     // The server is the truth about the agent's other CCPs: while it answers, the beacon alone decides (it sets
     // Offline only when this was the agent's last open session, atomically). AWS's recipe (ask Streams for
     // Offline) is kept for when the server is not answering this page (heartbeats failing), and even then only
@@ -286,17 +325,68 @@ export function createBackstopCore(deps) {
   }
 
   function statusChanged() {
-    if (heartbeat && session) heartbeat.update({ token: session.token, status: statusBody() });
+    const status = statusBody();
+    if (heartbeat && session) heartbeat.update({ token: session.token, status });
+  }
+
+  /**
+   * Streams reports an agent: at start, and again after connect.core.terminate() and a new initCCP (log out, log
+   * in). The same agent keeps the open session (a second one would count as another CCP of theirs); another
+   * agent in this tab ends the last one's session as a logout and registers their own.
+   */
+  function agentReported() {
+    if (session) {
+      let arn;
+      try { arn = adapter.agentArn(); } catch { return; }
+      if (arn === session.agentArn) {
+        statusChanged();
+        return;
+      }
+      closeSession('logout');
+      setState(STATE.CLOSED, { reason: 'agent-changed' });
+    }
+    register('agent');
+  }
+
+  /** Stops everything this client runs: heartbeats, retries, its listeners on the adapter. */
+  function end() {
+    stopped = true;
+    stopHeartbeat();
+    (unsubscribe ?? []).forEach((off) => { if (typeof off === 'function') off(); });
+    unsubscribe = null;
   }
 
   return {
     start() {
-      adapter.onAgent(() => register('agent'));
-      if (adapter.onStatusChange) adapter.onStatusChange(statusChanged);
+      if (adopt) {
+        session = { id: adopt.id, token: adopt.token, heartbeatSeconds: adopt.heartbeatSeconds, agentArn: adopt.agentArn };
+        knownStatus = adopt.status;
+        otherSessions = adopt.otherSessions ?? 0;
+        const started = startHeartbeatFor(session);
+        setState(started ? STATE.OPEN : STATE.DEGRADED, { sessionId: session.id, reason: 'adopted', otherSessions });
+      }
+      unsubscribe = [adapter.onAgent(agentReported), adapter.onStatusChange?.(statusChanged)];
     },
     stop() {
       stopped = true;
       stopHeartbeat();
+    },
+    /**
+     * Ends this client: closes the open session with the close beacon (as a tab close does: the server sets
+     * Offline when it was the agent's last CCP), stops heartbeats and retries and leaves the adapter.
+     */
+    destroy() {
+      if (unsubscribe === null) return;
+      const closed = session ? closeSession('destroy') : null;
+      end();
+      setState(STATE.CLOSED, { reason: 'destroyed', ...(closed ? { sessionId: closed.current.id, beaconQueued: closed.queued } : {}) });
+    },
+    /** Ends this client but leaves its session open, for the next client of this tab to adopt (createBackstop's). */
+    handOver() {
+      const handed = session ? { ...session, status: knownStatus, otherSessions } : null;
+      session = null;
+      end();
+      return handed;
     },
     register,
     onPageHide,
@@ -368,19 +458,23 @@ export function workerHeartbeat(worker, { fetch = globalThis.fetch?.bind(globalT
 
 /**
  * An interval driven by a dedicated worker's timer (tick-worker.js), for pings that must keep their cadence in
- * a hidden tab. Falls back to the page's setInterval when no worker can start.
+ * a hidden tab. Falls back to the page's setInterval when no worker can start. Returns `{stop()}`.
  */
-export function workerInterval(createWorker, fallback = globalThis.setInterval.bind(globalThis)) {
+export function workerInterval(createWorker, fallback = globalThis.setInterval.bind(globalThis),
+  cancel = globalThis.clearInterval.bind(globalThis)) {
   return (fn, ms) => {
+    let worker = null;
+    let interval = null;
+    const fallBack = () => { worker?.terminate(); worker = null; interval = fallback(fn, ms); };
     try {
-      const worker = createWorker();
+      worker = createWorker();
       worker.onmessage = () => fn();
-      worker.onerror = (event) => { event?.preventDefault?.(); fallback(fn, ms); };
+      worker.onerror = (event) => { event?.preventDefault?.(); fallBack(); };
       worker.postMessage({ type: 'start', ms });
-      return worker;
     } catch {
-      return fallback(fn, ms);
+      fallBack();
     }
+    return { stop() { worker?.terminate(); worker = null; if (interval !== null) cancel(interval); } };
   };
 }
 
@@ -403,9 +497,17 @@ export function guardLiveContacts(adapter, win = window) {
     if (!live && guarding) win.removeEventListener('beforeunload', guard);
     guarding = live;
   };
-  adapter.onStatusChange?.(update);
-  adapter.onAgent?.(update);
-  return { update, get guarding() { return guarding; } };
+  const offs = [adapter.onStatusChange?.(update), adapter.onAgent?.(update)];
+  return {
+    update,
+    get guarding() { return guarding; },
+    /** Removes the guard and its listeners. */
+    stop() {
+      offs.forEach((off) => { if (typeof off === 'function') off(); });
+      win.removeEventListener('beforeunload', guard);
+      guarding = false;
+    },
+  };
 }
 
 /**
@@ -416,7 +518,8 @@ export function guardLiveContacts(adapter, win = window) {
  * silent past `maxSilenceMs` although the tab is open.
  */
 export function tabPeers({ channel, agentArn, now = () => Date.now(), setInterval: every = globalThis.setInterval.bind(globalThis),
-  pingMs = 10000, maxSilenceMs = 30000, id = Math.random().toString(36).slice(2) }) {
+  clearInterval: cancel = globalThis.clearInterval.bind(globalThis), pingMs = 10000, maxSilenceMs = 30000,
+  id = Math.random().toString(36).slice(2) }) {
   const seen = new Map(); // peer id -> last heard
   const send = (type) => channel.postMessage({ type, id, agent: agentArn() });
   channel.onmessage = (event) => {
@@ -429,10 +532,18 @@ export function tabPeers({ channel, agentArn, now = () => Date.now(), setInterva
     seen.set(message.id, now());
     if (message.type === 'hello') send('here');
   };
-  every(() => send('here'), pingMs);
+  const pings = every(() => send('here'), pingMs);
   return {
     hello() { send('hello'); },
     bye() { send('bye'); },
+    /** Says bye, stops the pings (workerInterval's handle, or a setInterval id) and closes the channel. */
+    close() {
+      send('bye');
+      if (typeof pings?.stop === 'function') pings.stop();
+      else cancel(pings);
+      channel.onmessage = null;
+      channel.close?.();
+    },
     othersOpen() {
       const since = now() - maxSilenceMs;
       return [...seen.values()].some((at) => at >= since);
@@ -440,8 +551,14 @@ export function tabPeers({ channel, agentArn, now = () => Date.now(), setInterva
   };
 }
 
-/** Wires the backstop to the page's lifecycle events. */
+/** Wires the backstop to the page's lifecycle events; returns a function that unwires it. */
 export function attachToPage(backstop, win = window) {
-  win.addEventListener('pagehide', (event) => backstop.onPageHide(event));
-  win.addEventListener('pageshow', (event) => backstop.onPageShow(event));
+  const hide = (event) => backstop.onPageHide(event);
+  const show = (event) => backstop.onPageShow(event);
+  win.addEventListener('pagehide', hide);
+  win.addEventListener('pageshow', show);
+  return () => {
+    win.removeEventListener('pagehide', hide);
+    win.removeEventListener('pageshow', show);
+  };
 }

@@ -8,13 +8,42 @@
 //   the option Connect refuses the change while a contact is live.
 // - contact-driven system states (Busy, AfterCallWork, ...) can carry a null agentStateARN; the state the agent
 //   chose is agent.getAvailabilityState().state (a name).
+// - connect.core.terminate() drops the agent data provider (an Agent's getters then throw) and unsubscribes all;
+//   a new initCCP builds a new event bus (connect.core.eventBus), which no earlier connect.agent(cb) is on.
+//   connect.agent(cb) calls cb at once when the agent is already known.
 
-export function createStreamsAdapter(connect) {
+/** A listener list whose listeners cannot break each other or the caller: a throwing one is reported. */
+function listeners() {
+  const list = new Set();
+  return {
+    add(listener) { list.add(listener); return () => list.delete(listener); },
+    tell(...args) {
+      [...list].forEach((listener) => {
+        try {
+          listener(...args);
+        } catch (error) {
+          console.error('ccp-backstop: a Streams listener threw', error);
+        }
+      });
+    },
+    clear() { list.clear(); },
+  };
+}
+
+/**
+ * @param {object} connect  the amazon-connect-streams global
+ * @param {object} [options]
+ * @param {number} [options.watchMs]  how often to look for a new initCCP's event bus (after terminate())
+ */
+export function createStreamsAdapter(connect, { watchMs = 1000, setInterval: every = globalThis.setInterval.bind(globalThis),
+  clearInterval: cancel = globalThis.clearInterval.bind(globalThis) } = {}) {
   let agent = null;
   let seen = null; // what listeners last heard of: state, next state, contacts
-  const agentListeners = [];
-  const statusListeners = [];
-  const choiceListeners = [];
+  const agentListeners = listeners();
+  const statusListeners = listeners();
+  const choiceListeners = listeners();
+  let bus; // the event bus our subscriptions are on
+  let subscriptions = [];
 
   const stateOf = (s) => (s ? { name: s.name, arn: s.agentStateARN ?? null, type: s.type } : null);
 
@@ -24,60 +53,85 @@ export function createStreamsAdapter(connect) {
   }
 
   function refreshed() {
+    if (!live()) return;
     const now = signature();
     if (now === seen) return;
     seen = now;
-    statusListeners.forEach((listener) => listener());
+    statusListeners.tell();
   }
 
-  connect.agent((a) => {
-    agent = a;
-    seen = signature();
-    a.onStateChange(refreshed);
-    a.onRefresh?.(refreshed);
-    agentListeners.forEach((listener) => listener());
-  });
+  const currentBus = () => connect.core?.getEventBus?.() ?? null;
+  /** The agent, while Streams still has its data (not after connect.core.terminate()). */
+  function live() {
+    if (agent && connect.core?.getAgentDataProvider && !connect.core.getAgentDataProvider()) agent = null;
+    return agent;
+  }
 
-  const offlineState = () => agent?.getAgentStates().find((s) => s.type === (connect.AgentStateType?.OFFLINE ?? 'offline'));
+  function subscribe() {
+    bus = currentBus();
+    subscriptions = [connect.agent((a) => {
+      agent = a;
+      seen = signature();
+      subscriptions.push(a.onStateChange(refreshed), a.onRefresh?.(refreshed));
+      agentListeners.tell();
+    })];
+  }
+
+  subscribe();
+  // Log out and in again (terminate(), then initCCP) leaves our subscriptions on a dead bus: follow the new one.
+  const watch = every(() => {
+    if (currentBus() !== bus) subscribe();
+  }, watchMs);
+
+  const offlineState = () => live()?.getAgentStates().find((s) => s.type === (connect.AgentStateType?.OFFLINE ?? 'offline'));
 
   return {
-    onAgent(listener) { agentListeners.push(listener); if (agent) listener(); },
+    /** Streams reports the agent: once per initCCP. Returns a function that removes the listener. */
+    onAgent(listener) { const off = agentListeners.add(listener); if (live()) listener(); return off; },
     /** Any change the page shows: the state, the queued next state, a contact starting or ending. */
-    onStatusChange(listener) { statusListeners.push(listener); },
+    onStatusChange(listener) { return statusListeners.add(listener); },
     /** A status the agent chose through this adapter (the page's own buttons). */
-    onAgentChoice(listener) { choiceListeners.push(listener); },
+    onAgentChoice(listener) { return choiceListeners.add(listener); },
     agentArn() { return agent.getAgentARN(); },
     agentName() { return agent.getName(); },
     /** What Streams shows now, system states (AfterCallWork...) included: their arn may be null. */
-    currentStatus() { return agent ? stateOf(agent.getState()) : null; },
+    currentStatus() { return live() ? stateOf(agent.getState()) : null; },
     /**
      * The status the agent chose (never a contact-driven system state): what the server records and what a
      * reload restores. In after-call work this is the status behind it, found by name among the agent's states.
      */
     chosenStatus() {
-      if (!agent) return null;
+      if (!live()) return null;
       const state = agent.getState();
       if (state?.agentStateARN) return stateOf(state);
       const chosen = agent.getAvailabilityState?.()?.state;
       return stateOf(agent.getAgentStates().find((s) => s.agentStateARN && s.name === chosen));
     },
-    nextStatus() { return agent?.getNextState?.()?.name ?? null; },
-    onContact() { return agent ? agent.getContacts().length > 0 : false; },
-    statuses() { return agent ? agent.getAgentStates().map(stateOf) : []; },
+    nextStatus() { return live()?.getNextState?.()?.name ?? null; },
+    onContact() { return live() ? agent.getContacts().length > 0 : false; },
+    statuses() { return live() ? agent.getAgentStates().map(stateOf) : []; },
     /**
      * The seed recipe: ask for the OFFLINE-type state and do not wait (the page is going away). Queued behind a
      * live contact, as Streams requires, since the leave-page guard exists for exactly that case.
      */
     setOfflineBestEffort() {
       const offline = offlineState();
-      if (offline) agent.setState(offline, { success() {}, failure() {} }, { enqueueNextState: true });
+      if (offline) live().setState(offline, { success() {}, failure() {} }, { enqueueNextState: true });
     },
     /** Sets one of the agent's statuses; rejects (never throws) for a status this agent does not have. */
     setStatus(status) {
-      const target = agent?.getAgentStates().find((s) => status?.arn && s.agentStateARN === status.arn);
+      const target = live()?.getAgentStates().find((s) => status?.arn && s.agentStateARN === status.arn);
       if (!target) return Promise.reject(new Error(`unknown status ${status?.name ?? status?.arn ?? status}`));
-      choiceListeners.forEach((listener) => listener(status));
+      choiceListeners.tell(status);
       return new Promise((resolve, reject) => agent.setState(target, { success: resolve, failure: reject }));
+    },
+    /** Stops following Streams: the watch for a new initCCP, our Streams subscriptions and every listener. */
+    destroy() {
+      cancel(watch);
+      subscriptions.forEach((sub) => { try { sub?.unsubscribe?.(); } catch { /* a terminated bus */ } });
+      subscriptions = [];
+      [agentListeners, statusListeners, choiceListeners].forEach((list) => list.clear());
+      agent = null;
     },
   };
 }

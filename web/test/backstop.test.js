@@ -96,8 +96,9 @@ test('heartbeat_should_startWithTokenAndInterval_when_registered', async () => {
 
 test('pagehide_should_sendCloseBeaconWithTokenAndStatus_when_sessionOpen', async () => {
   const { backstop, beacons, heartbeat, agent } = setup();
+  backstop.start();
   await backstop.register();
-  agent.status = { name: 'Break', arn: 'arn:x/agent-state/break' };
+  agent.change({ name: 'Break', arn: 'arn:x/agent-state/break' }); // the beacon carries the status last reported
 
   const queued = backstop.onPageHide({ persisted: false });
 

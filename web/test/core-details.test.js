@@ -118,7 +118,7 @@ test('register_should_sayWhatTheAgentMustDo_when_notSignedInOrTheSignInIsRefused
 test('register_should_sayTheSessionIsUnprotected_when_theHeartbeatCannotStart', async () => {
   const { backstop, states } = setup([registered], { startHeartbeat: () => { throw new Error('no Worker, no timers'); } });
   await backstop.register();
-  assert.deepEqual(states.at(-1), { state: STATE.DEGRADED, detail: { error: 'heartbeat-failed', message: 'heartbeats cannot run in this page' } });
+  assert.deepEqual(states.at(-1), { state: STATE.DEGRADED, detail: { sessionId: 'S'.repeat(22), error: 'heartbeat-failed', message: 'heartbeats cannot run in this page' } });
 });
 
 test('heartbeatFallback_should_sayBeatsRunOnPageTimers_onlyForTheCurrentSession', async () => {

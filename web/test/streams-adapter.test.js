@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createStreamsAdapter } from '../client/streams-adapter.js';
+import { streamsWithLifecycle } from './fakes/streams-lifecycle.js';
 
 const states = [
   { name: 'Available', type: 'routable', agentStateARN: 'arn:x/agent-state/avail' },
@@ -13,6 +14,7 @@ const states = [
 ];
 const AFTER_CALL_WORK = { name: 'AfterCallWork', type: 'system', agentStateARN: null };
 const later = (fn) => setImmediate(fn);
+const noWatch = { setInterval: () => 0, clearInterval: () => {} };
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function fakeConnect() {
@@ -49,7 +51,7 @@ function fakeConnect() {
 
 test('adapter_should_reportStreamsAgent_inTheBackstopsTerms', async () => {
   const { connect, agent, signIn } = fakeConnect();
-  const adapter = createStreamsAdapter(connect);
+  const adapter = createStreamsAdapter(connect, noWatch);
   let agents = 0;
   let changes = 0;
   let choices = 0;
@@ -72,7 +74,7 @@ test('adapter_should_reportStreamsAgent_inTheBackstopsTerms', async () => {
 
 test('setOfflineBestEffort_should_queueOfflineBehindALiveContact_whereAPlainSetStateIsRefused', async () => {
   const { connect, agent, signIn } = fakeConnect();
-  const adapter = createStreamsAdapter(connect);
+  const adapter = createStreamsAdapter(connect, noWatch);
   signIn();
   agent.contacts = [{ contactId: 'c-1' }];
 
@@ -86,7 +88,7 @@ test('setOfflineBestEffort_should_queueOfflineBehindALiveContact_whereAPlainSetS
 
 test('onStatusChange_should_fire_when_aNextStateIsQueuedOrAContactStarts_withoutARename', async () => {
   const { connect, agent, signIn } = fakeConnect();
-  const adapter = createStreamsAdapter(connect);
+  const adapter = createStreamsAdapter(connect, noWatch);
   const heard = [];
   adapter.onStatusChange(() => heard.push(`${adapter.currentStatus().name}|${adapter.nextStatus()}|${adapter.onContact()}`));
   signIn();
@@ -100,7 +102,7 @@ test('onStatusChange_should_fire_when_aNextStateIsQueuedOrAContactStarts_without
 
 test('chosenStatus_should_beTheStatusBehindAfterCallWork_whoseArnIsNull', () => {
   const { connect, agent, signIn } = fakeConnect();
-  const adapter = createStreamsAdapter(connect);
+  const adapter = createStreamsAdapter(connect, noWatch);
   signIn();
   agent.snapshot({ state: AFTER_CALL_WORK, availability: 'Lunch' });
 
@@ -114,7 +116,7 @@ test('chosenStatus_should_beTheStatusBehindAfterCallWork_whoseArnIsNull', () => 
 
 test('setStatus_should_reject_notThrow_when_theStatusIsUnknown', async () => {
   const { connect, agent, signIn } = fakeConnect();
-  const adapter = createStreamsAdapter(connect);
+  const adapter = createStreamsAdapter(connect, noWatch);
   let choices = 0;
   adapter.onAgentChoice(() => { choices += 1; });
   signIn();
@@ -129,7 +131,7 @@ test('setStatus_should_reject_notThrow_when_theStatusIsUnknown', async () => {
 
 test('setStatus_should_rejectWithStreamsFailure_when_connectRefuses', async () => {
   const { connect, agent, signIn } = fakeConnect();
-  const adapter = createStreamsAdapter(connect);
+  const adapter = createStreamsAdapter(connect, noWatch);
   signIn();
   agent.contacts = [{ contactId: 'c-1' }];
 
@@ -138,7 +140,7 @@ test('setStatus_should_rejectWithStreamsFailure_when_connectRefuses', async () =
 
 test('adapter_should_answerSafely_beforeStreamsReportsTheAgent_andTellLateListenersAtOnce', () => {
   const { connect, agent, signIn } = fakeConnect();
-  const adapter = createStreamsAdapter(connect);
+  const adapter = createStreamsAdapter(connect, noWatch);
   assert.deepEqual(adapter.statuses(), []);
   assert.equal(adapter.chosenStatus(), null);
   assert.equal(adapter.nextStatus(), null);
@@ -155,4 +157,83 @@ test('adapter_should_answerSafely_beforeStreamsReportsTheAgent_andTellLateListen
   assert.equal(adapter.onContact(), true);
   agent.next = states[2];
   assert.equal(adapter.nextStatus(), 'Offline');
+});
+
+function manualWatch() {
+  const ticks = [];
+  return { ticks, setInterval: (fn) => { ticks.push(fn); return ticks.length; }, clearInterval: (id) => { ticks[id - 1] = null; },
+    tick() { ticks.forEach((fn) => fn?.()); } };
+}
+
+test('adapter_should_answerWithoutThrowing_after_connectCoreTerminate', () => {
+  const connect = streamsWithLifecycle(states);
+  const adapter = createStreamsAdapter(connect, noWatch);
+  connect.core.agentArrives('arn:x/agent/u-1', states[0]);
+  assert.equal(adapter.currentStatus().name, 'Available');
+
+  connect.core.terminate();
+
+  assert.equal(adapter.currentStatus(), null, 'no agent: Streams has no data for one');
+  assert.equal(adapter.chosenStatus(), null);
+  assert.deepEqual(adapter.statuses(), []);
+  assert.equal(adapter.onContact(), false);
+  assert.doesNotThrow(() => adapter.setOfflineBestEffort());
+});
+
+test('adapter_should_hearTheAgentAgain_when_thePageCallsInitCCPAfterTerminate', () => {
+  const connect = streamsWithLifecycle(states);
+  const watch = manualWatch();
+  const adapter = createStreamsAdapter(connect, watch);
+  const agents = [];
+  adapter.onAgent(() => agents.push(adapter.agentArn()));
+  connect.core.agentArrives('arn:x/agent/u-1', states[0]);
+
+  connect.core.terminate(); // log out
+  connect.core.initCCP(); // log in again
+  watch.tick();
+  connect.core.agentArrives('arn:x/agent/u-2', states[1]);
+
+  assert.deepEqual(agents, ['arn:x/agent/u-1', 'arn:x/agent/u-2']);
+  assert.equal(adapter.currentStatus().name, 'Lunch');
+  let changes = 0;
+  adapter.onStatusChange(() => { changes += 1; });
+  connect.core.agentDataProvider.data.state = states[0];
+  connect.core.eventBus.trigger('agent::refresh');
+  assert.equal(changes, 1, 'status changes heard from the new bus');
+});
+
+test('adapter_should_hearTheAgentOnce_when_theWatchFindsTheSameBus', () => {
+  const connect = streamsWithLifecycle(states);
+  const watch = manualWatch();
+  const adapter = createStreamsAdapter(connect, watch);
+  let agents = 0;
+  adapter.onAgent(() => { agents += 1; });
+  connect.core.agentArrives('arn:x/agent/u-1', states[0]);
+  watch.tick();
+  watch.tick();
+  assert.equal(agents, 1);
+});
+
+test('adapter_should_isolateItsListeners_andLetThemGo', () => {
+  const { connect, signIn } = fakeConnect();
+  const watch = manualWatch();
+  const adapter = createStreamsAdapter(connect, watch);
+  const heard = [];
+  const errors = [];
+  const original = console.error;
+  console.error = (...args) => errors.push(args);
+  try {
+    adapter.onAgent(() => { throw new Error('page listener'); });
+    const off = adapter.onAgent(() => heard.push('backstop'));
+    signIn();
+    assert.deepEqual(heard, ['backstop'], 'a throwing listener does not keep the next from hearing');
+    assert.equal(errors.length, 1);
+    off();
+    signIn();
+    assert.deepEqual(heard, ['backstop'], 'removed');
+  } finally {
+    console.error = original;
+  }
+  adapter.destroy();
+  assert.deepEqual(watch.ticks, [null], 'the watch stopped');
 });
