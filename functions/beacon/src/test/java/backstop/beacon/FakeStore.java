@@ -100,20 +100,22 @@ final class FakeStore implements SessionStore, TransitionStore {
 
     @Override
     public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred,
-                                      Optional<String> error, Instant now) {
+                                      Optional<String> error, Instant now, Optional<backstop.core.events.EventOutbox.Kept> event) {
         completed.add(state + ":" + claim);
         return true;
     }
 
     @Override
-    public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt) {
+    public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt,
+                                       boolean callMayHaveLanded) {
         completed.add("RETRY:" + attempts + ":" + error);
         return true;
     }
 
 
     @Override
-    public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant nextAttemptAt) {
+    public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant nextAttemptAt,
+                                    boolean callMayHaveLanded, Optional<backstop.core.events.EventOutbox.Kept> event) {
         completed.add(TransitionState.FAILED + ":" + claim);
         return true;
     }

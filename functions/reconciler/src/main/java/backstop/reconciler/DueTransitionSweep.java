@@ -176,7 +176,7 @@ public final class DueTransitionSweep {
         for (Transition transition : toCheck) {
             AgentSnapshot snapshot = snapshots.get(transition.agent().userId());
             if (snapshot != null && offlineOrQueued(snapshot)) {
-                metrics.count(transitions.notNeeded(transition, claim, "agent already Offline"), false);
+                metrics.count(transitions.alreadyOffline(transition, claim), false);
             } else {
                 toSet.add(transition);
                 if (snapshot != null) {

@@ -60,7 +60,7 @@ public final class ReconcilerWiring {
                         new DynamoRefusedHeartbeats(clients.dynamoDb(), config.sessionsTable()), direct, metrics, config.outageBrake(),
                         Duration.ofSeconds(config.heartbeatSeconds()), Duration.ofSeconds(config.staleAfterSeconds()))),
                 new DueTransitionSweep(sessions, queue, connect, transitions, events, metrics, clock, config.connectRatePerSecond()),
-                new OutboxRelay(outbox, eventBridge), metrics, clock, sleeper, Duration.ofSeconds(config.sweepIntervalSeconds()),
+                new OutboxRelay(outbox, eventBridge, clock), metrics, clock, sleeper, Duration.ofSeconds(config.sweepIntervalSeconds()),
                 config.connectRatePerSecond());
         return new Primed(reconciler, new ReconcilerPriming(queue, connect, clients::resolveCredentials, random, clock));
     }

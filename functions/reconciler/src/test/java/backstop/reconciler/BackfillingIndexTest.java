@@ -85,7 +85,7 @@ class BackfillingIndexTest {
         OfflineTransitions transitions = new OfflineTransitions(queue, gateway, events, clock, Backoff.DEFAULT, 8, new Random(1));
         return new Reconciler(queue, new StaleSessionSweep(sessions, StaleSessionSweepTest.STALE_AFTER),
                 new DueTransitionSweep(queue, queue, gateway, transitions, events, metrics, clock, 100),
-                new OutboxRelay(EventOutbox.NONE, null), metrics, clock, wake -> clock.now = wake, Duration.ofSeconds(15), 100);
+                new OutboxRelay(EventOutbox.NONE, null, clock), metrics, clock, wake -> clock.now = wake, Duration.ofSeconds(15), 100);
     }
 
     /** One scheduled run as the handler makes it: 49 s of budget from now. */

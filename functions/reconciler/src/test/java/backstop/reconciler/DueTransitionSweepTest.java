@@ -121,20 +121,22 @@ class DueTransitionSweepTest {
 
         @Override
         public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred,
-                                          Optional<String> error, Instant now) {
+                                          Optional<String> error, Instant now, Optional<backstop.core.events.EventOutbox.Kept> event) {
             completed.add(transitions.get(id).agent().userId() + " " + state + (deferred ? " deferred" : "") + error.map(e -> " (" + e + ")").orElse(""));
             transitions.remove(id);
             return true;
         }
 
         @Override
-        public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant next) {
+        public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant next,
+                                    boolean callMayHaveLanded, Optional<backstop.core.events.EventOutbox.Kept> event) {
             completed.add(transitions.get(id).agent().userId() + " FAILED");
             return true;
         }
 
         @Override
-        public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant next) {
+        public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant next,
+                                       boolean callMayHaveLanded) {
             completed.add(transitions.get(id).agent().userId() + " RETRY");
             return true;
         }

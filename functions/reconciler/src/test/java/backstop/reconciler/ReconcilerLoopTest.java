@@ -85,10 +85,12 @@ class ReconcilerLoopTest {
         @Override public java.util.Set<String> openSessionIds(AgentRef agent) { return java.util.Set.of(); }
         @Override public CloseResult close(Session current, CloseRequest request) { return new CloseResult.StillAlive(); }
         @Override public Optional<Transition> findTransition(SessionId id) { return Optional.empty(); }
-        @Override public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred, Optional<String> error, Instant now) { return false; }
-        @Override public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt) { return false; }
+        @Override public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred, Optional<String> error, Instant now, Optional<backstop.core.events.EventOutbox.Kept> event) { return false; }
+        @Override public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt,
+                                       boolean callMayHaveLanded) { return false; }
         @Override public boolean releaseClaim(SessionId id, String claim, Instant now) { return false; }
-        @Override public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant next) { return false; }
+        @Override public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant next,
+                                    boolean callMayHaveLanded, Optional<backstop.core.events.EventOutbox.Kept> event) { return false; }
     }
 
     final StepClock clock = new StepClock();
@@ -108,7 +110,7 @@ class ReconcilerLoopTest {
         OfflineTransitions transitions = new OfflineTransitions(store, connect, events, clock, Backoff.DEFAULT, 8, new SecureRandom());
         return new Reconciler(store, new StaleSessionSweep(store, staleAfter),
                 new DueTransitionSweep(store, store, connect, transitions, events, metrics, clock, rate),
-                new backstop.core.events.OutboxRelay(backstop.core.events.EventOutbox.NONE, null), metrics, clock, wake -> clock.now = wake, Duration.ofSeconds(15), rate);
+                new backstop.core.events.OutboxRelay(backstop.core.events.EventOutbox.NONE, null, clock), metrics, clock, wake -> clock.now = wake, Duration.ofSeconds(15), rate);
     }
 
     @Test

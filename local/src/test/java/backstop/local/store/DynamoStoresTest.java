@@ -501,10 +501,10 @@ class DynamoStoresTest {
         Instant at = T0.plus(Duration.ofDays(2));
         SessionId id = pendingTransition(at, at.plusSeconds(10));
 
-        assertThatThrownBy(() -> transitions.completeTransition(id, "closer", TransitionState.PENDING, 1, false, Optional.empty(), at))
+        assertThatThrownBy(() -> transitions.completeTransition(id, "closer", TransitionState.PENDING, 1, false, Optional.empty(), at, Optional.empty()))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThat(transitions.completeTransition(id, "someone-else", TransitionState.DONE, 1, false, Optional.empty(), at)).isFalse();
-        assertThat(transitions.completeTransition(id, "closer", TransitionState.DONE, 2, true, Optional.of("slow"), at.plusSeconds(1))).isTrue();
+        assertThat(transitions.completeTransition(id, "someone-else", TransitionState.DONE, 1, false, Optional.empty(), at, Optional.empty())).isFalse();
+        assertThat(transitions.completeTransition(id, "closer", TransitionState.DONE, 2, true, Optional.of("slow"), at.plusSeconds(1), Optional.empty())).isTrue();
 
         Transition done = transitions.findTransition(id).orElseThrow();
         assertThat(done.state()).isEqualTo(TransitionState.DONE);
@@ -518,8 +518,8 @@ class DynamoStoresTest {
         assertThat(raw.get("writtenBy").s()).isEqualTo("closer");
         assertThat(raw.get("expiresAt").n()).as("ended transitions stay 30 days for audit")
                 .isEqualTo(String.valueOf(at.plusSeconds(1).plus(Duration.ofDays(30)).getEpochSecond()));
-        assertThat(transitions.completeTransition(id, "late", TransitionState.FAILED, 3, false, Optional.empty(), at)).as("ended: final").isFalse();
-        assertThat(transitions.completeTransition(id, "closer", TransitionState.DONE, 2, true, Optional.of("slow"), at.plusSeconds(1)))
+        assertThat(transitions.completeTransition(id, "late", TransitionState.FAILED, 3, false, Optional.empty(), at, Optional.empty())).as("ended: final").isFalse();
+        assertThat(transitions.completeTransition(id, "closer", TransitionState.DONE, 2, true, Optional.of("slow"), at.plusSeconds(1), Optional.empty()))
                 .as("the closer's own write, retried after its answer was lost, is recognised as landed").isTrue();
         assertThat(transitions.findTransition(id).orElseThrow().state()).isEqualTo(TransitionState.DONE);
     }
@@ -529,8 +529,8 @@ class DynamoStoresTest {
         Instant at = T0.plus(Duration.ofDays(3));
         SessionId id = pendingTransition(at, at.plusSeconds(10));
 
-        assertThat(transitions.recordFailedAttempt(id, "other", 1, "x", at)).isFalse();
-        assertThat(transitions.recordFailedAttempt(id, "closer", 1, "ThrottlingException", at.plusSeconds(30))).isTrue();
+        assertThat(transitions.recordFailedAttempt(id, "other", 1, "x", at, false)).isFalse();
+        assertThat(transitions.recordFailedAttempt(id, "closer", 1, "ThrottlingException", at.plusSeconds(30), false)).isTrue();
         Transition failedOnce = transitions.findTransition(id).orElseThrow();
         assertThat(failedOnce.state()).isEqualTo(TransitionState.PENDING);
         assertThat(failedOnce.attempts()).isEqualTo(1);
@@ -545,8 +545,8 @@ class DynamoStoresTest {
         assertThat(transitions.findTransition(id).orElseThrow().claim()).isEmpty();
 
         transitions.claim(id, "sweep", at.plusSeconds(31), at.plusSeconds(60)).orElseThrow();
-        assertThat(transitions.failIntoSlowLane(id, "other", 5, "y", at, at)).isFalse();
-        assertThat(transitions.failIntoSlowLane(id, "sweep", 5, "AccessDenied", at.plusSeconds(40), at.plusSeconds(940))).isTrue();
+        assertThat(transitions.failIntoSlowLane(id, "other", 5, "y", at, at, false, Optional.empty())).isFalse();
+        assertThat(transitions.failIntoSlowLane(id, "sweep", 5, "AccessDenied", at.plusSeconds(40), at.plusSeconds(940), false, Optional.empty())).isTrue();
         Transition failed = transitions.findTransition(id).orElseThrow();
         assertThat(failed.state()).isEqualTo(TransitionState.FAILED);
         assertThat(failed.attempts()).isEqualTo(5);
@@ -557,10 +557,10 @@ class DynamoStoresTest {
                 .anyMatch(t -> t.sessionId().equals(id));
 
         transitions.claim(id, "slow", at.plusSeconds(940), at.plusSeconds(970)).orElseThrow();
-        assertThat(transitions.failIntoSlowLane(id, "slow", 6, "AccessDenied", at.plusSeconds(950), at.plusSeconds(1850))).isTrue();
+        assertThat(transitions.failIntoSlowLane(id, "slow", 6, "AccessDenied", at.plusSeconds(950), at.plusSeconds(1850), false, Optional.empty())).isTrue();
         assertThat(transitions.findTransition(id).orElseThrow().completedAt()).as("when it first failed, kept").contains(at.plusSeconds(40));
-        assertThat(transitions.recordFailedAttempt(id, "late", 7, "z", at)).as("FAILED is not PENDING").isFalse();
-        assertThat(transitions.recordFailedAttempt(id, "slow", 6, "AccessDenied", at.plusSeconds(1850)))
+        assertThat(transitions.recordFailedAttempt(id, "late", 7, "z", at, false)).as("FAILED is not PENDING").isFalse();
+        assertThat(transitions.recordFailedAttempt(id, "slow", 6, "AccessDenied", at.plusSeconds(1850), false))
                 .as("the slow lane's own write, retried after its answer was lost, is recognised as landed").isTrue();
         assertThat(transitions.findTransition(id).orElseThrow().state()).isEqualTo(TransitionState.FAILED);
     }

@@ -119,7 +119,7 @@ public final class ConnectAgentStatus {
             return pacer.acquireWithin(PUT_USER_STATUS, maxWait);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ConnectFailure("Interrupted", true, false, e);
+            throw new ConnectFailure(ConnectFailure.INTERRUPTED, true, false, e);
         }
     }
 
@@ -179,7 +179,7 @@ public final class ConnectAgentStatus {
             pacer.acquire(operation);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ConnectFailure("Interrupted", true, false, e);
+            throw new ConnectFailure(ConnectFailure.INTERRUPTED, true, false, e);
         }
     }
 

@@ -6,6 +6,8 @@ package backstop.core.connect;
  * {@link #code()} is what is stored and reported (e.g. {@code ThrottlingException (429)}); never the SDK's message.
  */
 public final class ConnectFailure extends Exception {
+    /** The code of a wait for the pacer's turn that was interrupted: no call went out. */
+    public static final String INTERRUPTED = "Interrupted";
     private final String code;
     private final boolean retryable;
     private final boolean throttled;
@@ -27,5 +29,13 @@ public final class ConnectFailure extends Exception {
 
     public boolean throttled() {
         return throttled;
+    }
+
+    /**
+     * The call may have done its work though it failed: a 5xx, a time-out or a lost connection can come after
+     * Connect acted. A throttle or a 4xx means it did not, and so does an interrupt while waiting for the turn.
+     */
+    public boolean mayHaveLanded() {
+        return retryable && !throttled && !INTERRUPTED.equals(code);
     }
 }

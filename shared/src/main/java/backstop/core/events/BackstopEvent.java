@@ -1,16 +1,40 @@
 package backstop.core.events;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 
-/** The audit events on the custom bus (source {@code ccp-backstop}); docs/events.md has their schemas. */
+/**
+ * The audit events on the custom bus (source {@code ccp-backstop}); docs/events.md has their schemas. Every detail
+ * carries {@code eventId}: the same for every delivery of one outcome (a resend after a crash, a relay after a
+ * lost delete), since EventBridge delivers at least once and its own envelope {@code id} differs per PutEvents.
+ */
 public sealed interface BackstopEvent {
     String SOURCE = "ccp-backstop";
+    String EVENT_ID = "eventId";
 
     String detailType();
 
-    Map<String, Object> detail();
+    /** What, with the detail type, names this outcome once: the session for a transition's events. */
+    String subject();
+
+    /** The fields of this event, without the id ({@link #detail()} adds it). */
+    Map<String, Object> fields();
+
+    /** A name-based UUID of the detail type and the subject: stable across resends and relays. */
+    default String eventId() {
+        return UUID.nameUUIDFromBytes((SOURCE + "\n" + detailType() + "\n" + subject()).getBytes(StandardCharsets.UTF_8))
+                .toString();
+    }
+
+    default Map<String, Object> detail() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put(EVENT_ID, eventId());
+        d.putAll(fields());
+        return d;
+    }
 
     /**
      * The agent was set Offline (or Offline was queued as next status during a live contact: deferred, present
@@ -20,12 +44,17 @@ public sealed interface BackstopEvent {
     record AgentSetOffline(String agentArn, String userId, String sessionId, String reason, int attempts,
                            java.util.Optional<Boolean> deferred, boolean recovered, Instant at) implements BackstopEvent {
         @Override
+        public String subject() {
+            return sessionId;
+        }
+
+        @Override
         public String detailType() {
             return "Agent Set Offline";
         }
 
         @Override
-        public Map<String, Object> detail() {
+        public Map<String, Object> fields() {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("agentArn", agentArn);
             d.put("userId", userId);
@@ -45,12 +74,17 @@ public sealed interface BackstopEvent {
     record AgentOfflineFailed(String agentArn, String userId, String sessionId, int attempts, String lastError,
                               Instant at) implements BackstopEvent {
         @Override
+        public String subject() {
+            return sessionId;
+        }
+
+        @Override
         public String detailType() {
             return "Agent Offline Failed";
         }
 
         @Override
-        public Map<String, Object> detail() {
+        public Map<String, Object> fields() {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("agentArn", agentArn);
             d.put("userId", userId);
@@ -65,12 +99,17 @@ public sealed interface BackstopEvent {
     /** After a reload, the page restored the status the agent had before it. */
     record AgentStatusRestored(String agentArn, String statusName, String sessionId, Instant at) implements BackstopEvent {
         @Override
+        public String subject() {
+            return sessionId;
+        }
+
+        @Override
         public String detailType() {
             return "Agent Status Restored";
         }
 
         @Override
-        public Map<String, Object> detail() {
+        public Map<String, Object> fields() {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("agentArn", agentArn);
             d.put("statusName", statusName);
@@ -89,12 +128,17 @@ public sealed interface BackstopEvent {
     /** {@code cause}: "silence" (a large share missed their beats) or "flood" (the heartbeat route is flooded). */
     record HeartbeatOutageSuspected(int openSessions, double silentShare, String cause, Instant at) implements BackstopEvent {
         @Override
+        public String subject() {
+            return at.toString();
+        }
+
+        @Override
         public String detailType() {
             return "Heartbeat Outage Suspected";
         }
 
         @Override
-        public Map<String, Object> detail() {
+        public Map<String, Object> fields() {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("openSessions", openSessions);
             d.put("silentShare", Math.round(silentShare * 1000) / 1000.0);
@@ -110,12 +154,17 @@ public sealed interface BackstopEvent {
      */
     record HeartbeatOutageEnded(Instant engagedAt, Instant recoveredAt, Instant at) implements BackstopEvent {
         @Override
+        public String subject() {
+            return engagedAt.toString();
+        }
+
+        @Override
         public String detailType() {
             return "Heartbeat Outage Ended";
         }
 
         @Override
-        public Map<String, Object> detail() {
+        public Map<String, Object> fields() {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("engagedAt", engagedAt.toString());
             d.put("recoveredAt", recoveredAt.toString());

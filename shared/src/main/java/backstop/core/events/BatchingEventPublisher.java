@@ -11,12 +11,13 @@ import java.util.concurrent.Future;
 
 /**
  * Holds events until {@link #flush()}, then sends them ten to a PutEvents call: the reconciler ends up to a
- * hundred transitions per chunk, and one call per event would cost ten times the requests.
+ * hundred transitions per chunk, and one call per event would cost ten times the requests. A staged event waits
+ * here with its row already on the table, so a run stopped before the flush loses nothing: the relay sends it.
  */
 public final class BatchingEventPublisher implements EventPublisher {
     private static final Logger LOG = LoggerFactory.getLogger(BatchingEventPublisher.class);
     private final EventPublisher delegate;
-    private final List<BackstopEvent> pending = new ArrayList<>();
+    private final List<StagedEvent> pending = new ArrayList<>();
     /** One sender thread: batches go out in order, and never hold back the caller's Connect work. */
     private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
         Thread thread = new Thread(r, "event-publisher");
@@ -31,6 +32,16 @@ public final class BatchingEventPublisher implements EventPublisher {
 
     @Override
     public synchronized void publish(List<? extends BackstopEvent> events) {
+        events.forEach(event -> pending.add(StagedEvent.withoutRow(event)));
+    }
+
+    @Override
+    public StagedEvent stage(BackstopEvent event) {
+        return delegate.stage(event);
+    }
+
+    @Override
+    public synchronized void publishStaged(List<StagedEvent> events) {
         pending.addAll(events);
     }
 
@@ -61,7 +72,7 @@ public final class BatchingEventPublisher implements EventPublisher {
 
     /** Sends what is held; what EventBridge still refuses after the delegate's retries is logged, not lost silently. */
     public void flush() {
-        List<BackstopEvent> sending;
+        List<StagedEvent> sending;
         synchronized (this) {
             sending = List.copyOf(pending);
             pending.clear();
@@ -70,7 +81,7 @@ public final class BatchingEventPublisher implements EventPublisher {
             return;
         }
         try {
-            delegate.publish(sending);
+            delegate.publishStaged(sending);
         } catch (RuntimeException e) {
             LOG.error("{} audit event(s) not published: {}", sending.size(), e.toString());
         }

@@ -20,8 +20,34 @@ public interface EventPublisher {
         try {
             publish(event);
         } catch (RuntimeException e) {
-            LoggerFactory.getLogger(EventPublisher.class).error("event {} for session {} not published: {}",
-                    event.detailType(), event.detail().get("sessionId"), e.toString());
+            notPublished(event, e);
         }
+    }
+
+    /** The event with the outbox row the store writes in the same transaction as its outcome (none here). */
+    default StagedEvent stage(BackstopEvent event) {
+        return StagedEvent.withoutRow(event);
+    }
+
+    /**
+     * Publishes events whose rows were written with their outcomes, forgetting each row once its event is out; a
+     * row whose event did not go out stays for the relay. Here (no outbox): published as they are.
+     */
+    default void publishStaged(List<StagedEvent> events) {
+        publish(events.stream().map(StagedEvent::event).toList());
+    }
+
+    /** As {@link #publishStaged(List)}, for one event whose outcome is written: a failure is logged, never thrown. */
+    default void publishStagedRecorded(StagedEvent staged) {
+        try {
+            publishStaged(List.of(staged));
+        } catch (RuntimeException e) {
+            notPublished(staged.event(), e);
+        }
+    }
+
+    private static void notPublished(BackstopEvent event, RuntimeException e) {
+        LoggerFactory.getLogger(EventPublisher.class).error("event {} for session {} not published: {}",
+                event.detailType(), event.detail().get("sessionId"), e.toString());
     }
 }

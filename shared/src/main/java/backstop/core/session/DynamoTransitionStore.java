@@ -1,13 +1,16 @@
 package backstop.core.session;
 
+import backstop.core.events.EventOutbox;
 import backstop.core.transition.Transition;
 import backstop.core.transition.TransitionQueue;
 import backstop.core.transition.TransitionState;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValuesOnConditionCheckFailure;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -81,7 +84,7 @@ public final class DynamoTransitionStore implements TransitionQueue {
 
     @Override
     public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred,
-                                      Optional<String> error, Instant now) {
+                                      Optional<String> error, Instant now, Optional<EventOutbox.Kept> event) {
         if (!state.isFinal()) {
             throw new IllegalArgumentException("complete with a final state, not " + state);
         }
@@ -101,11 +104,28 @@ public final class DynamoTransitionStore implements TransitionQueue {
             values.put(":error", s(error.get()));
         }
         String update = set + " REMOVE " + DUE_SHARD + ", " + CLAIM;
-        return table.conditionalUpdate(transitionKey(id), update, WORKABLE + " AND " + CLAIM + " = :claim", values);
+        return table.conditionalUpdate(transitionKey(id), update, WORKABLE + " AND " + CLAIM + " = :claim", values,
+                outboxRow(event));
+    }
+
+    /** The event's outbox row, put in the transaction of the outcome it reports. */
+    private List<TransactWriteItem> outboxRow(Optional<EventOutbox.Kept> event) {
+        return event.map(kept -> TransactWriteItem.builder().put(Put.builder().tableName(table.name)
+                .item(DynamoEventOutbox.item(kept)).build()).build()).stream().toList();
+    }
+
+    /** Once an attempt's call may have landed unseen, the item says so for good. */
+    private static String rememberLanded(boolean callMayHaveLanded, Map<String, AttributeValue> values) {
+        if (!callMayHaveLanded) {
+            return "";
+        }
+        values.put(":landed", AttributeValue.fromBool(true));
+        return ", " + CALL_MAY_HAVE_LANDED + " = :landed";
     }
 
     @Override
-    public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant nextAttemptAt) {
+    public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant nextAttemptAt,
+                                    boolean callMayHaveLanded, Optional<EventOutbox.Kept> event) {
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":pending", s(TransitionState.PENDING.name()));
         values.put(":failed", s(TransitionState.FAILED.name()));
@@ -119,8 +139,9 @@ public final class DynamoTransitionStore implements TransitionQueue {
         return table.conditionalUpdate(transitionKey(id),
                 "SET " + TRANSITION_STATE + " = :failed, " + COMPLETED_AT + " = if_not_exists(" + COMPLETED_AT + ", :now), "
                         + ATTEMPTS + " = :attempts, " + LAST_ERROR + " = :error, " + NEXT_ATTEMPT_AT + " = :next, "
-                        + EXPIRES_AT + " = :exp, " + WRITTEN_BY + " = :claim REMOVE " + CLAIM,
-                WORKABLE + " AND " + CLAIM + " = :claim", values);
+                        + EXPIRES_AT + " = :exp, " + WRITTEN_BY + " = :claim" + rememberLanded(callMayHaveLanded, values)
+                        + " REMOVE " + CLAIM,
+                WORKABLE + " AND " + CLAIM + " = :claim", values, outboxRow(event));
     }
 
     @Override
@@ -142,7 +163,8 @@ public final class DynamoTransitionStore implements TransitionQueue {
     }
 
     @Override
-    public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt) {
+    public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt,
+                                       boolean callMayHaveLanded) {
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":pending", s(TransitionState.PENDING.name()));
         values.put(":claim", s(claim));
@@ -151,7 +173,7 @@ public final class DynamoTransitionStore implements TransitionQueue {
         values.put(":next", millis(nextAttemptAt));
         return table.conditionalUpdate(transitionKey(id),
                 "SET " + ATTEMPTS + " = :attempts, " + LAST_ERROR + " = :error, " + NEXT_ATTEMPT_AT + " = :next, "
-                        + WRITTEN_BY + " = :claim REMOVE " + CLAIM,
+                        + WRITTEN_BY + " = :claim" + rememberLanded(callMayHaveLanded, values) + " REMOVE " + CLAIM,
                 TRANSITION_STATE + " = :pending AND " + CLAIM + " = :claim", values);
     }
 

@@ -133,7 +133,8 @@ final class ItemMapper {
                 instant(item.get(NEXT_ATTEMPT_AT)), optional(item, CLAIM).map(AttributeValue::s),
                 optional(item, LAST_ERROR).map(AttributeValue::s), optional(item, COMPLETED_AT).map(ItemMapper::instant),
                 optional(item, DEFERRED).map(AttributeValue::bool).orElse(false),
-                optional(item, CHECK_EXEMPTION).map(AttributeValue::bool).orElse(false));
+                optional(item, CHECK_EXEMPTION).map(AttributeValue::bool).orElse(false),
+                optional(item, CALL_MAY_HAVE_LANDED).map(AttributeValue::bool).orElse(false));
     }
 
     static void putStatus(Map<String, AttributeValue> item, AgentStatus status) {

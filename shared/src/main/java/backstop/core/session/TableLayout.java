@@ -74,6 +74,8 @@ public final class TableLayout {
     static final String COMPLETED_AT = "completedAt";
     static final String DEFERRED = "appliedAsNextStatus"; // "deferred" is a reserved word
     static final String CHECK_EXEMPTION = "checkExemption";
+    /** Set once an attempt's PutUserStatus went out and its answer was lost (absent: none did). */
+    static final String CALL_MAY_HAVE_LANDED = "callMayHaveLanded";
 
     private TableLayout() {
     }

@@ -4,6 +4,7 @@ import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.connect.ConnectFailure;
 import backstop.core.events.BackstopEvent;
 import backstop.core.events.EventPublisher;
+import backstop.core.events.StagedEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,11 +17,13 @@ import java.util.random.RandomGenerator;
 
 /**
  * Carries out one claimed Offline transition: PutUserStatus, then the outcome written under the claim
- * (so two workers never both complete it), then the audit event. A failure that waiting can fix is scheduled
- * again with backoff; one that cannot, or the last allowed attempt, ends FAILED with an event for on-call. FAILED
- * is not forever: the transition stays in a slow lane, tried every {@link #SLOW_LANE_PERIOD} for
- * {@link #SLOW_LANE_HORIZON} after its failure (Connect recovers, a permission is fixed, a status comes back);
- * a later success publishes Agent Set Offline marked {@code recovered}.
+ * (so two workers never both complete it) together with its event's outbox row, in one transaction, then the
+ * event published (and its row deleted). A process stopped after the write leaves the row for the relay, so an
+ * outcome that reports an event always gets it: DONE {@code Agent Set Offline}, FAILED {@code Agent Offline
+ * Failed}. A failure that waiting can fix is scheduled again with backoff; one that cannot, or the last allowed
+ * attempt, ends FAILED with an event for on-call. FAILED is not forever: the transition stays in a slow lane,
+ * tried every {@link #SLOW_LANE_PERIOD} for {@link #SLOW_LANE_HORIZON} after its failure (Connect recovers, a
+ * permission is fixed, a status comes back); a later success publishes Agent Set Offline marked {@code recovered}.
  */
 public final class OfflineTransitions {
     private static final Logger LOG = LoggerFactory.getLogger(OfflineTransitions.class);
@@ -72,33 +75,44 @@ public final class OfflineTransitions {
      */
     public Attempt attempt(Transition transition, String claim, Optional<Boolean> deferred) {
         int attempts = transition.attempts() + 1;
+        boolean calling = false;
         try {
             if (transition.checkExemption() && isExempt(transition)) {
                 boolean ended = store.completeTransition(transition.sessionId(), claim, TransitionState.EXEMPT,
-                        transition.attempts(), false, Optional.empty(), clock.instant());
+                        transition.attempts(), false, Optional.empty(), clock.instant(), Optional.empty());
                 LOG.info("agent {} is exempt (checked before setting Offline, session {})", transition.agent().userId(),
                         transition.sessionId());
                 return new Attempt(ended ? Result.EXEMPT : Result.CLAIM_LOST, false);
             }
+            calling = true;
             connect.setOffline(transition.agent().userId());
         } catch (ConnectFailure failure) {
-            return new Attempt(failed(transition, claim, attempts, failure), failure.throttled());
+            return new Attempt(failed(transition, claim, attempts, failure, calling && failure.mayHaveLanded()), failure.throttled());
         }
+        return new Attempt(setOffline(transition, claim, attempts, deferred, ""), false);
+    }
+
+    /**
+     * The agent is Offline (or has Offline queued) at this attempt: DONE and {@code Agent Set Offline}, written
+     * together. {@code how} ends the log line.
+     */
+    private Result setOffline(Transition transition, String claim, int attempts, Optional<Boolean> deferred, String how) {
         Instant now = clock.instant();
-        if (!store.completeTransition(transition.sessionId(), claim, TransitionState.DONE, attempts, deferred.orElse(false),
-                Optional.empty(), now)) {
-            LOG.warn("transition {} was completed by another worker", transition.sessionId());
-            return new Attempt(Result.CLAIM_LOST, false);
-        }
         String reason = attempts == 1 ? transition.reason().value() : TransitionReason.RETRY.value();
         boolean recovered = transition.state() == TransitionState.FAILED;
-        events.publishRecorded(new BackstopEvent.AgentSetOffline(transition.agent().arn(), transition.agent().userId(),
+        StagedEvent event = events.stage(new BackstopEvent.AgentSetOffline(transition.agent().arn(), transition.agent().userId(),
                 transition.sessionId().value(), reason, attempts, deferred, recovered, now));
+        if (!store.completeTransition(transition.sessionId(), claim, TransitionState.DONE, attempts, deferred.orElse(false),
+                Optional.empty(), now, event.row())) {
+            LOG.warn("transition {} was completed by another worker", transition.sessionId());
+            return Result.CLAIM_LOST;
+        }
+        events.publishStagedRecorded(event);
         // template.yaml's metric filters count transitions by reason from this exact wording.
-        LOG.info("agent {} set Offline (session {}, {}, attempt {}{}{})", transition.agent().userId(),
+        LOG.info("agent {} set Offline (session {}, {}, attempt {}{}{}{})", transition.agent().userId(),
                 transition.sessionId(), reason, attempts, deferred.orElse(false) ? ", as next status after the live contact" : "",
-                recovered ? ", recovered after failing" : "");
-        return new Attempt(Result.DONE, false);
+                recovered ? ", recovered after failing" : "", how);
+        return Result.DONE;
     }
 
     /**
@@ -110,51 +124,71 @@ public final class OfflineTransitions {
     }
 
     /**
+     * Ends a claimed transition whose agent Connect shows Offline (or with Offline queued) before any call of this
+     * attempt. When an earlier attempt's PutUserStatus may have landed unseen ({@link Transition#callMayHaveLanded()}),
+     * that call is taken to have done it: DONE with {@code Agent Set Offline} (attempts: those made). Otherwise the
+     * agent went Offline by other means: NOT_NEEDED, no event.
+     */
+    public Result alreadyOffline(Transition transition, String claim) {
+        if (!transition.callMayHaveLanded()) {
+            return notNeeded(transition, claim, "agent already Offline");
+        }
+        return setOffline(transition, claim, transition.attempts(), Optional.empty(),
+                ", seen Offline after an attempt whose answer was lost");
+    }
+
+    /**
      * Ends a claimed transition without calling PutUserStatus: the agent is already Offline (or has Offline
      * queued), or they are working again in a newer session.
      */
     public Result notNeeded(Transition transition, String claim, String why) {
         boolean ended = store.completeTransition(transition.sessionId(), claim, TransitionState.NOT_NEEDED,
-                transition.attempts(), false, Optional.of(why), clock.instant());
+                transition.attempts(), false, Optional.of(why), clock.instant(), Optional.empty());
         LOG.info("agent {} needs no Offline (session {}): {}", transition.agent().userId(), transition.sessionId(), why);
         return ended ? Result.NOT_NEEDED : Result.CLAIM_LOST;
     }
 
-    private Result failed(Transition transition, String claim, int attempts, ConnectFailure failure) {
+    /** @param mayHaveLanded this attempt's PutUserStatus went out and may have landed though it failed */
+    private Result failed(Transition transition, String claim, int attempts, ConnectFailure failure, boolean mayHaveLanded) {
         Instant now = clock.instant();
         if (transition.state() == TransitionState.FAILED) {
-            return failedAgain(transition, claim, attempts, failure, now);
+            return failedAgain(transition, claim, attempts, failure, now, mayHaveLanded);
         }
         if (failure.retryable() && attempts < maxAttempts) {
             Instant next = now.plus(backoff.after(attempts, random));
-            boolean recorded = store.recordFailedAttempt(transition.sessionId(), claim, attempts, failure.code(), next);
+            boolean recorded = store.recordFailedAttempt(transition.sessionId(), claim, attempts, failure.code(), next,
+                    mayHaveLanded);
             LOG.warn("agent {} not set Offline yet (session {}, attempt {}/{}): {}; next try at {}",
                     transition.agent().userId(), transition.sessionId(), attempts, maxAttempts, failure.code(), next);
             return recorded ? Result.RETRY_SCHEDULED : Result.CLAIM_LOST;
         }
-        if (!store.failIntoSlowLane(transition.sessionId(), claim, attempts, failure.code(), now, now.plus(SLOW_LANE_PERIOD))) {
+        StagedEvent event = events.stage(new BackstopEvent.AgentOfflineFailed(transition.agent().arn(),
+                transition.agent().userId(), transition.sessionId().value(), attempts, failure.code(), now));
+        if (!store.failIntoSlowLane(transition.sessionId(), claim, attempts, failure.code(), now, now.plus(SLOW_LANE_PERIOD),
+                mayHaveLanded, event.row())) {
             return Result.CLAIM_LOST;
         }
         LOG.error("agent {} could not be set Offline (session {}, {} attempts): {}; tried again every {} min for {} h",
                 transition.agent().userId(), transition.sessionId(), attempts, failure.code(),
                 SLOW_LANE_PERIOD.toMinutes(), SLOW_LANE_HORIZON.toHours());
-        events.publishRecorded(new BackstopEvent.AgentOfflineFailed(transition.agent().arn(), transition.agent().userId(),
-                transition.sessionId().value(), attempts, failure.code(), now));
+        events.publishStagedRecorded(event);
         return Result.FAILED;
     }
 
     /** A slow-lane attempt failed: again in a period, or given up once the horizon since the first failure passed. */
-    private Result failedAgain(Transition transition, String claim, int attempts, ConnectFailure failure, Instant now) {
+    private Result failedAgain(Transition transition, String claim, int attempts, ConnectFailure failure, Instant now,
+                               boolean mayHaveLanded) {
         Instant failedAt = transition.completedAt().orElse(now);
         Instant next = now.plus(SLOW_LANE_PERIOD);
         if (next.isBefore(failedAt.plus(SLOW_LANE_HORIZON))) {
-            boolean kept = store.failIntoSlowLane(transition.sessionId(), claim, attempts, failure.code(), now, next);
+            boolean kept = store.failIntoSlowLane(transition.sessionId(), claim, attempts, failure.code(), now, next,
+                    mayHaveLanded, Optional.empty());
             LOG.warn("agent {} still not set Offline (session {}, attempt {}): {}; next try at {}",
                     transition.agent().userId(), transition.sessionId(), attempts, failure.code(), next);
             return kept ? Result.STILL_FAILED : Result.CLAIM_LOST;
         }
         boolean ended = store.completeTransition(transition.sessionId(), claim, TransitionState.FAILED, attempts, false,
-                Optional.of(failure.code()), now);
+                Optional.of(failure.code()), now, Optional.empty());
         LOG.error("agent {} given up (session {}, {} attempts over {} h): {}", transition.agent().userId(),
                 transition.sessionId(), attempts, SLOW_LANE_HORIZON.toHours(), failure.code());
         return ended ? Result.STILL_FAILED : Result.CLAIM_LOST;

@@ -1,5 +1,6 @@
 package backstop.core.transition;
 
+import backstop.core.events.EventOutbox;
 import backstop.core.session.SessionId;
 
 import java.time.Instant;
@@ -15,18 +16,28 @@ public interface TransitionStore {
 
     /**
      * Ends a transition held under {@code claim} (PENDING, or FAILED in the slow lane), recording how many attempts
-     * it took; it leaves the due index. False when the claim was lost (nothing written).
+     * it took; it leaves the due index. {@code event}, the outbox row of the event reporting this outcome, is
+     * written in the same transaction (both or neither). False when the claim was lost (nothing written).
      */
     boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred,
-                               Optional<String> error, Instant now);
+                               Optional<String> error, Instant now, Optional<EventOutbox.Kept> event);
 
     /**
      * Records that the fast lane failed (FAILED, on-call alarmed) but keeps the transition due at
      * {@code nextAttemptAt} in the slow lane, where a later attempt under a new claim can still end it. The time
-     * of the first failure is kept ({@link Transition#completedAt()}); false when the claim was lost.
+     * of the first failure is kept ({@link Transition#completedAt()}); {@code event} is written in the same
+     * transaction, as for {@link #completeTransition}; false when the claim was lost.
+     *
+     * @param callMayHaveLanded this attempt's PutUserStatus may have landed unseen: remembered for good
      */
-    boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant nextAttemptAt);
+    boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant nextAttemptAt,
+                             boolean callMayHaveLanded, Optional<EventOutbox.Kept> event);
 
-    /** Releases the claim after a failed attempt and schedules the next one; false when the claim was lost. */
-    boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt);
+    /**
+     * Releases the claim after a failed attempt and schedules the next one; false when the claim was lost.
+     *
+     * @param callMayHaveLanded this attempt's PutUserStatus may have landed unseen: remembered for good
+     */
+    boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt,
+                                boolean callMayHaveLanded);
 }

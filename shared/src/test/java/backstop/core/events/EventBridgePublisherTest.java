@@ -123,21 +123,41 @@ class EventBridgePublisherTest {
     @Test
     void detail_should_carryEachEventsFields_asDocsEventsMdSays() {
         Instant at = Instant.parse("2026-11-29T10:00:00Z");
+        String offlineId = new BackstopEvent.AgentSetOffline("arn:a", "u1", "s1", "stale", 2, Optional.empty(), false, at).eventId();
         assertThat(publisher.entry(new BackstopEvent.AgentSetOffline("arn:a", "u1", "s1", "stale", 2, Optional.of(true), true, at)).detail())
-                .isEqualTo("{\"agentArn\":\"arn:a\",\"userId\":\"u1\",\"sessionId\":\"s1\",\"reason\":\"stale\",\"attempts\":2,"
+                .isEqualTo("{\"eventId\":\"" + offlineId + "\",\"agentArn\":\"arn:a\",\"userId\":\"u1\",\"sessionId\":\"s1\",\"reason\":\"stale\",\"attempts\":2,"
                         + "\"deferred\":true,\"recovered\":true,\"at\":\"2026-11-29T10:00:00Z\"}");
         assertThat(publisher.entry(new BackstopEvent.AgentSetOffline("arn:a", "u1", "s1", "tab-closed", 1, Optional.of(false), false, at)).detail())
                 .as("deferred when known, recovered only when true")
-                .isEqualTo("{\"agentArn\":\"arn:a\",\"userId\":\"u1\",\"sessionId\":\"s1\",\"reason\":\"tab-closed\",\"attempts\":1,"
+                .isEqualTo("{\"eventId\":\"" + offlineId + "\",\"agentArn\":\"arn:a\",\"userId\":\"u1\",\"sessionId\":\"s1\",\"reason\":\"tab-closed\",\"attempts\":1,"
                         + "\"deferred\":false,\"at\":\"2026-11-29T10:00:00Z\"}");
         PutEventsRequestEntry failed = publisher.entry(new BackstopEvent.AgentOfflineFailed("arn:a", "u1", "s1", 5, "ThrottlingException", at));
         assertThat(failed.detailType()).isEqualTo("Agent Offline Failed");
-        assertThat(failed.detail()).isEqualTo("{\"agentArn\":\"arn:a\",\"userId\":\"u1\",\"sessionId\":\"s1\",\"attempts\":5,"
+        assertThat(failed.detail()).isEqualTo("{\"eventId\":\"" + new BackstopEvent.AgentOfflineFailed("arn:a", "u1", "s1", 5,
+                "ThrottlingException", at).eventId() + "\",\"agentArn\":\"arn:a\",\"userId\":\"u1\",\"sessionId\":\"s1\",\"attempts\":5,"
                 + "\"lastError\":\"ThrottlingException\",\"at\":\"2026-11-29T10:00:00Z\"}");
         PutEventsRequestEntry restored = publisher.entry(new BackstopEvent.AgentStatusRestored("arn:a", "Lunch", "s1", at));
         assertThat(restored.detailType()).isEqualTo("Agent Status Restored");
-        assertThat(restored.detail()).isEqualTo("{\"agentArn\":\"arn:a\",\"statusName\":\"Lunch\",\"sessionId\":\"s1\","
+        assertThat(restored.detail()).isEqualTo("{\"eventId\":\"" + new BackstopEvent.AgentStatusRestored("arn:a", "Lunch", "s1",
+                at).eventId() + "\",\"agentArn\":\"arn:a\",\"statusName\":\"Lunch\",\"sessionId\":\"s1\","
                 + "\"at\":\"2026-11-29T10:00:00Z\"}");
+    }
+
+    @Test
+    void eventId_should_nameOneOutcome_sameForEveryDeliveryOfIt_andDifferForAnotherOutcomeOrSession() {
+        Instant at = Instant.parse("2026-11-29T10:00:00Z");
+        BackstopEvent.AgentSetOffline first = new BackstopEvent.AgentSetOffline("arn:a", "u1", "s1", "tab-closed", 1, Optional.empty(), false, at);
+        BackstopEvent.AgentSetOffline resent = new BackstopEvent.AgentSetOffline("arn:a", "u1", "s1", "retry", 3, Optional.of(true), true,
+                at.plusSeconds(90));
+
+        assertThat(first.eventId()).as("a name-based UUID of source, type and session: fixed across releases")
+                .isEqualTo("e692bcc7-df0f-3f48-8861-8fc1e26a605d")
+                .isEqualTo(resent.eventId());
+        assertThat(new BackstopEvent.AgentOfflineFailed("arn:a", "u1", "s1", 5, "x", at).eventId()).isNotEqualTo(first.eventId());
+        assertThat(new BackstopEvent.AgentSetOffline("arn:a", "u1", "s2", "tab-closed", 1, Optional.empty(), false, at).eventId())
+                .isNotEqualTo(first.eventId());
+        assertThat(Json.parseObject(publisher.entry(first).detail().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .requiredString("eventId", 64)).isEqualTo(first.eventId());
     }
 
     @Test
@@ -145,24 +165,25 @@ class EventBridgePublisherTest {
         MemoryOutbox outbox = new MemoryOutbox(5);
         eventBridge.refuses = call -> entry -> session(entry).equals("s4");
 
-        int sent = new OutboxRelay(outbox, publisher).relay();
+        int sent = new OutboxRelay(outbox, publisher, Clock.fixed(NOW, ZoneOffset.UTC)).relay();
 
         assertThat(sent).isEqualTo(3);
         assertThat(outbox.forgotten).containsExactly("k1", "k2", "k3");
         assertThat(eventBridge.calls.stream().flatMap(List::stream).map(EventBridgePublisherTest::session))
                 .as("s4 tried three times, s5 waits for the next sweep").containsExactly("s1", "s2", "s3", "s4", "s4", "s4");
-        assertThat(outbox.asked).containsExactly(OutboxRelay.PER_RELAY);
+        assertThat(outbox.asked).as("only rows older than the grace: their writers are gone")
+                .containsExactly(OutboxRelay.PER_RELAY + " before " + NOW.minus(OutboxRelay.RELAY_AFTER));
     }
 
     @Test
     void relay_should_sendNothing_when_theOutboxCannotBeRead() {
         MemoryOutbox outbox = new MemoryOutbox(2) {
             @Override
-            public List<Kept> oldest(int limit) {
+            public List<Kept> oldest(int limit, Instant before) {
                 throw new IllegalStateException("table unreachable");
             }
         };
-        assertThat(new OutboxRelay(outbox, publisher).relay()).isZero();
+        assertThat(new OutboxRelay(outbox, publisher, Clock.fixed(NOW, ZoneOffset.UTC)).relay()).isZero();
         assertThat(eventBridge.calls).isEmpty();
     }
 
@@ -170,7 +191,7 @@ class EventBridgePublisherTest {
     private class MemoryOutbox implements EventOutbox {
         final List<Kept> kept;
         final List<String> forgotten = new java.util.ArrayList<>();
-        final List<Integer> asked = new java.util.ArrayList<>();
+        final List<String> asked = new java.util.ArrayList<>();
 
         MemoryOutbox(int count) {
             kept = IntStream.rangeClosed(1, count).mapToObj(n -> new Kept("k" + n, publisher.entry(offline(n)))).toList();
@@ -182,8 +203,13 @@ class EventBridgePublisherTest {
         }
 
         @Override
-        public List<Kept> oldest(int limit) {
-            asked.add(limit);
+        public Kept row(PutEventsRequestEntry entry) {
+            return new Kept("k-" + session(entry), entry);
+        }
+
+        @Override
+        public List<Kept> oldest(int limit, Instant before) {
+            asked.add(limit + " before " + before);
             return kept.subList(0, Math.min(limit, kept.size()));
         }
 

@@ -5,8 +5,12 @@ import backstop.core.agent.InstanceRef;
 import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.connect.ScriptedConnect;
 import backstop.core.events.BackstopEvent;
+import backstop.core.events.EventOutbox;
+import backstop.core.events.EventPublisher;
+import backstop.core.events.StagedEvent;
 import backstop.core.session.SessionId;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -19,6 +23,7 @@ import java.util.Random;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** One claimed transition carried out against a scripted Connect and an in-memory store. */
 class OfflineTransitionsTest {
@@ -36,22 +41,64 @@ class OfflineTransitionsTest {
 
         @Override
         public boolean completeTransition(SessionId id, String claim, TransitionState state, int attempts, boolean deferred,
-                                          Optional<String> error, Instant now) {
-            writes.add("complete " + state + " attempts=" + attempts + " deferred=" + deferred + " error=" + error.orElse("-") + " claim=" + claim);
+                                          Optional<String> error, Instant now, Optional<backstop.core.events.EventOutbox.Kept> event) {
+            writes.add("complete " + state + " attempts=" + attempts + " deferred=" + deferred + " error=" + error.orElse("-") + " claim=" + claim
+                    + row(event));
             return !claimLost;
         }
 
         @Override
-        public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant next) {
-            writes.add("slow-lane attempts=" + attempts + " error=" + error + " next=+" + Duration.between(now, next).toMinutes() + "min");
+        public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant next,
+                                    boolean callMayHaveLanded, Optional<backstop.core.events.EventOutbox.Kept> event) {
+            writes.add("slow-lane attempts=" + attempts + " error=" + error + " next=+" + Duration.between(now, next).toMinutes() + "min"
+                    + (callMayHaveLanded ? " landed" : "") + row(event));
             return !claimLost;
         }
 
         @Override
-        public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant next) {
-            writes.add("retry attempts=" + attempts + " error=" + error + " next=" + next);
+        public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant next,
+                                       boolean callMayHaveLanded) {
+            writes.add("retry attempts=" + attempts + " error=" + error + (callMayHaveLanded ? " landed" : "") + " next=" + next);
             return !claimLost;
         }
+    }
+
+    /** The row written with an outcome, as the store's write shows it. */
+    static String row(Optional<EventOutbox.Kept> event) {
+        return event.map(kept -> " with row " + kept.key()).orElse("");
+    }
+
+    /**
+     * Stages each event with an outbox row (keyed by its eventId) and records its publish among the store's writes,
+     * so a test sees the order; {@code stopped}: the process stops at the publish (after the outcome's write).
+     */
+    final class StagingPublisher implements EventPublisher {
+        final List<BackstopEvent> published = new ArrayList<>();
+        boolean stopped;
+
+        @Override
+        public void publish(List<? extends BackstopEvent> events) {
+            throw new UnsupportedOperationException("outcome events are staged");
+        }
+
+        @Override
+        public StagedEvent stage(BackstopEvent event) {
+            return new StagedEvent(event, Optional.of(new EventOutbox.Kept(event.eventId(),
+                    PutEventsRequestEntry.builder().detailType(event.detailType()).build())));
+        }
+
+        @Override
+        public void publishStaged(List<StagedEvent> events) {
+            if (stopped) {
+                throw new ProcessStopped();
+            }
+            events.forEach(e -> store.writes.add("publish " + e.event().detailType() + " " + e.event().eventId()));
+            events.forEach(e -> published.add(e.event()));
+        }
+    }
+
+    /** The process stopped (a time-out, a kill): nothing after it runs, nothing catches it. */
+    static final class ProcessStopped extends Error {
     }
 
     final ScriptedConnect connect = new ScriptedConnect();
@@ -117,7 +164,7 @@ class OfflineTransitionsTest {
         OfflineTransitions.Attempt attempt = transitions.attempt(pending(2, false), "claim-1", Optional.empty());
 
         assertThat(attempt.result()).isEqualTo(OfflineTransitions.Result.FAILED);
-        assertThat(store.writes).containsExactly("slow-lane attempts=3 error=InternalServiceException (500) next=+15min");
+        assertThat(store.writes).containsExactly("slow-lane attempts=3 error=InternalServiceException (500) next=+15min landed");
         assertThat(events).singleElement().isInstanceOfSatisfying(BackstopEvent.AgentOfflineFailed.class, e -> {
             assertThat(e.attempts()).isEqualTo(3);
             assertThat(e.lastError()).isEqualTo("InternalServiceException (500)");
@@ -195,5 +242,88 @@ class OfflineTransitionsTest {
         store.claimLost = true;
         assertThat(transitions.notNeeded(pending(1, false), "claim-1", "x")).isEqualTo(OfflineTransitions.Result.CLAIM_LOST);
         assertThat(connect.puts).isEmpty();
+    }
+
+    static Transition withLandedCall(Transition t) {
+        return new Transition(t.sessionId(), t.agent(), t.reason(), t.state(), t.attempts(), t.created(), t.nextAttemptAt(),
+                t.claim(), Optional.of("InternalServiceException (500)"), t.completedAt(), t.deferred(), t.checkExemption(), true);
+    }
+
+    final StagingPublisher staging = new StagingPublisher();
+    final OfflineTransitions staged = new OfflineTransitions(store, new ConnectAgentStatus(connect, INSTANCE), staging,
+            clock, Backoff.DEFAULT, 3, new Random(7), Set.of("rp-supervisors"));
+
+    @Test
+    void attempt_should_writeTheEventsRowWithTheOutcome_andPublishOnlyAfter() {
+        staged.attempt(pending(0, false), "claim-1", Optional.empty());
+
+        String id = staging.published.getFirst().eventId();
+        assertThat(store.writes).containsExactly(
+                "complete DONE attempts=1 deferred=false error=- claim=claim-1 with row " + id,
+                "publish Agent Set Offline " + id);
+    }
+
+    @Test
+    void attempt_should_haveWrittenTheEventsRow_when_theProcessStopsBeforeThePublish() {
+        staging.stopped = true;
+
+        assertThatThrownBy(() -> staged.attempt(pending(0, false), "claim-1", Optional.empty())).isInstanceOf(ProcessStopped.class);
+
+        assertThat(store.writes).as("the outcome and its event's row, together: the relay finds the row")
+                .singleElement().asString().startsWith("complete DONE attempts=1").contains(" with row ");
+        assertThat(staging.published).isEmpty();
+    }
+
+    @Test
+    void failedAttempt_should_writeAgentOfflineFailedsRowWithTheSlowLane_andNoRowForARetry() {
+        connect.putAnswers.add(429);
+        staged.attempt(pending(0, false), "claim-1", Optional.empty());
+        connect.putAnswers.add(403);
+        staged.attempt(pending(1, false), "claim-1", Optional.empty());
+
+        String id = staging.published.getFirst().eventId();
+        assertThat(staging.published).singleElement().isInstanceOf(BackstopEvent.AgentOfflineFailed.class);
+        assertThat(store.writes).hasSize(3);
+        assertThat(store.writes.get(0)).doesNotContain("with row");
+        assertThat(store.writes.subList(1, 3)).containsExactly(
+                "slow-lane attempts=2 error=AccessDeniedException (403) next=+15min with row " + id,
+                "publish Agent Offline Failed " + id);
+    }
+
+    @Test
+    void failedAttempt_should_rememberThatItsCallMayHaveLanded_onlyWhenTheCallWentOutAndItsAnswerWasLost() {
+        connect.putAnswers.add(503);
+        transitions.attempt(pending(0, false), "claim-1", Optional.empty());
+        connect.putAnswers.add(429);
+        transitions.attempt(pending(0, false), "claim-1", Optional.empty());
+        connect.describeAnswer = 500;
+        transitions.attempt(pending(0, true), "claim-1", Optional.empty());
+
+        assertThat(store.writes).extracting(w -> w.replaceAll(" next=.*", "")).containsExactly(
+                "retry attempts=1 error=InternalServiceException (503) landed",
+                "retry attempts=1 error=ThrottlingException (429)",
+                "retry attempts=1 error=InternalServiceException (500)");
+        assertThat(connect.puts).as("the exemption check failed before any PutUserStatus").hasSize(2);
+    }
+
+    @Test
+    void alreadyOffline_should_completeDoneWithAgentSetOffline_when_anEarlierCallMayHaveLanded() {
+        assertThat(staged.alreadyOffline(withLandedCall(pending(1, false)), "claim-1")).isEqualTo(OfflineTransitions.Result.DONE);
+
+        assertThat(connect.puts).as("no second PutUserStatus").isEmpty();
+        assertThat(staging.published).singleElement().isInstanceOfSatisfying(BackstopEvent.AgentSetOffline.class, e -> {
+            assertThat(e.attempts()).as("the attempt that landed").isEqualTo(1);
+            assertThat(e.reason()).as("that attempt's reason").isEqualTo("tab-closed");
+            assertThat(e.deferred()).isEmpty();
+        });
+        assertThat(store.writes.getFirst()).startsWith("complete DONE attempts=1 deferred=false error=- claim=claim-1 with row ");
+    }
+
+    @Test
+    void alreadyOffline_should_endNotNeededWithoutEvent_when_noCallMayHaveLanded() {
+        assertThat(staged.alreadyOffline(pending(1, false), "claim-1")).isEqualTo(OfflineTransitions.Result.NOT_NEEDED);
+
+        assertThat(store.writes).containsExactly("complete NOT_NEEDED attempts=1 deferred=false error=agent already Offline claim=claim-1");
+        assertThat(staging.published).isEmpty();
     }
 }
