@@ -191,7 +191,7 @@ class ReconcilerLoopTest {
         OfflineTransitions transitions = new OfflineTransitions(store, connect, events, clock, Backoff.DEFAULT, 8, new SecureRandom());
         Reconciler everySecond = new Reconciler(store, new StaleSessionSweep(store, Duration.ofSeconds(13)),
                 new DueTransitionSweep(store, store, connect, transitions, events, ReconcilerMetrics.NONE, clock, 1.5),
-                new backstop.core.events.OutboxRelay(backstop.core.events.EventOutbox.NONE, null), ReconcilerMetrics.NONE, clock,
+                new backstop.core.events.OutboxRelay(backstop.core.events.EventOutbox.NONE, null, clock), ReconcilerMetrics.NONE, clock,
                 wake -> clock.now = wake, Duration.ofSeconds(1), 1.5);
         clock.now = START;
         store.listingTakes = Duration.ofMillis(500); // the next sweep half a second away: 0.75 calls fit before it
