@@ -23,12 +23,19 @@ export async function postHeartbeat(fetch, url, body, timeoutMs, crowd = {}, now
       ...(timeoutMs && typeof AbortSignal?.timeout === 'function' ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
     });
     const otherSessions = response.status === 200 ? (await response.json().catch(() => ({}))).otherSessions : undefined;
-    if (response.status === 429) crowd.throttledAt = now();
+    // API Gateway's throttle, not the server's own "too many heartbeats for this session" (a reloaded worker).
+    if (response.status === 429 && !(await isOwnRefusal(response))) crowd.throttledAt = now();
     else if (response.status >= 200 && response.status < 300) delete crowd.throttledAt;
     return { status: response.status, otherSessions };
   } catch {
     return { status: 0, otherSessions: undefined }; // network down: the next beat tries again; the server's stale rule decides
   }
+}
+
+/** Whether a 429 is the backstop's own per-session refusal (`too_many_heartbeats`), not a throttle. */
+async function isOwnRefusal(response) {
+  const body = await response.json?.().catch(() => null);
+  return body?.error === 'too_many_heartbeats';
 }
 
 /**

@@ -84,3 +84,21 @@ test('postHeartbeat_should_sayHowLongAgoItWasThrottled_afterA429_untilABeatLands
   for (let i = 0; i < 3; i++) await postHeartbeat(fetchCalm, 'https://api/x', { token: 't' }, 0, own);
   assert.ok(calm.every((body) => !('crowdedMsAgo' in body)), 'network failures alone never say crowded');
 });
+
+test('postHeartbeat_should_notSayCrowded_afterTheBackstopsOwnTooManyHeartbeats', async () => {
+  const sent = [];
+  const answers = [
+    { status: 429, json: async () => ({ error: 'too_many_heartbeats', message: 'heartbeats come too often' }) },
+    { status: 200, json: async () => ({ otherSessions: 0 }) },
+    { status: 429, json: async () => ({ message: 'Too Many Requests' }) }, // API Gateway's throttle
+    { status: 503, json: async () => ({}) },
+  ];
+  const fetch = async (url, init) => { sent.push(JSON.parse(init.body)); return answers.shift(); };
+  const crowd = {};
+  await postHeartbeat(fetch, 'https://api/x', { token: 't' }, 0, crowd, () => 1_000);
+  await postHeartbeat(fetch, 'https://api/x', { token: 't' }, 0, crowd, () => 2_000);
+  await postHeartbeat(fetch, 'https://api/x', { token: 't' }, 0, crowd, () => 3_000);
+  await postHeartbeat(fetch, 'https://api/x', { token: 't' }, 0, crowd, () => 4_000);
+  assert.deepEqual(sent.map((body) => body.crowdedMsAgo), [undefined, undefined, undefined, 1_000],
+    'only the throttle\'s 429 is reported, from the next beat');
+});

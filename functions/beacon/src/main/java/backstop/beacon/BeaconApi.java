@@ -140,14 +140,15 @@ public final class BeaconApi {
 
     /**
      * {@code crowdedMsAgo}: milliseconds since the page's last 429, sent while it has not landed a beat since (a
-     * whole number up to a day); absent when it was not throttled.
+     * whole number, 0 or more; anything over a day is read as a day: a page asleep since says nothing of now, and
+     * must not be refused for it); absent when it was not throttled.
      */
     private static Optional<Duration> crowdedAgo(JsonObject body) {
         return body.number("crowdedMsAgo").map(ms -> {
-            if (ms.signum() < 0 || ms.compareTo(MAX_CROWDED_MS) > 0 || ms.stripTrailingZeros().scale() > 0) {
-                throw ApiError.badRequest("crowdedMsAgo must be a whole number of milliseconds from 0 to " + MAX_CROWDED_MS);
+            if (ms.signum() < 0 || ms.stripTrailingZeros().scale() > 0) {
+                throw ApiError.badRequest("crowdedMsAgo must be a whole number of milliseconds, 0 or more");
             }
-            return Duration.ofMillis(ms.longValueExact());
+            return Duration.ofMillis(ms.min(MAX_CROWDED_MS).longValueExact());
         });
     }
 

@@ -39,15 +39,15 @@ import java.util.Optional;
  * <p>
  * A flood needs no share: API Gateway's route throttle is one bucket for every caller, so a flood of made-up
  * heartbeats makes it answer 429 to some real beats too, and at two to four times the route's limit only a tenth
- * of the sessions may go silent, too few for the share yet each one an agent set Offline for nothing. The flood
- * leaves its own footprint: to crowd out real beats it must push past the throttle, and then most requests that
- * get through are refused by the beacon ({@link RefusedHeartbeats}). While the refused heartbeats of a window
- * reach half of what the route's throttle lets through in it, and for a stale limit after the last such window began,
- * every stale session is held, whatever their number (a flood silences 3 of 5 agents as easily as 3,000 of
- * 5,000), and the hold's time limit does not run: a flood is evidence, not silence. A flood under half the
- * throttle cannot crowd out the beats of the agents the throttle was sized for, and does not hold anything. When
- * it ends, sessions still silent a stale limit after its last window were silent with the route open to them:
- * they are closed then, within the usual bound of the flood's end.
+ * of the sessions may go silent, too few for the share yet each one an agent set Offline for nothing. Two signs
+ * show a flood, and either holds every stale session whatever their number (a flood silences 3 of 5 agents as
+ * easily as 3,000 of 5,000) for a stale limit after its last sign: the pages' own word (a beat after a 429 says
+ * when it was, {@link Session#crowdedAt()}; 2 % of the sample's agents and at least 3), which no pulsed flood or
+ * flood of another API can hide from, and which alone stops the hold's limit; and the beacons' counts
+ * ({@link RefusedHeartbeats}: a window where the throttle ran dry and half of it was refused), which need no page
+ * to land a beat first, and hold for at most the hold's limit (a trickle just under the throttle can move them).
+ * When the flood ends, sessions still silent a stale limit after its last sign were silent with the route open to
+ * them: they are closed then, within the usual bound of the flood's end.
  */
 public final class HeartbeatOutageBrake {
     private static final Logger LOG = LoggerFactory.getLogger(HeartbeatOutageBrake.class);
@@ -61,9 +61,13 @@ public final class HeartbeatOutageBrake {
     private final Duration silentAfter;
     private final Duration staleAfter;
     private final Duration maxHold;
-    /** How many of a sample must report a recent 429 for the pages' word to mean a flood: 2 %, and at least 3. */
+    /** How many of a sample's agents must report a recent 429 for the pages' word to mean a flood: 2 %, at least 3. */
     static final double CROWDED_SHARE = 0.02;
     static final int CROWDED_MINIMUM = 3;
+    /** The share of the throttle's rate a window's heartbeat requests must reach for the throttle to have run dry. */
+    static final double RUN_DRY = 0.95;
+    /** Whether this sweep's sample had the pages' word of a flood (then, and only then, the hold's limit stops). */
+    private boolean confirmedByPages;
     /** The refused-heartbeat counter's window (a third of the heartbeat period). */
     private final Duration window;
     private HeartbeatOutage state = HeartbeatOutage.NONE;
@@ -119,9 +123,10 @@ public final class HeartbeatOutageBrake {
 
     /**
      * The start of the last window, within a stale limit and a few windows, in which the route's throttle ran dry
-     * (heartbeat requests at four fifths or more of what it lets through in a window) and half or more of what it
-     * let through was refused: a flood crowding real beats out. A trickle of made-up ids under the throttle's
-     * limit leaves it room for every real beat and is no flood. A read that fails finds none (the share, the
+     * (heartbeat requests at {@link #RUN_DRY} or more of what it lets through in a window) and half or more of what
+     * it let through was refused: a flood crowding real beats out. A trickle of made-up ids under the throttle's
+     * limit leaves it room for every real beat and is no flood; one just under it may count as one, and holds for
+     * at most the hold's limit (the counts alone never suspend it). A read that fails finds none (the share, the
      * pages' own word and the record still hold).
      */
     private Optional<Instant> lastFlood(Instant now) {
@@ -131,7 +136,7 @@ public final class HeartbeatOutageBrake {
         double perWindow = settings.heartbeatRouteRate() * (window.toMillis() / 1000.0);
         try {
             return refused.since(RefusedHeartbeats.windowStart(now.minus(staleAfter).minus(window.multipliedBy(3)), window))
-                    .entrySet().stream().filter(e -> e.getValue().refused() >= perWindow / 2 && e.getValue().requests() >= perWindow * 0.8)
+                    .entrySet().stream().filter(e -> e.getValue().refused() >= perWindow / 2 && e.getValue().requests() >= perWindow * RUN_DRY)
                     .map(Map.Entry::getKey).max(Instant::compareTo);
         } catch (RuntimeException e) {
             LOG.warn("refused heartbeats could not be read; the flood signal goes by the record and the pages", e);
@@ -144,15 +149,18 @@ public final class HeartbeatOutageBrake {
      * at least {@link #CROWDED_SHARE} of the sample (and {@link #CROWDED_MINIMUM}) did. A pulsed flood (bursts that
      * drain the throttle for a few seconds at a time) stays under any count the beacons keep of a window, and a
      * flood of another API drains the account's throttle without a refusal here; neither hides from the pages it
-     * throttles. One page, even a hostile agent's own, cannot hold the centre.
+     * throttles. Counted by agent: one agent's own sessions, even scripted, count once; the reporting agents are
+     * logged, so on-call can tell a flood (429s on the API) from agents who say so falsely.
      */
     private Optional<Instant> crowdedUntil(Instant now, Collection<Session> sample) {
-        java.util.List<Instant> crowded = sample.stream().flatMap(s -> s.crowdedAt().stream())
-                .filter(at -> at.isAfter(now.minus(staleAfter))).toList();
-        if (crowded.size() < Math.max(CROWDED_MINIMUM, Math.ceil(CROWDED_SHARE * sample.size()))) {
+        Map<String, Instant> crowded = new java.util.HashMap<>(); // by agent: one agent's several sessions count once
+        sample.forEach(s -> s.crowdedAt().filter(at -> at.isAfter(now.minus(staleAfter)))
+                .ifPresent(at -> crowded.merge(s.agent().userId(), at, (a, b) -> a.isAfter(b) ? a : b)));
+        long agents = sample.stream().map(s -> s.agent().userId()).distinct().count();
+        if (crowded.size() < Math.max(CROWDED_MINIMUM, Math.ceil(CROWDED_SHARE * agents))) {
             return Optional.empty();
         }
-        return crowded.stream().max(Instant::compareTo);
+        return crowded.values().stream().max(Instant::compareTo);
     }
 
     private static Optional<Instant> latest(Optional<Instant> one, Optional<Instant> other) {
@@ -183,10 +191,18 @@ public final class HeartbeatOutageBrake {
      */
     boolean hold(Instant now, Collection<Session> sample, int open, int held) {
         Optional<Instant> crowded = crowdedUntil(now, sample);
+        confirmedByPages = crowded.isPresent();
         if (crowded.isPresent() && lastFlooded.map(crowded.get()::isAfter).orElse(true)) {
             ledger.floodSeen(crowded.get());
             lastFlooded = crowded;
             flooded = now.isBefore(crowded.get().plus(staleAfter));
+        }
+        if (confirmedByPages && !state.isEngaged()) {
+            LOG.warn("pages of {} agents report 429s on their heartbeats (the latest at {}): {}", sample.stream()
+                    .filter(s -> s.crowdedAt().filter(at -> at.isAfter(now.minus(staleAfter))).isPresent())
+                    .map(s -> s.agent().userId()).distinct().count(), crowded.get(), sample.stream()
+                    .filter(s -> s.crowdedAt().filter(at -> at.isAfter(now.minus(staleAfter))).isPresent())
+                    .map(s -> s.agent().userId()).distinct().limit(20).toList());
         }
         long silent = sample.stream().filter(s -> s.lastSeen().isBefore(now.minus(silentAfter))).count();
         state.engagedAt().ifPresent(engagedAt -> sample.stream().map(Session::lastSeen).filter(seen -> seen.isAfter(engagedAt))
@@ -217,9 +233,11 @@ public final class HeartbeatOutageBrake {
                 ledger.silenceSeen(state.engagedAt().orElseThrow()); // silence the flood does not explain: released as any outage
                 state = ledger.read();
             }
-            // The hold's limit counts from the outage's start, or the flood's last sign: it never runs while a flood lasts.
-            Instant holdFrom = later(state.engagedAt().orElse(now), lastFlooded);
-            boolean expired = !flooded && maxHold.isPositive() && !now.isBefore(holdFrom.plus(maxHold));
+            // The hold's limit counts from the outage's start, or the pages' last word of a flood: it never runs while
+            // the pages say they are throttled. The beacons' counts alone (which a trickle just under the throttle
+            // can move) hold for at most the limit.
+            Instant holdFrom = confirmedByPages ? now : state.engagedAt().orElse(now);
+            boolean expired = !confirmedByPages && maxHold.isPositive() && !now.isBefore(holdFrom.plus(maxHold));
             if (expired) {
                 LOG.warn("heartbeat outage since {} outlasted the {} min hold: stale sessions are closed as usual",
                         state.engagedAt().orElseThrow(), settings.maxHoldMinutes());

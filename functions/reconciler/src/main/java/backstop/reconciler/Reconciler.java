@@ -86,6 +86,7 @@ public final class Reconciler {
         int claimed = 0;
         boolean idle = false;
         Instant nextSweep = clock.instant();
+        Instant dueFloor = nextSweep;
         backfilling.clear();
         try {
             while (true) {
@@ -97,12 +98,13 @@ public final class Reconciler {
                     closed += sweepStale(now);
                     sweeps++;
                     nextSweep = now.plus(sweepInterval);
+                    dueFloor = clock.instant().plus(dueSlice()); // set once a sweep, not at every pass
                     if (sweeps == 1 && nothingToWatch(stopTakingWorkAt)) {
                         idle = true;
                         break;
                     }
                 }
-                int worked = workDue(dueUntil(nextSweep, stopTakingWorkAt));
+                int worked = workDue(dueUntil(nextSweep, dueFloor, stopTakingWorkAt));
                 claimed += worked;
                 if (worked == 0) {
                     Instant wake = nextSweep.isBefore(stopTakingWorkAt) ? nextSweep : stopTakingWorkAt;
@@ -126,16 +128,17 @@ public final class Reconciler {
     /**
      * Until when due work may take chunks: the next stale sweep (a backlog of due transitions never delays the crash
      * path's sweep by more than a chunk in flight), but at least a third of the sweep interval and two paced calls
-     * from now (a sweep that ran long, or a short interval, must not starve the due work: the sweep then comes that
+     * after each sweep ends (a sweep that ran long, or a short interval, must not starve the due work: the sweep then comes that
      * much late), never past the budget.
      */
-    private Instant dueUntil(Instant nextSweep, Instant stopTakingWorkAt) {
-        // Two paced calls, not one: what fits is counted a few milliseconds later, and one call's time exactly would
-        // round down to none.
-        Duration slice = Duration.ofMillis((long) Math.max(sweepInterval.toMillis() / 3.0, Math.ceil(2000 / ratePerSecond)));
-        Instant atLeast = clock.instant().plus(slice);
-        Instant until = nextSweep.isAfter(atLeast) ? nextSweep : atLeast;
+    private static Instant dueUntil(Instant nextSweep, Instant dueFloor, Instant stopTakingWorkAt) {
+        Instant until = nextSweep.isAfter(dueFloor) ? nextSweep : dueFloor;
         return until.isBefore(stopTakingWorkAt) ? until : stopTakingWorkAt;
+    }
+
+    /** What due work gets after each sweep at least (two paced calls, not one: one call's time would round down to none). */
+    private Duration dueSlice() {
+        return Duration.ofMillis((long) Math.max(sweepInterval.toMillis() / 3.0, Math.ceil(2000 / ratePerSecond)));
     }
 
     /** No session open after the first sweep, and no transition due before the budget ends. */

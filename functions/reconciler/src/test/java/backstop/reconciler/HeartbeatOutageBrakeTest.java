@@ -498,4 +498,46 @@ class HeartbeatOutageBrakeTest {
         assertThat(centre.closedAt.get("agent-5")).as("closed by the new container within 90 s of the flood's end")
                 .isBeforeOrEqualTo(end.plusSeconds(90));
     }
+
+    /** A trickle at three quarters of the throttle, 1,000 agents beating beside it: the throttle never runs dry. */
+    @Test
+    void aTrickleAtThreeQuartersOfTheThrottle_should_holdNothing_forTheThrottleNeverRanDry() {
+        Centre centre = new Centre(1000, new MemoryLedger());
+        centre.runUntil(T0.plusSeconds(100));
+        centre.floodFrom = T0.plusSeconds(100);
+        centre.floodTimes = 0.75; // 150 made-up ids a second and 33 real beats: 183 of the 200 the throttle allows
+        centre.killed.add("agent-7");
+        centre.runUntil(T0.plusSeconds(400));
+        assertThat(centre.closedAt).containsOnlyKeys("agent-7");
+        assertThat(centre.events).isEmpty();
+    }
+
+    /** One agent's four sessions all saying "throttled" are one agent: no flood. Three agents are. */
+    @Test
+    void thePagesWord_should_countAgents_notSessions() {
+        MemoryLedger ledger = new MemoryLedger();
+        List<BackstopEvent> events = new ArrayList<>();
+        HeartbeatOutageBrake brake = new HeartbeatOutageBrake(ledger, RefusedHeartbeats.NONE, events::addAll,
+                new RecordingHeld(new ArrayList<>()), BackstopConfig.OutageBrake.DEFAULT, HEARTBEAT, STALE_AFTER);
+        Instant now = T0.plusSeconds(600);
+        List<Session> sample = new ArrayList<>(sample(now, 100, 1));
+        for (int i = 0; i < 4; i++) { // one agent, four scripted sessions
+            sample.set(10 + i, crowded(StaleSessionSweepTest.created("mallory", Exemption.NOT_EXEMPT, T0, now.minusSeconds(5)), now.minusSeconds(3)));
+        }
+        brake.begin(now);
+        assertThat(brake.hold(now, sample, 100, 1)).as("one agent").isFalse();
+
+        for (int i = 0; i < 3; i++) {
+            sample.set(20 + i, crowded(StaleSessionSweepTest.created("agent-" + i, Exemption.NOT_EXEMPT, T0, now.minusSeconds(5)), now.minusSeconds(3)));
+        }
+        brake.begin(now.plusSeconds(15));
+        assertThat(brake.hold(now.plusSeconds(15), sample, 100, 1)).as("four agents").isTrue();
+        assertThat(events).singleElement().isInstanceOfSatisfying(BackstopEvent.HeartbeatOutageSuspected.class,
+                e -> assertThat(e.cause()).isEqualTo("flood"));
+    }
+
+    static Session crowded(Session s, Instant at) {
+        return new Session(s.id(), s.agent(), s.tokenHash(), s.created(), s.lastSeen(), s.state(), s.closedAt(), s.closeReason(),
+                s.status(), s.closeOutcome(), s.heartbeats(), s.exemption(), Optional.of(at));
+    }
 }
