@@ -49,7 +49,8 @@ class DocsTruthTest {
      */
     static final Set<String> AWS_NAMES = Set.of("ConcurrentExecutions", "Throttles", "Errors", "Duration", "Invocations",
             "AsyncEventsDropped", "OnlineIndexPercentageProgress", "TableName", "GlobalSecondaryIndexName", "FunctionName",
-            "ApiId", "IntegrationLatency", "Latency", "Count", "4xx", "5xx", "SnapStartNotReadyException");
+            "ApiId", "IntegrationLatency", "Latency", "Count", "4xx", "5xx", "SnapStartNotReadyException",
+            "FilterArns"); // FilterArns: EventBridge ReplayDestination
     static final Pattern BACKTICKED = Pattern.compile("`([^`\\n]+)`");
     static final Pattern TWO_HUMPS = Pattern.compile("[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+");
 
