@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,7 +24,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The heartbeat-outage drill through the local stack: 51 pages register and beat over real HTTP through the local
- * front (API Gateway's stand-in), the beacon and the scheduled reconciler run as in Lambda against moto and the
+ * front (API Gateway's stand-in), each beating through the client's own heartbeat code in node (its request, its
+ * retry after a third of a period, its `crowdedMsAgo` after a 429: web/e2e/drill-pages.mjs), the beacon and the scheduled reconciler run as in Lambda against moto and the
  * Connect emulator, with the brake as deployed. Time runs at one sixth: heartbeats every 5 s, stale after 13 s
  * (the deployed 30 / 75 s, less the 2 s a 2-core machine needs for 51 pages), a sweep every second; so the
  * 3-minute outage lasts 30 s and "within 90 s" becomes "within 15 s" (plus a second of scheduling). The same rules
@@ -51,7 +51,9 @@ class HeartbeatOutageDrillTest {
     static final int FLOOD_DRILL_RATE = 20;
     static LocalStack stack;
     static ApiClient api;
-    static final ScheduledExecutorService pages = Executors.newScheduledThreadPool(4);
+    /** The pages: node running the client's own heartbeat request and cadence (web/e2e/drill-pages.mjs). */
+    static Process pages;
+    static java.io.Writer toPages;
 
     @BeforeAll
     static void start() throws Exception {
@@ -61,11 +63,20 @@ class HeartbeatOutageDrillTest {
                 .withSchedule(Duration.ofSeconds(10)));
         stack.connect().setQuota(Quota.OFF); // 51 registers at once: the quota is not what this drill is about
         api = new ApiClient(stack);
+        java.nio.file.Path root = backstop.local.aws.TemplateResources.findTemplate().getParent();
+        pages = new ProcessBuilder("node", "web/e2e/drill-pages.mjs", stack.frontUrl().toString(), Long.toString(HEARTBEAT.toMillis()))
+                .directory(root.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
+        toPages = new java.io.OutputStreamWriter(pages.getOutputStream(), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @AfterAll
-    static void stop() {
-        pages.shutdownNow();
+    static void stop() throws Exception {
+        if (pages != null) {
+            toPages.close(); // the pages' script ends with its input
+            if (!pages.waitFor(10, TimeUnit.SECONDS)) {
+                pages.destroyForcibly();
+            }
+        }
         if (stack != null) {
             stack.close();
         }
@@ -85,25 +96,33 @@ class HeartbeatOutageDrillTest {
         return stack.connect().calls(ConnectEmulator.PUT_USER_STATUS).stream().filter(c -> users.contains(c.userId())).count();
     }
 
-    /**
-     * A page's heartbeats: on its own schedule (pages open at different moments), and, as the client does, a failed
-     * beat tried again after a third of the period.
-     */
-    static ScheduledFuture<?> page(ApiClient.Session session, long offsetMillis) {
-        return pages.scheduleAtFixedRate(() -> {
-            if (api.heartbeat(session).status() != 200) {
-                pages.schedule(() -> api.heartbeat(session), HEARTBEAT.toMillis() / 3, TimeUnit.MILLISECONDS);
-            }
-        }, offsetMillis, HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+    /** A page beating through the client's own code; {@link Page#cancel} kills it (no beacon, its beats just stop). */
+    interface Page {
+        void cancel(boolean ignored);
+    }
+
+    /** A page's heartbeats: on its own schedule (pages open at different moments), as the client beats. */
+    static synchronized Page page(ApiClient.Session session, long offsetMillis) {
+        command("{\"op\":\"open\",\"id\":\"" + session.id() + "\",\"token\":\"" + session.token() + "\",\"offsetMs\":" + offsetMillis + "}");
+        return ignored -> command("{\"op\":\"kill\",\"id\":\"" + session.id() + "\"}");
+    }
+
+    static synchronized void command(String line) {
+        try {
+            toPages.write(line + "\n");
+            toPages.flush();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("the pages' script stopped", e);
+        }
     }
 
     /** Tab closes for every page still open: what a drill leaves must not look silent to the next one. */
-    static void closeAll(Map<String, ScheduledFuture<?>> beating, Map<String, ApiClient.Session> sessions) {
+    static void closeAll(Map<String, Page> beating, Map<String, ApiClient.Session> sessions) {
         beating.values().forEach(f -> f.cancel(false));
         sessions.values().forEach(api::close);
     }
 
-    static Map<String, ApiClient.Session> open(String prefix, int count, Map<String, ScheduledFuture<?>> beating) {
+    static Map<String, ApiClient.Session> open(String prefix, int count, Map<String, Page> beating) {
         Map<String, ApiClient.Session> sessions = new ConcurrentHashMap<>();
         for (int i = 0; i < count; i++) {
             String user = String.format("%s-%02d", prefix, i);
@@ -118,7 +137,7 @@ class HeartbeatOutageDrillTest {
     @Test
     void drill_should_setNobodyOfflineDuringAnOutage_andOnlyThoseWhoLeft_after() {
         Instant start = Instant.now();
-        Map<String, ScheduledFuture<?>> beating = new ConcurrentHashMap<>();
+        Map<String, Page> beating = new ConcurrentHashMap<>();
         Map<String, ApiClient.Session> sessions = open("drill", 51, beating);
         List<String> users = beating.keySet().stream().sorted().toList();
 
@@ -165,7 +184,7 @@ class HeartbeatOutageDrillTest {
 
     @Test
     void aFloodOfMadeUpIds_atTenTimesTheRouteLimit_should_setNobodyOffline() throws Exception {
-        Map<String, ScheduledFuture<?>> beating = new ConcurrentHashMap<>();
+        Map<String, Page> beating = new ConcurrentHashMap<>();
         Map<String, ApiClient.Session> sessions = open("flood", 20, beating);
         List<String> live = beating.keySet().stream().sorted().toList();
         // The route throttle at a tenth of the template's (20/s, burst 40), the flood at ten times it: 200 made-up
@@ -190,7 +209,7 @@ class HeartbeatOutageDrillTest {
     @Test
     void aFloodAtThreeTimesTheRouteLimit_should_setNobodyOffline_andOnlyThePagesKilledDuringIt_afterIt() throws Exception {
         Instant start = Instant.now();
-        Map<String, ScheduledFuture<?>> beating = new ConcurrentHashMap<>();
+        Map<String, Page> beating = new ConcurrentHashMap<>();
         Map<String, ApiClient.Session> sessions = open("mflood", 20, beating);
         List<String> users = beating.keySet().stream().sorted().toList();
         List<String> killed = List.of("mflood-02", "mflood-09", "mflood-15");
