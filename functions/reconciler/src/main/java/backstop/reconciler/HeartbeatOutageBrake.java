@@ -145,22 +145,19 @@ public final class HeartbeatOutageBrake {
     }
 
     /**
-     * The pages' own word: the latest 429 among the sampled sessions that reported one within the stale limit, when
-     * at least {@link #CROWDED_SHARE} of the sample (and {@link #CROWDED_MINIMUM}) did. A pulsed flood (bursts that
+     * The pages' own word: each agent of the sample whose pages reported a 429 within the stale limit, with its latest, when
+     * at least {@link #CROWDED_SHARE} of the sample's agents (and {@link #CROWDED_MINIMUM}) did; none otherwise. A pulsed flood (bursts that
      * drain the throttle for a few seconds at a time) stays under any count the beacons keep of a window, and a
      * flood of another API drains the account's throttle without a refusal here; neither hides from the pages it
      * throttles. Counted by agent: one agent's own sessions, even scripted, count once; the reporting agents are
      * logged, so on-call can tell a flood (429s on the API) from agents who say so falsely.
      */
-    private Optional<Instant> crowdedUntil(Instant now, Collection<Session> sample) {
+    private Map<String, Instant> crowdedAgents(Instant now, Collection<Session> sample) {
         Map<String, Instant> crowded = new java.util.HashMap<>(); // by agent: one agent's several sessions count once
         sample.forEach(s -> s.crowdedAt().filter(at -> at.isAfter(now.minus(staleAfter)))
                 .ifPresent(at -> crowded.merge(s.agent().userId(), at, (a, b) -> a.isAfter(b) ? a : b)));
         long agents = sample.stream().map(s -> s.agent().userId()).distinct().count();
-        if (crowded.size() < Math.max(CROWDED_MINIMUM, Math.ceil(CROWDED_SHARE * agents))) {
-            return Optional.empty();
-        }
-        return crowded.values().stream().max(Instant::compareTo);
+        return crowded.size() < Math.max(CROWDED_MINIMUM, Math.ceil(CROWDED_SHARE * agents)) ? Map.of() : crowded;
     }
 
     private static Optional<Instant> latest(Optional<Instant> one, Optional<Instant> other) {
@@ -190,7 +187,8 @@ public final class HeartbeatOutageBrake {
      * stale sessions, {@code held} of them in all, instead of closing them.
      */
     boolean hold(Instant now, Collection<Session> sample, int open, int held) {
-        Optional<Instant> crowded = crowdedUntil(now, sample);
+        Map<String, Instant> reporting = crowdedAgents(now, sample);
+        Optional<Instant> crowded = reporting.values().stream().max(Instant::compareTo);
         confirmedByPages = crowded.isPresent();
         if (crowded.isPresent() && lastFlooded.map(crowded.get()::isAfter).orElse(true)) {
             ledger.floodSeen(crowded.get());
@@ -198,11 +196,8 @@ public final class HeartbeatOutageBrake {
             flooded = now.isBefore(crowded.get().plus(staleAfter));
         }
         if (confirmedByPages && !state.isEngaged()) {
-            LOG.warn("pages of {} agents report 429s on their heartbeats (the latest at {}): {}", sample.stream()
-                    .filter(s -> s.crowdedAt().filter(at -> at.isAfter(now.minus(staleAfter))).isPresent())
-                    .map(s -> s.agent().userId()).distinct().count(), crowded.get(), sample.stream()
-                    .filter(s -> s.crowdedAt().filter(at -> at.isAfter(now.minus(staleAfter))).isPresent())
-                    .map(s -> s.agent().userId()).distinct().limit(20).toList());
+            LOG.warn("pages of {} agents report 429s on their heartbeats (the latest at {}): {}", reporting.size(),
+                    crowded.get(), reporting.keySet().stream().limit(20).toList());
         }
         long silent = sample.stream().filter(s -> s.lastSeen().isBefore(now.minus(silentAfter))).count();
         state.engagedAt().ifPresent(engagedAt -> sample.stream().map(Session::lastSeen).filter(seen -> seen.isAfter(engagedAt))
