@@ -39,7 +39,7 @@ test('esbuildIife_should_load_andStartTheWorkersFromTheUrlsThePageGives', async 
   const adapter = { onAgent: (l) => { agentListeners.push(l); }, onStatusChange() {}, agentArn: () => AGENT_ARN,
     currentStatus: () => ({ name: 'Available', arn: 'arn:x/agent-state/avail', type: 'routable' }) };
   const states = [];
-  const backstop = page.startBackstop({ adapter, apiBase: '', window: page, onChange: (s, d) => states.push([s, d.heartbeat]) });
+  const backstop = page.startBackstop({ adapter, apiBase: '', getToken: async () => 'id-token', window: page, onChange: (s, d) => states.push([s, d.heartbeat]) });
   agentListeners.forEach((l) => l());
   for (let i = 0; i < 20 && backstop.state !== 'open'; i++) await new Promise((resolve) => setImmediate(resolve));
 
