@@ -255,6 +255,25 @@ class DynamoStoresTest {
     }
 
     @Test
+    void heartbeat_should_refuseASessionPastItsAge_inTheSameCondition_writingNothing_butCheckTheTokenFirst() {
+        AgentRef agent = newAgent();
+        SessionToken token = SessionToken.random(RANDOM);
+        NewSession created = session(agent, token, T0);
+        sessions.createSession(created);
+
+        assertThat(sessions.heartbeat(created.id(), token, Optional.empty(), T0.plusSeconds(30), Optional.empty(), Optional.empty(),
+                Optional.of(T0.minusMillis(1))).result()).as("born after the limit: alive").isEqualTo(HeartbeatResult.RECORDED);
+        assertThat(sessions.heartbeat(created.id(), token, Optional.empty(), T0.plusSeconds(60), Optional.empty(), Optional.empty(),
+                Optional.of(T0)).result()).as("born at the limit: expired").isEqualTo(HeartbeatResult.EXPIRED);
+        assertThat(sessions.heartbeat(created.id(), SessionToken.random(RANDOM), Optional.empty(), T0.plusSeconds(90), Optional.empty(),
+                Optional.empty(), Optional.of(T0)).result()).as("another's token learns nothing of the age").isEqualTo(HeartbeatResult.BAD_TOKEN);
+        Session after = sessions.findSession(created.id()).orElseThrow();
+        assertThat(after.lastSeen()).as("an expired beat keeps nothing alive").isEqualTo(T0.plusSeconds(30));
+        assertThat(after.heartbeats()).isEqualTo(1);
+        assertThat(after.state()).as("the store only refuses; closing is the beacon's").isEqualTo(SessionState.OPEN);
+    }
+
+    @Test
     void heartbeat_should_recordWhenThePageWasThrottled_inTheSameWrite_andKeepItThroughCalmBeats() {
         AgentRef agent = newAgent();
         SessionToken token = SessionToken.random(RANDOM);
