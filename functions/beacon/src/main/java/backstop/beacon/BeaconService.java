@@ -6,6 +6,7 @@ import backstop.core.config.BackstopConfig;
 import backstop.core.config.ReloadPolicy;
 import backstop.core.events.BackstopEvent;
 import backstop.core.events.EventPublisher;
+import backstop.core.events.StagedEvent;
 import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.connect.ConnectFailure;
 import backstop.core.connect.ConnectPacer;
@@ -164,10 +165,14 @@ public final class BeaconService {
         SessionId id = config.taggedSessionIds() ? ids.issue() : SessionId.random(random);
         SessionToken token = SessionToken.random(random);
         Optional<AgentRecord.LastClose> restorable = known.flatMap(AgentRecord::lastClose).filter(last -> restorable(last, now));
+        // Staged before the write: its outbox row goes in the transaction that takes the restore (no event lost).
+        Optional<StagedEvent> restored = restorable.flatMap(AgentRecord.LastClose::status)
+                .map(r -> events.stage(new BackstopEvent.AgentStatusRestored(agent.arn(), r.name(), id.value(), now)));
         boolean restoring;
         try {
             restoring = store.createSession(new NewSession(id, agent, token.hash(), now, status, checked, exemption,
-                    restorable.map(AgentRecord.LastClose::sessionId), config.maxSessionsPerAgent()));
+                    restorable.map(AgentRecord.LastClose::sessionId), config.maxSessionsPerAgent(),
+                    restored.flatMap(StagedEvent::row)));
         } catch (SessionLimitReached limit) {
             throw new ApiError(429, "too_many_sessions", "this agent already has " + limit.open()
                     + " open CCP sessions; close one, or wait until a closed one is noticed (at most "
@@ -180,7 +185,9 @@ public final class BeaconService {
         LOG.info("session {} registered for agent {}{}{}", id, agent.userId(),
                 exemption == Exemption.EXEMPT ? " (exempt)" : exemption == Exemption.UNKNOWN ? " (exemption unknown)" : "",
                 restore.isPresent() ? " (restore offered)" : "");
-        restore.ifPresent(r -> events.publishRecorded(new BackstopEvent.AgentStatusRestored(agent.arn(), r.name(), id.value(), now)));
+        if (restore.isPresent()) {
+            events.publishStagedRecorded(restored.orElseThrow());
+        }
         int others = known.map(a -> a.openSessions().size()).orElse(0);
         return new Registration(id, token, config.heartbeatSeconds(), config.staleAfterSeconds(), restore, others);
     }

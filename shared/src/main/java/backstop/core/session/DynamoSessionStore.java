@@ -73,13 +73,16 @@ public final class DynamoSessionStore implements SessionStore {
                     + LAST_CLOSE + "." + RESTORED_BY + ")";
         }
         agentUpdate.conditionExpression(condition);
-        List<TransactWriteItem> items = List.of(
+        List<TransactWriteItem> items = new ArrayList<>(List.of(
                 TransactWriteItem.builder().put(Put.builder().tableName(table.name)
                         .item(newSessionItem(session, session.created().plus(SESSION_RETENTION)))
                         .conditionExpression("attribute_not_exists(" + PK + ")").build()).build(),
                 TransactWriteItem.builder().update(agentUpdate
                         .updateExpression(set + " ADD " + OPEN_SESSIONS + " :sid")
-                        .expressionAttributeValues(values).build()).build());
+                        .expressionAttributeValues(values).build()).build()));
+        // The restore's event row rides with the restore it reports: taken, both are written; not, neither.
+        session.restoreOf().flatMap(r -> session.restoreEvent()).ifPresent(kept -> items.add(TransactWriteItem.builder()
+                .put(Put.builder().tableName(table.name).item(DynamoEventOutbox.item(kept)).build()).build()));
         try {
             table.transact(items);
             return session.restoreOf().isPresent();
