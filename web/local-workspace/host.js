@@ -19,8 +19,9 @@
 const NAMESPACE = 'aws.connect.contact';
 const TOPIC_AVAILABILITY = 'agent/availabilityStateChanged';
 const TOPIC_STATE = 'agent/stateChange'; // the deprecated topic, still published for older services
-// The workspace's default service iframe sandbox (Connect admin guide, third-party applications).
-const SANDBOX = 'allow-forms allow-popups allow-same-origin allow-scripts';
+// The service iframe's sandbox as template.yaml configures it (AgentWorkspaceApplication, IframeConfig): the
+// workspace's default (allow-forms allow-popups allow-same-origin allow-scripts) plus allow-popups-to-escape-sandbox.
+const SANDBOX = 'allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox';
 
 const $ = (selector) => document.querySelector(selector);
 const params = new URLSearchParams(location.search);
