@@ -39,7 +39,8 @@ export function retryDelay(attempt, random = Math.random) {
  * @param {string} deps.apiBase       beacon API base URL ('' = same origin)
  * @param {Function} deps.fetch       window.fetch
  * @param {Function} deps.sendBeacon  (url, body) => boolean
- * @param {Function} deps.startHeartbeat ({url, body, intervalMs, onResult, onFallback}) => {update(body), stop()}
+ * @param {Function} deps.startHeartbeat ({url, body, intervalMs, onResult, onFallback}) => {update(body), stop()};
+ *                                    onResult(status, otherSessions, error): error is the server's word on a 410
  * @param {Function} [deps.random]    () => [0, 1): the register retries' jitter
  * @param {Function} [deps.setTimeout]
  * @param {Function} [deps.onChange]  (state, detail) => void
@@ -245,7 +246,7 @@ export function createBackstopCore(deps) {
         url: `${apiBase}/sessions/${encodeURIComponent(current.id)}/heartbeat`,
         body: { token: current.token, status: statusBody() },
         intervalMs: current.heartbeatSeconds * 1000,
-        onResult: (status, others) => onHeartbeatResult(current, status, others),
+        onResult: (status, others, error) => onHeartbeatResult(current, status, others, error),
         onFallback: (why) => {
           if (session === current) setState(state, { sessionId: current.id, heartbeat: 'page-timers', message: why, otherSessions });
         },
@@ -257,8 +258,15 @@ export function createBackstopCore(deps) {
     }
   }
 
-  function onHeartbeatResult(current, status, others) {
+  function onHeartbeatResult(current, status, others, error) {
     if (session !== current) return;
+    if (status === 410 && error === 'session_expired') {
+      // The session reached the server's maximum age (MAX_SESSION_HOURS): nothing happened to the agent, and the
+      // server holds their Offline back while this page registers again, with a token from getToken (refreshed if
+      // the kept one ran out during the shift). No CLOSED state: the agent has nothing to read or do.
+      register('session-expired');
+      return;
+    }
     if (status === 200 || status === 204) {
       const count = Number(others);
       const changed = Number.isFinite(count) && count !== otherSessions;
@@ -426,7 +434,7 @@ export function workerHeartbeat(worker, { fetch = globalThis.fetch?.bind(globalT
       // The page's own beats: the same request, cadence and report as the worker's.
       const crowd = {};
       stopPageBeats = beatLoop(() => postHeartbeat(fetch, url, current, Math.round(intervalMs / 3), crowd).then((beat) => {
-        onResult(beat.status, beat.otherSessions);
+        onResult(beat.status, beat.otherSessions, beat.error);
         return beat.status;
       }), intervalMs, { setTimeout: later, clearTimeout: cancel, random });
       onFallback(why);
@@ -434,7 +442,7 @@ export function workerHeartbeat(worker, { fetch = globalThis.fetch?.bind(globalT
     try {
       instance = create();
       instance.onmessage = (event) => {
-        if (event.data?.type === 'result') onResult(event.data.status, event.data.otherSessions);
+        if (event.data?.type === 'result') onResult(event.data.status, event.data.otherSessions, event.data.error);
       };
       instance.onerror = (event) => {
         event?.preventDefault?.();

@@ -4,7 +4,8 @@
 
 /**
  * Posts the heartbeat; resolves to {status, otherSessions} (status 0: the network failed or the answer took longer
- * than `timeoutMs`, never a rejection). Beats are chained, so a request that hangs must not stop them.
+ * than `timeoutMs`, never a rejection), and for a 410 the server's `error` too: `session_expired` (the session
+ * reached its maximum age: register again, nothing happened to the agent) or `session_closed`. Beats are chained, so a request that hangs must not stop them.
  *
  * `crowd` is the loop's memory of throttling: after a 429 (API Gateway's route throttle, which a flood of other
  * people's requests can exhaust), the next beats carry `crowdedMsAgo` (how long ago the last 429 was) until one
@@ -23,6 +24,10 @@ export async function postHeartbeat(fetch, url, body, timeoutMs, crowd = {}, now
       ...(timeoutMs && typeof AbortSignal?.timeout === 'function' ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
     });
     const otherSessions = response.status === 200 ? (await response.json().catch(() => ({}))).otherSessions : undefined;
+    if (response.status === 410) {
+      const error = (await response.json?.().catch(() => null))?.error;
+      if (typeof error === 'string') return { status: 410, otherSessions, error };
+    }
     // API Gateway's throttle, not the server's own "too many heartbeats for this session" (a reloaded worker).
     if (response.status === 429 && !(await isOwnRefusal(response))) crowd.throttledAt = now();
     else if (response.status >= 200 && response.status < 300) delete crowd.throttledAt;

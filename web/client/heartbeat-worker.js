@@ -8,8 +8,8 @@ let target = null;
 
 async function beat() {
   if (!target) return 0;
-  const { status, otherSessions } = await postHeartbeat(fetch, target.url, target.body, target.timeoutMs, target.crowd);
-  self.postMessage({ type: 'result', status, otherSessions, at: Date.now() });
+  const { status, otherSessions, error } = await postHeartbeat(fetch, target.url, target.body, target.timeoutMs, target.crowd);
+  self.postMessage({ type: 'result', status, otherSessions, ...(error ? { error } : {}), at: Date.now() });
   return status;
 }
 

@@ -25,7 +25,7 @@ export interface AgentStatus {
 export interface StateDetails {
   idle: Record<never, never>;
   registering: {
-    /** Why: 'agent', 'server-closed', 'session-lost', 'bfcache', or what you passed to register(). */
+    /** Why: 'agent', 'server-closed', 'session-expired', 'session-lost', 'bfcache', or what you passed to register(). */
     reason: string;
   };
   open: {
@@ -205,7 +205,7 @@ export interface HeartbeatStarter {
     url: string;
     body: unknown;
     intervalMs: number;
-    onResult: (status: number, otherSessions?: number) => void;
+    onResult: (status: number, otherSessions?: number, error?: string) => void;
     onFallback?: (why: string) => void;
   }): { update(body: unknown): void; stop(): void };
 }

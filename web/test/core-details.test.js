@@ -69,6 +69,39 @@ test('heartbeat410_should_registerAgainAsServerClosed_and404AsSessionLost', asyn
   }
 });
 
+test('heartbeat410SessionExpired_should_registerAgainSilently_throughGetToken_andRefreshOnceWhenTheKeptTokenIsRefused', async () => {
+  const asked = [];
+  const getToken = async (options) => { asked.push(options); return options.refresh ? 'fresh.id.token' : 'kept.id.token'; };
+  // The shift's first register; then, ten hours later, the kept ID token is refused (it ran out) and a fresh one is not.
+  const { backstop, beats, states, calls } = setup([registered, { status: 401 }, { ...registered, body: { ...registered.body, sessionId: 'N'.repeat(22) } }],
+    { getToken });
+  await backstop.register();
+  states.length = 0;
+  asked.length = 0;
+
+  beats[0].options.onResult(410, undefined, 'session_expired');
+  await backstop.register();
+
+  assert.deepEqual(states.map((s) => s.state), [STATE.REGISTERING, STATE.OPEN], 'no CLOSED: nothing for the agent to read');
+  assert.equal(states[0].detail.reason, 'session-expired');
+  assert.equal(states[1].detail.sessionId, 'N'.repeat(22));
+  assert.deepEqual(asked, [{}, { refresh: true }], 'the kept token first, a fresh one after its 401');
+  assert.deepEqual(calls.slice(-2).map((c) => c.init.headers.Authorization), ['Bearer kept.id.token', 'Bearer fresh.id.token']);
+  assert.equal(beats[0].stopped, true, 'the expired session beats no more');
+  assert.equal(beats.length, 2, 'the new session beats');
+});
+
+test('heartbeat410SessionClosed_should_stillSayTheServerClosedIt', async () => {
+  const { backstop, beats, states } = setup([registered, registered]);
+  await backstop.register();
+  states.length = 0;
+  beats[0].options.onResult(410, undefined, 'session_closed');
+  await backstop.register();
+
+  assert.deepEqual(states.map((s) => s.state), [STATE.CLOSED, STATE.REGISTERING, STATE.OPEN]);
+  assert.equal(states[1].detail.reason, 'server-closed');
+});
+
 test('failedHeartbeat_should_sayNetworkForNoAnswer_andRefusedForAnErrorStatus', async () => {
   const { backstop, beats, states } = setup([registered]);
   await backstop.register();

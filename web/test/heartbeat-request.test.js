@@ -58,6 +58,16 @@ test('postHeartbeat_should_readTheOtherSessionsOnlyFromA200_andSurviveABodyThatI
     { status: 200, otherSessions: undefined });
 });
 
+test('postHeartbeat_should_passTheServersWordOnA410_soAnExpiredSessionIsToldFromAClosedOne', async () => {
+  const answer = (status, json) => async () => ({ status, json });
+  assert.deepEqual(await postHeartbeat(answer(410, async () => ({ error: 'session_expired', message: 'register again' })), 'u', {}),
+    { status: 410, otherSessions: undefined, error: 'session_expired' });
+  assert.deepEqual(await postHeartbeat(answer(410, async () => ({ error: 'session_closed' })), 'u', {}),
+    { status: 410, otherSessions: undefined, error: 'session_closed' });
+  assert.deepEqual(await postHeartbeat(answer(410, async () => { throw new SyntaxError('not json'); }), 'u', {}),
+    { status: 410, otherSessions: undefined }, 'a 410 without our body is a plain 410');
+});
+
 test('postHeartbeat_should_sayHowLongAgoItWasThrottled_afterA429_untilABeatLands_butNotAfterANetworkFailure', async () => {
   const sent = [];
   const answers = [429, 0, 503, 200, 200];

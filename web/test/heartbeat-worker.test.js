@@ -153,3 +153,14 @@ test('unknownOrEmptyMessages_should_changeNothing', async () => {
   await settle();
   assert.equal(requests.length, 0);
 });
+
+test('beat_should_postTheServersWordOnA410_withTheStatus', async () => {
+  reset();
+  answer = async () => ({ status: 410, json: async () => ({ error: 'session_expired' }) });
+  send({ type: 'start', url: 'https://api/sessions/S/heartbeat', body: { token: 't' }, intervalMs: 20000 });
+  mock.timers.tick(20000);
+  await settle();
+
+  assert.deepEqual(posted, [{ type: 'result', status: 410, otherSessions: undefined, error: 'session_expired', at: Date.now() }]);
+  reset();
+});

@@ -59,8 +59,8 @@ public final class LocalFront implements AutoCloseable {
     private final Supplier<String> pageConfig;
     private final Supplier<String> opsState;
     private final JwtAuthorizer authorizer;
-    /** The pages' deployment-specific Content-Security-Policy header (the HTML's meta tag names the rest). */
-    private final Supplier<String> pagePolicy;
+    /** The pages' deployment-specific Content-Security-Policy header, by page path (the HTML's meta tag names the rest). */
+    private final java.util.function.Function<String, String> pagePolicy;
     /** API Gateway's route throttle: one token bucket per route, shared by every caller (null: none). */
     private volatile java.util.function.Supplier<backstop.core.connect.TokenBucket> bucketFactory;
     private final Map<String, backstop.core.connect.TokenBucket> buckets = new java.util.concurrent.ConcurrentHashMap<>();
@@ -76,7 +76,7 @@ public final class LocalFront implements AutoCloseable {
     private LocalFront(HttpServer server, ExecutorService executor,
                        RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> beacon, Path webRoot,
                        List<String> allowedOrigins, Supplier<String> pageConfig, Supplier<String> opsState,
-                       JwtAuthorizer authorizer, Supplier<String> pagePolicy) {
+                       JwtAuthorizer authorizer, java.util.function.Function<String, String> pagePolicy) {
         this.server = server;
         this.pagePolicy = pagePolicy;
         this.authorizer = authorizer;
@@ -90,7 +90,7 @@ public final class LocalFront implements AutoCloseable {
 
     public static LocalFront start(int port, RequestHandler<APIGatewayV2HTTPEvent, APIGatewayV2HTTPResponse> beacon,
                                    Path webRoot, List<String> allowedOrigins, Supplier<String> pageConfig,
-                                   Supplier<String> opsState, JwtAuthorizer authorizer, Supplier<String> pagePolicy) throws IOException {
+                                   Supplier<String> opsState, JwtAuthorizer authorizer, java.util.function.Function<String, String> pagePolicy) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 512);
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         LocalFront front = new LocalFront(server, executor, beacon, webRoot, allowedOrigins, pageConfig, opsState, authorizer, pagePolicy);
@@ -334,7 +334,7 @@ public final class LocalFront implements AutoCloseable {
         if (extension.equals("html")) {
             // As a production host should send it (README "Hosting the page"): where the page may connect and
             // frame, and that nobody may frame it. Script and worker sources are in the page's own meta tag.
-            exchange.getResponseHeaders().set("Content-Security-Policy", pagePolicy.get());
+            exchange.getResponseHeaders().set("Content-Security-Policy", pagePolicy.apply(path));
         }
         send(exchange, 200, CONTENT_TYPES.getOrDefault(extension, "application/octet-stream"), Files.readAllBytes(file));
     }

@@ -12,6 +12,8 @@ import backstop.local.aws.TemplateResources;
 import backstop.local.connect.ConnectEmulator;
 import backstop.local.identity.JwtAuthorizer;
 import backstop.local.identity.LocalIdentityProvider;
+import backstop.local.workspace.LocalWorkspaceHost;
+import backstop.local.workspace.ServiceBundle;
 import backstop.reconciler.ReconcilerHandler;
 import backstop.reconciler.ReconcilerMetrics;
 import backstop.reconciler.ReconcilerWiring;
@@ -49,6 +51,8 @@ public final class LocalStack implements AutoCloseable {
     private final LocalFront front;
     private final LocalIdentityProvider identity;
     private final ScheduledExecutorService scheduler;
+    /** The local Agent Workspace (README "Using the Agent Workspace"), framing the service page of this front. */
+    private final LocalWorkspaceHost workspace;
     private volatile boolean executorStopping;
 
     /**
@@ -94,6 +98,10 @@ public final class LocalStack implements AutoCloseable {
     }
 
     private LocalStack(Options options, AwsEmulation aws, boolean ownsAws) throws IOException {
+        this(options, aws, ownsAws, 0);
+    }
+
+    private LocalStack(Options options, AwsEmulation aws, boolean ownsAws, int workspacePort) throws IOException {
         this.options = options;
         this.aws = aws;
         this.ownsAws = ownsAws;
@@ -130,6 +138,10 @@ public final class LocalStack implements AutoCloseable {
         env.putAll(options.environment());
         this.environment = Map.copyOf(env);
         this.config = BackstopConfig.fromEnvironment(env);
+        ServiceBundle.ensureBuilt(webRoot());
+        this.workspace = LocalWorkspaceHost.start(workspacePort, webRoot(), new LocalWorkspaceHost.Settings(
+                java.net.URI.create("http://127.0.0.1:" + frontPort + "/workspace/service.html"), connect.endpoint(),
+                options.instanceId(), config.connectInstance().arn(), config.region()));
         BeaconHandler beacon = new BeaconHandler(BeaconWiring.api(config, clients, Clock.systemUTC()));
         JwtAuthorizer authorizer = new JwtAuthorizer(identity.issuer(), List.of(LocalIdentityProvider.CLIENT_ID), Clock.systemUTC());
         this.front = LocalFront.start(frontPort, beacon, webRoot(), config.allowedOrigins(), this::pageConfig,
@@ -211,9 +223,14 @@ public final class LocalStack implements AutoCloseable {
      * The Content-Security-Policy header the local front sends with its pages: the page connects to itself (the
      * API is same-origin here), the Connect emulator (the simulated Streams) and the identity provider; it frames
      * and is framed by its own origin only (the production-mode check frames a local stand-in for the CCP).
+     * The Agent Workspace service (web/workspace/) is framed by the local workspace instead, and connects to
+     * itself and the identity provider only.
      */
-    private String pagePolicy() {
+    private String pagePolicy(String path) {
         java.net.URI issuer = identity.issuer();
+        if (path.startsWith("/workspace/")) {
+            return "connect-src 'self' " + origin(issuer) + "; frame-src 'none'; frame-ancestors " + workspace.origin();
+        }
         return "connect-src 'self' " + origin(connect.endpoint()) + " " + origin(issuer)
                 + "; frame-src 'self'; frame-ancestors 'self'";
     }
@@ -242,6 +259,11 @@ public final class LocalStack implements AutoCloseable {
 
     public ConnectEmulator connect() {
         return connect;
+    }
+
+    /** The local Agent Workspace, another site than the front, framing its service page. */
+    public LocalWorkspaceHost workspace() {
+        return workspace;
     }
 
     /** The local identity provider (the contact centre's IdP stand-in). */
@@ -289,6 +311,7 @@ public final class LocalStack implements AutoCloseable {
             }
         }
         front.close();
+        workspace.close();
         if (!ownsAws) {
             // On the JVM-wide emulation, drop what this stack created: moto slows down as it holds more.
             try {
@@ -324,7 +347,7 @@ public final class LocalStack implements AutoCloseable {
         AwsEmulation aws = AwsEmulation.start(awsPort);
         int identityPort = port("BACKSTOP_IDP_PORT", 3003);
         LocalStack stack = new LocalStack(new Options(frontPort, connectPort, awsPort, identityPort, instanceId, Map.copyOf(overrides),
-                schedule), aws, true);
+                schedule), aws, true, port("BACKSTOP_WORKSPACE_PORT", 3004));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("\nccp-backstop local: stopping");
@@ -335,6 +358,7 @@ public final class LocalStack implements AutoCloseable {
                 "ccp-backstop local stack is up",
                 "  CCP page         " + stack.frontUrl() + "/ccp.html?agent=demo-ada",
                 "  ops view         " + stack.frontUrl() + "/ops",
+                "  Agent Workspace  " + stack.workspace().workspaceFor("demo-ada") + "   (local stand-in; service " + stack.frontUrl() + "/workspace/service.html)",
                 "  beacon API       " + stack.frontUrl() + "/sessions",
                 "  identity (OIDC)  " + stack.identity().issuer() + "   (local/bin/token <userId> prints a demo agent's token)",
                 "  Connect emulator " + stack.connect().endpoint() + "   (aws connect ... --endpoint-url " + stack.connect().endpoint() + ")",

@@ -6,6 +6,7 @@ import backstop.core.config.BackstopConfig;
 import backstop.core.config.ReloadPolicy;
 import backstop.core.events.BackstopEvent;
 import backstop.core.events.EventPublisher;
+import backstop.core.events.StagedEvent;
 import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.connect.ConnectFailure;
 import backstop.core.connect.ConnectPacer;
@@ -22,6 +23,7 @@ import backstop.core.session.NewSession;
 import backstop.core.session.Session;
 import backstop.core.session.SessionId;
 import backstop.core.session.SessionIds;
+import backstop.core.session.SessionLifetime;
 import backstop.core.metrics.OfflineMetrics;
 import backstop.core.session.SessionStore;
 import backstop.core.transition.TransitionStore;
@@ -67,6 +69,7 @@ public final class BeaconService {
     private final ConnectPacer describePacer;
     private final UnknownUsers unknownUsers;
     private final SessionIds ids;
+    private final SessionLifetime lifetime;
 
     public BeaconService(BackstopConfig config, SessionStore store, TransitionStore transitionStore, ConnectAgentStatus connect,
                          OfflineTransitions transitions, EventPublisher events, OfflineMetrics metrics, Clock clock,
@@ -79,6 +82,7 @@ public final class BeaconService {
                          OfflineTransitions transitions, EventPublisher events, OfflineMetrics metrics, Clock clock,
                          RestoreSafeRandom random, ConnectPacer describePacer, UnknownUsers unknownUsers, SessionIds ids) {
         this.ids = ids;
+        this.lifetime = config.sessionLifetime();
         this.describePacer = describePacer;
         this.unknownUsers = unknownUsers;
         this.metrics = metrics;
@@ -161,10 +165,14 @@ public final class BeaconService {
         SessionId id = config.taggedSessionIds() ? ids.issue() : SessionId.random(random);
         SessionToken token = SessionToken.random(random);
         Optional<AgentRecord.LastClose> restorable = known.flatMap(AgentRecord::lastClose).filter(last -> restorable(last, now));
+        // Staged before the write: its outbox row goes in the transaction that takes the restore (no event lost).
+        Optional<StagedEvent> restored = restorable.flatMap(AgentRecord.LastClose::status)
+                .map(r -> events.stage(new BackstopEvent.AgentStatusRestored(agent.arn(), r.name(), id.value(), now)));
         boolean restoring;
         try {
             restoring = store.createSession(new NewSession(id, agent, token.hash(), now, status, checked, exemption,
-                    restorable.map(AgentRecord.LastClose::sessionId), config.maxSessionsPerAgent()));
+                    restorable.map(AgentRecord.LastClose::sessionId), config.maxSessionsPerAgent(),
+                    restored.flatMap(StagedEvent::row)));
         } catch (SessionLimitReached limit) {
             throw new ApiError(429, "too_many_sessions", "this agent already has " + limit.open()
                     + " open CCP sessions; close one, or wait until a closed one is noticed (at most "
@@ -177,7 +185,9 @@ public final class BeaconService {
         LOG.info("session {} registered for agent {}{}{}", id, agent.userId(),
                 exemption == Exemption.EXEMPT ? " (exempt)" : exemption == Exemption.UNKNOWN ? " (exemption unknown)" : "",
                 restore.isPresent() ? " (restore offered)" : "");
-        restore.ifPresent(r -> events.publishRecorded(new BackstopEvent.AgentStatusRestored(agent.arn(), r.name(), id.value(), now)));
+        if (restore.isPresent()) {
+            events.publishStagedRecorded(restored.orElseThrow());
+        }
         int others = known.map(a -> a.openSessions().size()).orElse(0);
         return new Registration(id, token, config.heartbeatSeconds(), config.staleAfterSeconds(), restore, others);
     }
@@ -266,7 +276,8 @@ public final class BeaconService {
         // A page beats every heartbeatSeconds; a quarter of that is the closest two beats may come (a reloaded
         // worker, a retry). Faster is a flood: refused without a write.
         Instant notAfter = now.minusMillis(config.heartbeatSeconds() * 250L);
-        Heartbeat beat = store.heartbeat(id, token, status, now, Optional.of(notAfter), crowdedAt);
+        Heartbeat beat = store.heartbeat(id, token, status, now, Optional.of(notAfter), crowdedAt,
+                Optional.of(lifetime.bornAfter(id, now)));
         switch (beat.result()) {
             case RECORDED -> {
                 return beat.agent().map(store::openSessionIds)
@@ -276,8 +287,35 @@ public final class BeaconService {
             case BAD_TOKEN -> throw ApiError.forbidden("bad_token", "the token does not belong to this session");
             case SESSION_CLOSED -> throw new ApiError(410, "session_closed", "the session is closed; register again");
             case TOO_FREQUENT -> throw new ApiError(429, "too_many_heartbeats", "heartbeats come too often for this session");
+            case EXPIRED -> {
+                closeExpired(id, now);
+                throw new ApiError(410, "session_expired", "the session reached its maximum age; register again");
+            }
         }
         throw new IllegalStateException("unreachable");
+    }
+
+    /**
+     * Closes a session past its maximum age as its page is told so, without a Connect call: its place under the
+     * agent's session cap is free for the page's new register (which comes at once), and the page's new session
+     * counts none for it. When it was the agent's last open session, its Offline transition waits a stale limit
+     * (a lease nobody holds) for that register: then the reconciler finds the agent working in the new session and
+     * drops it (NOT_NEEDED, no Connect call); with no new register (a crashed tab whose token someone else kept
+     * beating, an agent who could not sign in again) it sets them Offline, reason {@code session-expired}.
+     * A failure here is logged, not answered: the beats are refused all the same, so the session goes stale and
+     * the reconciler's stale close does the same later.
+     */
+    private void closeExpired(SessionId id, Instant now) {
+        try {
+            store.findSession(id).filter(Session::isOpen).ifPresent(session -> {
+                store.close(session, new CloseRequest(id, CloseReason.EXPIRED, Optional.empty(), now, session.exemption(),
+                        random.claim(), now.plusSeconds(config.staleAfterSeconds()), Optional.empty()));
+                LOG.info("session {} of agent {} closed: past its maximum age ({} h)", id, session.agent().userId(),
+                        config.maxSessionHours());
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("session {} past its maximum age not closed now ({}); the stale sweep will", id, e.toString());
+        }
     }
 
     public OfflineOutcome close(SessionId id, SessionToken token, CloseReason reason, Optional<AgentStatus> status) {

@@ -330,6 +330,88 @@ class BeaconServiceTest {
                 Optional.empty());
     }
 
+    /** A session registered {@code age} ago, last seen a beat ago. */
+    Session sessionAged(SessionId id, SessionToken token, Duration age) {
+        return new Session(id, agent(), token.hash(), NOW.minus(age), NOW.minusSeconds(30), SessionState.OPEN,
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), 1200, Exemption.NOT_EXEMPT);
+    }
+
+    @Test
+    void heartbeat_should_askTheStoreForTheSessionsAge_withItsOwnPlaceInTheHourBeforeTheMaximum() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, openSession(id, token));
+
+        service.heartbeat(id, token, Optional.empty());
+
+        // Default MAX_SESSION_HOURS 10: a beat counts for a session registered after now - 10 h + its offset.
+        backstop.core.session.SessionLifetime lifetime = backstop.core.session.SessionLifetime.ofHours(10);
+        assertThat(store.bornAfter).containsExactly(Optional.of(lifetime.bornAfter(id, NOW)));
+        assertThat(store.bornAfter.getFirst().get()).isBetween(NOW.minus(Duration.ofHours(10)), NOW.minus(Duration.ofHours(9)));
+    }
+
+    @Test
+    void heartbeat_should_answer410SessionExpired_andCloseTheSessionAsExpired_withoutAnyConnectCall_when_pastItsMaximumAge() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, sessionAged(id, token, Duration.ofHours(10)));
+        Transition waiting = new Transition(id, agent(), TransitionReason.SESSION_EXPIRED, TransitionState.PENDING, 0, NOW,
+                NOW.plusSeconds(75), Optional.of("nobody"), Optional.empty(), Optional.empty(), false, false);
+        store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(waiting));
+
+        assertThatThrownBy(() -> service.heartbeat(id, token, Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> {
+                    assertThat(e.status()).isEqualTo(410);
+                    assertThat(e.code()).isEqualTo("session_expired");
+                });
+
+        assertThat(store.closes).singleElement().satisfies(close -> {
+            assertThat(close.reason()).isEqualTo(CloseReason.EXPIRED);
+            assertThat(close.sessionId()).isEqualTo(id);
+            // Its Offline waits a stale limit for the page's new register: nothing is set Offline now.
+            assertThat(close.leaseUntil()).isEqualTo(NOW.plusSeconds(75));
+            assertThat(close.onlyIfLastSeenBefore()).isEmpty();
+        });
+        assertThat(store.completed).as("the transition is left to the reconciler").isEmpty();
+        assertThat(connect.puts).isEmpty();
+        assertThat(connect.describes).isEmpty();
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void heartbeat_should_keepTheSessionAlive_when_justBelowItsOwnEnd() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        backstop.core.session.SessionLifetime lifetime = backstop.core.session.SessionLifetime.ofHours(10);
+        // Registered so that its own end (10 h less its offset) is a millisecond away.
+        Duration age = Duration.between(lifetime.bornAfter(id, NOW), NOW).minusMillis(1);
+        assertThat(lifetime.endOf(id, NOW.minus(age))).isEqualTo(NOW.plusMillis(1));
+        store.sessions.put(id, sessionAged(id, token, age));
+
+        assertThat(service.heartbeat(id, token, Optional.empty())).isZero();
+        assertThat(store.closes).isEmpty();
+
+        store.sessions.put(id, sessionAged(id, token, age.plusMillis(1)));
+        assertThatThrownBy(() -> service.heartbeat(id, token, Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("session_expired"));
+    }
+
+    @Test
+    void heartbeat_should_stillAnswer410SessionExpired_when_closingTheExpiredSessionFails() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, sessionAged(id, token, Duration.ofHours(11)));
+        java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic.AtomicInteger();
+        store.closeFailure = () -> {
+            closes.incrementAndGet();
+            throw new IllegalStateException("close of session kept conflicting");
+        };
+
+        assertThatThrownBy(() -> service.heartbeat(id, token, Optional.empty()))
+                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("session_expired"));
+        assertThat(closes).hasValue(1);
+    }
+
     @Test
     void register_should_countTheSessionsOpenBeforeIt_asTheOthers() {
         store.agents.put(agent(), new AgentRecord(agent(), Set.of("s1", "s2"), Optional.of(USERNAME),

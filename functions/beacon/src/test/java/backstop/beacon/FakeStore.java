@@ -31,6 +31,8 @@ final class FakeStore implements SessionStore, TransitionStore {
     final Map<AgentRef, AgentRecord> agents = new HashMap<>();
     final Map<SessionId, Session> sessions = new HashMap<>();
     CloseResult closeResult;
+    /** When set, each close runs it first (a failure to throw). */
+    Runnable closeFailure;
     /** Whether a register that asks for the restore gets it (false: another page took it first). */
     boolean restoreAvailable = true;
     HeartbeatResult heartbeatResult = HeartbeatResult.RECORDED;
@@ -74,6 +76,22 @@ final class FakeStore implements SessionStore, TransitionStore {
         return heartbeat(id, token, status, now, notAfterLastSeen);
     }
 
+    /** The birth limit each heartbeat was given (the session's age check). */
+    final List<Optional<Instant>> bornAfter = new ArrayList<>();
+
+    /** As the DynamoDB store: a session created at or before {@code bornAfter} is EXPIRED, nothing written. */
+    @Override
+    public Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
+                               Optional<Instant> notAfterLastSeen, Optional<Instant> crowdedAt, Optional<Instant> born) {
+        bornAfter.add(born);
+        Session session = sessions.get(id);
+        if (heartbeatResult == HeartbeatResult.RECORDED && session != null && session.isOpen() && born.isPresent()
+                && !session.created().isAfter(born.get())) {
+            return Heartbeat.refused(HeartbeatResult.EXPIRED);
+        }
+        return heartbeat(id, token, status, now, notAfterLastSeen, crowdedAt);
+    }
+
     @Override
     public java.util.Set<String> openSessionIds(AgentRef agent) {
         return Optional.ofNullable(agents.get(agent)).map(AgentRecord::openSessions).orElse(java.util.Set.of());
@@ -82,6 +100,9 @@ final class FakeStore implements SessionStore, TransitionStore {
     @Override
     public CloseResult close(Session current, CloseRequest request) {
         closes.add(request);
+        if (closeFailure != null) {
+            closeFailure.run();
+        }
         return closeResult;
     }
 

@@ -3,6 +3,7 @@ package backstop.reconciler;
 import backstop.core.config.BackstopConfig;
 import backstop.core.events.BackstopEvent;
 import backstop.core.events.EventPublisher;
+import backstop.core.events.StagedEvent;
 import backstop.core.session.HeartbeatOutage;
 import backstop.core.session.OutageLedger;
 import backstop.core.session.RefusedHeartbeats;
@@ -211,7 +212,11 @@ public final class HeartbeatOutageBrake {
         if (silence || flooded) {
             if (!state.isEngaged()) {
                 firstBeatBack = null;
-                if (ledger.engage(now, flooded)) {
+                // Staged first: its outbox row is written with the ledger's start, so a run stopped before the
+                // publish leaves it for the relay (one eventId per outage either way).
+                StagedEvent suspected = events.stage(new BackstopEvent.HeartbeatOutageSuspected(open, share,
+                        flooded ? "flood" : "silence", now));
+                if (ledger.engage(now, flooded, suspected.row())) {
                     if (!flooded) {
                         LOG.warn("heartbeat outage suspected: {} of {} sessions read ({} %) missed their heartbeats, about {} of {}"
                                 + " open; stale sessions are held, not set Offline, until heartbeats come back", silent,
@@ -221,7 +226,7 @@ public final class HeartbeatOutageBrake {
                                 + " heartbeats at half its throttle or more, until {}); {} stale sessions are held, not set Offline,"
                                 + " until a stale limit after the flood", lastFlooded.orElseThrow(), held);
                     }
-                    events.publishRecorded(new BackstopEvent.HeartbeatOutageSuspected(open, share, flooded ? "flood" : "silence", now));
+                    events.publishStagedRecorded(suspected);
                 }
                 state = ledger.read();
             } else if (silence && !flooded && state.floodOnly()) {
@@ -254,10 +259,11 @@ public final class HeartbeatOutageBrake {
             }
             recoveredAt = later(recoveredAt, lastFlooded.filter(end -> end.isBefore(now)));
             firstBeatBack = null;
-            if (ledger.recover(engagedAt, recoveredAt)) {
+            StagedEvent ended = events.stage(new BackstopEvent.HeartbeatOutageEnded(engagedAt, recoveredAt, now));
+            if (ledger.recover(engagedAt, recoveredAt, ended.row())) {
                 LOG.warn("heartbeat outage since {} ended: heartbeats back from {} ({} of {} sessions read silent);"
                         + " sessions still silent a stale limit after that are closed", engagedAt, recoveredAt, silent, sample.size());
-                events.publishRecorded(new BackstopEvent.HeartbeatOutageEnded(engagedAt, recoveredAt, now));
+                events.publishStagedRecorded(ended);
             }
             state = ledger.read();
         }

@@ -225,6 +225,35 @@ class EventOutboxTest {
     }
 
     @Test
+    void restoringRegisterStoppedBeforeThePublish_should_leaveTheRestoredEventsRow_andTheRelayPublishesItOnce() {
+        String user = newAgent("stopped-restore");
+        String agentArn = DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + user;
+        assertThat(api.close(open(user)).text("offline")).isEqualTo("done"); // a reload: the close set Offline...
+        BeaconApi beacon = BeaconWiring.api(stack.config(), stoppingAtPublish(), Clock.systemUTC());
+
+        // ...and the reloaded page's register takes the restore, then its process stops before PutEvents.
+        assertThatThrownBy(() -> beacon.handle(new HttpRequest(BeaconApi.REGISTER, Map.of(),
+                Map.of("content-type", "text/plain;charset=UTF-8"),
+                ("{\"agentArn\":\"" + agentArn + "\"}").getBytes(StandardCharsets.UTF_8),
+                Map.of(stack.config().agentIdentityClaim(), user)))).isInstanceOf(ProcessStopped.class);
+
+        List<JsonNode> before = stack.events().events("Agent Status Restored", "agentArn", agentArn);
+        assertThat(before).as("nothing published before the stop").isEmpty();
+        List<Map<String, AttributeValue>> rows = stack.clients().dynamoDb().query(r -> r.tableName(stack.config().sessionsTable())
+                .keyConditionExpression("pk = :pk").expressionAttributeValues(Map.of(":pk", AttributeValue.fromS("OUTBOX")))
+                .consistentRead(true)).items().stream().filter(item -> item.get("detailType").s().equals("Agent Status Restored")
+                        && item.get("detail").s().contains(agentArn)).toList();
+        assertThat(rows).as("the row written with the restore it reports").hasSize(1);
+
+        sweep(PAST_GRACE, stack.reconcilerClients());
+        sweep(PAST_GRACE.plusMinutes(1), stack.reconcilerClients());
+
+        await().atMost(Waits.PROMPT).untilAsserted(() ->
+                assertThat(stack.events().events("Agent Status Restored", "agentArn", agentArn)).as("published once, by the relay")
+                        .singleElement().satisfies(e -> assertThat(e.path("detail").path("statusName").asText()).isEqualTo("Available")));
+    }
+
+    @Test
     void relayStoppedBetweenItsPublishAndItsDelete_should_sendItAgainLater_underTheSameEventId() {
         sweep(PAST_GRACE, stack.reconcilerClients()); // other tests' rows out of the way: ours is the relay's first
         String user = newAgent("stopped-relay");

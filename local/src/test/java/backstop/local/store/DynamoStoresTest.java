@@ -213,6 +213,37 @@ class DynamoStoresTest {
         assertThat(sessions.findAgent(agent).orElseThrow().lastClose().orElseThrow().restoredBy()).contains(reloaded.id());
     }
 
+    @Test
+    void createSession_should_writeTheRestoresEventRow_withTheRestoreItTakes_andNotForARegisterWithoutIt() {
+        AgentRef agent = newAgent();
+        NewSession closed = session(agent, SessionToken.random(RANDOM), T0);
+        sessions.createSession(closed);
+        sessions.close(sessions.findSession(closed.id()).orElseThrow(), close(closed.id(), T0.plusSeconds(5), Exemption.NOT_EXEMPT));
+        backstop.core.session.DynamoEventOutbox outbox = new backstop.core.session.DynamoEventOutbox(dynamoDb, table);
+        NewSession reloaded = withRestore(session(agent, SessionToken.random(RANDOM), T0.plusSeconds(6)), closed.id());
+        NewSession another = withRestore(session(agent, SessionToken.random(RANDOM), T0.plusSeconds(7)), closed.id());
+        var restoredRow = restoredRow(outbox, reloaded);
+        var anotherRow = restoredRow(outbox, another);
+
+        assertThat(sessions.createSession(withEvent(reloaded, restoredRow))).isTrue();
+        assertThat(sessions.createSession(withEvent(another, anotherRow))).as("the restore was taken").isFalse();
+
+        List<String> kept = outbox.oldest(1000, Instant.parse("2100-01-01T00:00:00Z")).stream().map(k -> k.key()).toList();
+        assertThat(kept).as("the restore's event, written with it").contains(restoredRow.key());
+        assertThat(kept).as("no restore, no event").doesNotContain(anotherRow.key());
+    }
+
+    static backstop.core.events.EventOutbox.Kept restoredRow(backstop.core.events.EventOutbox outbox, NewSession s) {
+        return outbox.row(software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry.builder().source("ccp-backstop")
+                .detailType("Agent Status Restored").detail("{\"sessionId\":\"" + s.id().value() + "\"}").time(s.created())
+                .eventBusName("bus").build());
+    }
+
+    static NewSession withEvent(NewSession s, backstop.core.events.EventOutbox.Kept row) {
+        return new NewSession(s.id(), s.agent(), s.tokenHash(), s.created(), s.status(), s.checkedUser(), s.exemption(),
+                s.restoreOf(), s.maxOpenSessions(), Optional.of(row));
+    }
+
     static NewSession withRestore(NewSession s, SessionId of) {
         return new NewSession(s.id(), s.agent(), s.tokenHash(), s.created(), s.status(), s.checkedUser(), s.exemption(), Optional.of(of), s.maxOpenSessions());
     }
@@ -252,6 +283,25 @@ class DynamoStoresTest {
         assertThat(sessions.heartbeat(created.id(), token, Optional.empty(), T0.plusSeconds(60), Optional.empty()).result())
                 .isEqualTo(HeartbeatResult.SESSION_CLOSED);
         assertThat(sessions.findSession(created.id()).orElseThrow().state()).as("never reopened").isEqualTo(SessionState.CLOSED);
+    }
+
+    @Test
+    void heartbeat_should_refuseASessionPastItsAge_inTheSameCondition_writingNothing_butCheckTheTokenFirst() {
+        AgentRef agent = newAgent();
+        SessionToken token = SessionToken.random(RANDOM);
+        NewSession created = session(agent, token, T0);
+        sessions.createSession(created);
+
+        assertThat(sessions.heartbeat(created.id(), token, Optional.empty(), T0.plusSeconds(30), Optional.empty(), Optional.empty(),
+                Optional.of(T0.minusMillis(1))).result()).as("born after the limit: alive").isEqualTo(HeartbeatResult.RECORDED);
+        assertThat(sessions.heartbeat(created.id(), token, Optional.empty(), T0.plusSeconds(60), Optional.empty(), Optional.empty(),
+                Optional.of(T0)).result()).as("born at the limit: expired").isEqualTo(HeartbeatResult.EXPIRED);
+        assertThat(sessions.heartbeat(created.id(), SessionToken.random(RANDOM), Optional.empty(), T0.plusSeconds(90), Optional.empty(),
+                Optional.empty(), Optional.of(T0)).result()).as("another's token learns nothing of the age").isEqualTo(HeartbeatResult.BAD_TOKEN);
+        Session after = sessions.findSession(created.id()).orElseThrow();
+        assertThat(after.lastSeen()).as("an expired beat keeps nothing alive").isEqualTo(T0.plusSeconds(30));
+        assertThat(after.heartbeats()).isEqualTo(1);
+        assertThat(after.state()).as("the store only refuses; closing is the beacon's").isEqualTo(SessionState.OPEN);
     }
 
     @Test

@@ -53,6 +53,38 @@ class OutageLedgerStoreTest {
         assertThat(one.read()).isEqualTo(HeartbeatOutage.engaged(again));
     }
 
+    static backstop.core.events.EventOutbox.Kept row(backstop.core.events.EventOutbox outbox, String detailType, Instant at) {
+        return outbox.row(software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry.builder().source("ccp-backstop")
+                .detailType(detailType).detail("{\"at\":\"" + at + "\"}").time(at).eventBusName("bus").build());
+    }
+
+    @Test
+    void ledger_should_writeTheOutagesEventRow_inTheSameTransaction_asTheStartOrEndItReports_andOnlyThen() {
+        String own = StoreTables.create(dynamoDb, "outbox");
+        try {
+            DynamoOutageLedger ledger = new DynamoOutageLedger(dynamoDb, own);
+            backstop.core.session.DynamoEventOutbox outbox = new backstop.core.session.DynamoEventOutbox(dynamoDb, own);
+            Instant engaged = Instant.parse("2026-12-02T09:00:15Z");
+            var suspected = row(outbox, "Heartbeat Outage Suspected", engaged);
+
+            assertThat(ledger.engage(engaged, false, java.util.Optional.of(suspected))).isTrue();
+            assertThat(outbox.oldest(10, Instant.parse("2100-01-01T00:00:00Z"))).extracting(k -> k.key()).containsExactly(suspected.key());
+            assertThat(ledger.engage(engaged.plusSeconds(15), false,
+                    java.util.Optional.of(row(outbox, "Heartbeat Outage Suspected", engaged.plusSeconds(15)))))
+                    .as("a second start: no start, no event").isFalse();
+            assertThat(outbox.oldest(10, Instant.parse("2100-01-01T00:00:00Z"))).hasSize(1);
+
+            var ended = row(outbox, "Heartbeat Outage Ended", engaged.plusSeconds(180));
+            assertThat(ledger.recover(engaged, engaged.plusSeconds(170), java.util.Optional.of(ended))).isTrue();
+            assertThat(ledger.recover(engaged, engaged.plusSeconds(170),
+                    java.util.Optional.of(row(outbox, "Heartbeat Outage Ended", engaged.plusSeconds(190))))).as("ended once").isFalse();
+            assertThat(outbox.oldest(10, Instant.parse("2100-01-01T00:00:00Z"))).extracting(k -> k.key()).containsExactlyInAnyOrder(suspected.key(), ended.key());
+            assertThat(ledger.read()).isEqualTo(HeartbeatOutage.recovered(engaged.plusSeconds(170)));
+        } finally {
+            dynamoDb.deleteTable(r -> r.tableName(own));
+        }
+    }
+
     @Test
     void ledger_should_keepTheLatestFlood_acrossOutages_andWhetherAnOutageWasAFloodsAlone() {
         String own = StoreTables.create(dynamoDb, "flood");

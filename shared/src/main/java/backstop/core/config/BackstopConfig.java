@@ -33,7 +33,8 @@ public record BackstopConfig(
         String agentIdentityClaim,
         int maxSessionsPerAgent,
         OutageBrake outageBrake,
-        boolean taggedSessionIds) {
+        boolean taggedSessionIds,
+        int maxSessionHours) {
 
     /**
      * When stale sessions are held instead of closed: more than {@code share} of the open sessions silent at once
@@ -62,7 +63,8 @@ public record BackstopConfig(
             "SESSIONS_TABLE", "EVENT_BUS_NAME", "HEARTBEAT_SECONDS", "STALE_AFTER_SECONDS", "RELOAD_WINDOW_SECONDS",
             "RELOAD_POLICY", "CONNECT_RATE_PER_SECOND", "MAX_ATTEMPTS", "EXEMPT_ROUTING_PROFILE_IDS",
             "SWEEP_INTERVAL_SECONDS", "AGENT_IDENTITY_CLAIM", "MAX_SESSIONS_PER_AGENT", "HEARTBEAT_OUTAGE_SHARE",
-            "HEARTBEAT_OUTAGE_MINIMUM", "HEARTBEAT_OUTAGE_MAX_HOLD_MINUTES", "HEARTBEAT_ROUTE_RATE", "TAGGED_SESSION_IDS");
+            "HEARTBEAT_OUTAGE_MINIMUM", "HEARTBEAT_OUTAGE_MAX_HOLD_MINUTES", "HEARTBEAT_ROUTE_RATE", "TAGGED_SESSION_IDS",
+            "MAX_SESSION_HOURS");
 
     /** The one claim register accepts only with {@code email_verified} true. */
     public static final String EMAIL_CLAIM = "email";
@@ -111,11 +113,13 @@ public record BackstopConfig(
         Integer outageMaxHold = reader.optional("HEARTBEAT_OUTAGE_MAX_HOLD_MINUTES", "30", s -> range(s, 0, 1440));
         Integer routeRate = reader.optional("HEARTBEAT_ROUTE_RATE", "200", s -> range(s, 0, 1_000_000));
         Boolean tagged = reader.optional("TAGGED_SESSION_IDS", "off", BackstopConfig::onOff);
+        // A 9-hour shift (8:00 to 17:00) and an hour's overtime; at most three days, or a stolen token lives that long.
+        Integer maxSessionHours = reader.optional("MAX_SESSION_HOURS", "10", s -> range(s, 1, 72));
         if (reader.problems.isEmpty()) {
             try {
                 config = new BackstopConfig(region, instance, origins, table, bus, heartbeat, stale, reload, policy,
                         rate, attempts, exempt, sweep, identityClaim, maxSessions,
-                        new OutageBrake(outageShare, outageMinimum, outageMaxHold, routeRate), tagged);
+                        new OutageBrake(outageShare, outageMinimum, outageMaxHold, routeRate), tagged, maxSessionHours);
             } catch (IllegalArgumentException e) {
                 reader.problems.add(e.getMessage());
             }
@@ -139,6 +143,11 @@ public record BackstopConfig(
                 + " users change themselves: anyone who can set theirs to a colleague's Connect username can register for"
                 + " that colleague. Make sure only administrators can set it (README, Agent identity), or use a claim"
                 + " they cannot change" + (EMAIL_CLAIM.equals(agentIdentityClaim) ? " (email is accepted only with email_verified true)" : ""));
+    }
+
+    /** How long a session may live before its heartbeats are refused (410 {@code session_expired}) and the page registers again. */
+    public backstop.core.session.SessionLifetime sessionLifetime() {
+        return backstop.core.session.SessionLifetime.ofHours(maxSessionHours);
     }
 
     /** Whether a browser {@code Origin} may call the API (no Origin header at all is judged by the token alone). */

@@ -11,7 +11,13 @@ public enum CloseReason implements WireValue {
     /** No heartbeat for STALE_AFTER_SECONDS: crash, sleep, network loss. */
     STALE("stale"),
     /** The page registered a new session in its place. */
-    REPLACED("replaced");
+    REPLACED("replaced"),
+    /**
+     * The session passed its maximum age (MAX_SESSION_HOURS): closed by the heartbeat that found it, which sets
+     * nobody Offline at once. When it was the agent's last session, its transition waits a stale limit for the
+     * page's new register, which makes it not needed (a crashed tab whose token someone else kept beating has none).
+     */
+    EXPIRED("expired");
 
     private final String value;
 

@@ -1,10 +1,15 @@
 package backstop.core.session;
 
+import backstop.core.events.EventOutbox;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.Put;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -47,28 +52,34 @@ public final class DynamoOutageLedger implements OutageLedger {
 
     @Override
     public boolean engage(Instant at, boolean forFlood) {
-        try {
-            dynamoDb.updateItem(r -> r.tableName(table).key(key(OUTAGE_PK, OUTAGE_SK))
-                    .updateExpression("SET " + ENGAGED_AT + " = :at, " + FLOOD_ONLY + " = :flood REMOVE " + RECOVERED_AT)
-                    .conditionExpression("attribute_not_exists(" + ENGAGED_AT + ")")
-                    .expressionAttributeValues(Map.of(":at", millis(at), ":flood", AttributeValue.fromBool(forFlood))));
-            return true;
-        } catch (ConditionalCheckFailedException alreadyEngaged) {
-            return false;
-        }
+        return engage(at, forFlood, Optional.empty());
+    }
+
+    /** One conditional write; with the event's row, both in one transaction (a plain UpdateItem without one). */
+    @Override
+    public boolean engage(Instant at, boolean forFlood, Optional<EventOutbox.Kept> event) {
+        return new DynamoTable(dynamoDb, table).conditionalUpdate(key(OUTAGE_PK, OUTAGE_SK),
+                "SET " + ENGAGED_AT + " = :at, " + FLOOD_ONLY + " = :flood REMOVE " + RECOVERED_AT,
+                "attribute_not_exists(" + ENGAGED_AT + ")",
+                new HashMap<>(Map.of(":at", millis(at), ":flood", AttributeValue.fromBool(forFlood))), outboxRow(event));
     }
 
     @Override
     public boolean recover(Instant engagedAt, Instant recoveredAt) {
-        try {
-            dynamoDb.updateItem(r -> r.tableName(table).key(key(OUTAGE_PK, OUTAGE_SK))
-                    .updateExpression("SET " + RECOVERED_AT + " = :recovered REMOVE " + ENGAGED_AT + ", " + FLOOD_ONLY)
-                    .conditionExpression(ENGAGED_AT + " = :engaged")
-                    .expressionAttributeValues(Map.of(":recovered", millis(recoveredAt), ":engaged", millis(engagedAt))));
-            return true;
-        } catch (ConditionalCheckFailedException notThisOutage) {
-            return false;
-        }
+        return recover(engagedAt, recoveredAt, Optional.empty());
+    }
+
+    @Override
+    public boolean recover(Instant engagedAt, Instant recoveredAt, Optional<EventOutbox.Kept> event) {
+        return new DynamoTable(dynamoDb, table).conditionalUpdate(key(OUTAGE_PK, OUTAGE_SK),
+                "SET " + RECOVERED_AT + " = :recovered REMOVE " + ENGAGED_AT + ", " + FLOOD_ONLY,
+                ENGAGED_AT + " = :engaged",
+                new HashMap<>(Map.of(":recovered", millis(recoveredAt), ":engaged", millis(engagedAt))), outboxRow(event));
+    }
+
+    private List<TransactWriteItem> outboxRow(Optional<EventOutbox.Kept> event) {
+        return event.map(kept -> TransactWriteItem.builder().put(Put.builder().tableName(table)
+                .item(DynamoEventOutbox.item(kept)).build()).build()).stream().toList();
     }
 
     @Override

@@ -73,13 +73,16 @@ public final class DynamoSessionStore implements SessionStore {
                     + LAST_CLOSE + "." + RESTORED_BY + ")";
         }
         agentUpdate.conditionExpression(condition);
-        List<TransactWriteItem> items = List.of(
+        List<TransactWriteItem> items = new ArrayList<>(List.of(
                 TransactWriteItem.builder().put(Put.builder().tableName(table.name)
                         .item(newSessionItem(session, session.created().plus(SESSION_RETENTION)))
                         .conditionExpression("attribute_not_exists(" + PK + ")").build()).build(),
                 TransactWriteItem.builder().update(agentUpdate
                         .updateExpression(set + " ADD " + OPEN_SESSIONS + " :sid")
-                        .expressionAttributeValues(values).build()).build());
+                        .expressionAttributeValues(values).build()).build()));
+        // The restore's event row rides with the restore it reports: taken, both are written; not, neither.
+        session.restoreOf().flatMap(r -> session.restoreEvent()).ifPresent(kept -> items.add(TransactWriteItem.builder()
+                .put(Put.builder().tableName(table.name).item(DynamoEventOutbox.item(kept)).build()).build()));
         try {
             table.transact(items);
             return session.restoreOf().isPresent();
@@ -161,6 +164,12 @@ public final class DynamoSessionStore implements SessionStore {
     @Override
     public Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
                                Optional<Instant> notAfterLastSeen, Optional<Instant> crowdedAt) {
+        return heartbeat(id, token, status, now, notAfterLastSeen, crowdedAt, Optional.empty());
+    }
+
+    @Override
+    public Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
+                               Optional<Instant> notAfterLastSeen, Optional<Instant> crowdedAt, Optional<Instant> bornAfter) {
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":now", millis(now));
         values.put(":exp", seconds(now.plus(SESSION_RETENTION)));
@@ -179,6 +188,10 @@ public final class DynamoSessionStore implements SessionStore {
         if (notAfterLastSeen.isPresent()) {
             condition += " AND (attribute_not_exists(" + LAST_BEAT + ") OR " + LAST_BEAT + " <= :earliest)";
             values.put(":earliest", millis(notAfterLastSeen.get()));
+        }
+        if (bornAfter.isPresent()) { // the session's age is in the same condition: an expired beat writes nothing
+            condition += " AND " + CREATED_AT + " > :born";
+            values.put(":born", millis(bornAfter.get()));
         }
         String finalCondition = condition;
         try {
@@ -201,6 +214,9 @@ public final class DynamoSessionStore implements SessionStore {
             }
             if (!SessionState.OPEN.name().equals(old.get(SESSION_STATE).s())) {
                 return Heartbeat.refused(HeartbeatResult.SESSION_CLOSED);
+            }
+            if (bornAfter.isPresent() && !ItemMapper.instant(old.get(CREATED_AT)).isAfter(bornAfter.get())) {
+                return Heartbeat.refused(HeartbeatResult.EXPIRED);
             }
             return Heartbeat.refused(HeartbeatResult.TOO_FREQUENT);
         }
@@ -319,8 +335,11 @@ public final class DynamoSessionStore implements SessionStore {
     }
 
     private static Transition newTransition(Session session, CloseRequest request) {
-        TransitionReason reason = request.reason() == CloseReason.STALE ? TransitionReason.STALE_SESSION
-                : TransitionReason.TAB_CLOSED;
+        TransitionReason reason = switch (request.reason()) {
+            case STALE -> TransitionReason.STALE_SESSION;
+            case EXPIRED -> TransitionReason.SESSION_EXPIRED;
+            case TAB_CLOSED, LOGOUT, REPLACED -> TransitionReason.TAB_CLOSED;
+        };
         if (request.exemption() == Exemption.EXEMPT) {
             return new Transition(session.id(), session.agent(), reason, TransitionState.EXEMPT, 0, request.now(),
                     request.now(), Optional.empty(), Optional.empty(), Optional.of(request.now()), false, false);

@@ -1,6 +1,9 @@
 package backstop.core.session;
 
+import backstop.core.events.EventOutbox;
+
 import java.time.Instant;
+import java.util.Optional;
 
 /** Where the reconciler keeps its {@link HeartbeatOutage} record. */
 public interface OutageLedger {
@@ -17,6 +20,20 @@ public interface OutageLedger {
 
     /** Records that the outage that began at {@code engagedAt} ended, heartbeats back at {@code recoveredAt}. */
     boolean recover(Instant engagedAt, Instant recoveredAt);
+
+    /**
+     * As {@link #engage(Instant, boolean)}, with the outbox row of the outage's event written in the same
+     * transaction (the transactional outbox: a run stopped before it publishes leaves the row for the relay).
+     * Ledgers without an outbox ignore it.
+     */
+    default boolean engage(Instant at, boolean forFlood, Optional<EventOutbox.Kept> event) {
+        return engage(at, forFlood);
+    }
+
+    /** As {@link #recover(Instant, Instant)}, with the outbox row of the outage's end in the same transaction. */
+    default boolean recover(Instant engagedAt, Instant recoveredAt, Optional<EventOutbox.Kept> event) {
+        return recover(engagedAt, recoveredAt);
+    }
 
     /** Records that the heartbeat route was flooded at {@code at}, unless a later flood is on record already. */
     void floodSeen(Instant at);

@@ -68,6 +68,17 @@ public interface SessionStore {
     }
 
     /**
+     * As above, refusing (EXPIRED, nothing written) a session created at or before {@code bornAfter}: past its
+     * maximum age ({@link SessionLifetime}), a beat no longer keeps it alive, so it goes stale even if nothing closes
+     * it. The token is checked first: a wrong token is BAD_TOKEN whatever the session's age. Stores that keep no
+     * creation time ignore it.
+     */
+    default Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now,
+                                Optional<Instant> notAfterLastSeen, Optional<Instant> crowdedAt, Optional<Instant> bornAfter) {
+        return heartbeat(id, token, status, now, notAfterLastSeen, crowdedAt);
+    }
+
+    /**
      * The ids of the agent's open sessions, read eventually consistent (half a read unit): what a heartbeat tells
      * its page about the agent's other CCPs. A second's lag is harmless there; the close decides on a consistent read.
      */

@@ -33,6 +33,22 @@ class BackstopConfigTest {
         assertThat(config.exemptRoutingProfileIds()).isEmpty();
         assertThat(config.sweepIntervalSeconds()).isEqualTo(15);
         assertThat(config.allowedOrigins()).isEmpty();
+        assertThat(config.maxSessionHours()).as("a 9-hour shift and an hour's overtime").isEqualTo(10);
+        assertThat(config.sessionLifetime().maxAge()).isEqualTo(java.time.Duration.ofHours(10));
+    }
+
+    @Test
+    void maxSessionHours_should_beOneToSeventyTwo_andNamedWhenWrong() {
+        Map<String, String> edges = minimal();
+        edges.put("MAX_SESSION_HOURS", "1");
+        assertThat(BackstopConfig.fromEnvironment(edges).maxSessionHours()).isEqualTo(1);
+        edges.put("MAX_SESSION_HOURS", "72");
+        assertThat(BackstopConfig.fromEnvironment(edges).maxSessionHours()).isEqualTo(72);
+        for (String wrong : java.util.List.of("0", "73", "ten")) {
+            Map<String, String> env = minimal();
+            env.put("MAX_SESSION_HOURS", wrong);
+            assertThatThrownBy(() -> BackstopConfig.fromEnvironment(env)).as(wrong).hasMessageContaining("MAX_SESSION_HOURS");
+        }
     }
 
     @Test
