@@ -298,13 +298,18 @@ export function createBackstopCore(deps) {
     }
   }
 
-  /** Ends the session with the close beacon, built from what the client knows: no Streams call at all. */
+  /**
+   * Ends the session with the close beacon, built from what the client knows: no Streams call at all. The beacon
+   * goes first: on pagehide every moment before it is added to the close (stopping the worker waits on nothing,
+   * yet it is work the beacon need not queue behind).
+   */
   function closeSession(reason) {
     const current = session;
     session = null;
-    stopHeartbeat();
     const body = JSON.stringify({ token: current.token, reason, status: knownStatus });
-    return { current, queued: sendBeacon(`${apiBase}/sessions/${encodeURIComponent(current.id)}/close`, body) };
+    const queued = sendBeacon(`${apiBase}/sessions/${encodeURIComponent(current.id)}/close`, body);
+    stopHeartbeat();
+    return { current, queued };
   }
 
   /** pagehide: the tab is closing, reloading or navigating away; the beacon outlives the page. */

@@ -155,12 +155,13 @@ export interface BackstopOptions {
   /** The backstop HTTP API's base URL (the stack's `ApiUrl` output), '' for the page's own origin. */
   apiBase: string;
   /**
+   * Required: the backstop API's register route has a JWT authorizer (createBackstop throws without it).
    * The signed-in agent's ID token from the contact centre's identity provider, or null when signed out
    * (then no session is opened). Sent only with the register, as the bearer token. When the API refuses it
    * (401), it is asked once more with `{ refresh: true }`: return a token issued anew if you can (a refresh
    * token grant), null if the agent must sign in again; a second 401 asks the agent to sign in again.
    */
-  getToken?: (options: { refresh?: boolean }) => Promise<string | null> | string | null;
+  getToken: (options: { refresh?: boolean }) => Promise<string | null> | string | null;
   /** Each state change. An exception thrown here is reported (console.error) and changes nothing. */
   onChange?: (...change: StateChange) => void;
   /** The outcome of a restore after a reload. An exception thrown here is reported and changes nothing. */
@@ -229,6 +230,7 @@ export declare function createBackstopCore(deps: {
   onChange?: BackstopOptions['onChange'];
   onRestore?: BackstopOptions['onRestore'];
   peers?: Pick<TabPeers, 'othersOpen'>;
+  /** Optional here (the core also serves adapters and tests without an API authorizer); createBackstop requires it. */
   getToken?: BackstopOptions['getToken'];
   /** A callback (onChange, onRestore) threw: the client goes on unchanged. Default: console.error. */
   reportError?: (error: unknown) => void;

@@ -32,6 +32,11 @@ export function createBackstop(options = {}) {
     window: win = globalThis } = options;
   if (!given && !connect) throw new TypeError('createBackstop needs `connect` (the amazon-connect-streams global) or an `adapter`');
   if (typeof apiBase !== 'string') throw new TypeError('createBackstop needs `apiBase`, the backstop API\'s base URL');
+  if (typeof getToken !== 'function') {
+    // The API's register route has a JWT authorizer: without the agent's ID token every register is a 401.
+    throw new TypeError('createBackstop needs `getToken`, async ({refresh}) => the signed-in agent\'s ID token (or null): '
+      + 'the backstop API opens a session only for a signed-in agent');
+  }
   const previous = win[RUNNING];
   const adopt = previous ? previous.takeOver(apiBase) : undefined;
   const adapter = given ?? createStreamsAdapter(connect);

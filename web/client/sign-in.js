@@ -8,6 +8,9 @@ const KEY = 'ccp-backstop.sign-in';
 /** A token this close to its expiry is not offered: the register could reach the authorizer after it. */
 const EXPIRY_MARGIN_MS = 60_000;
 
+/** This machine: 127.0.0.0/8, ::1 or localhost (browsers resolve localhost to loopback only). */
+const isLoopback = (hostname) => hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+
 /**
  * @param {object} options
  * @param {string} options.issuer    the identity provider's issuer URL (as its tokens' iss)
@@ -18,10 +21,15 @@ const EXPIRY_MARGIN_MS = 60_000;
 export function createSignIn({ issuer, clientId, scope = 'openid profile email', loginHint,
   storage = globalThis.sessionStorage, location = globalThis.location, history = globalThis.history, now = () => Date.now() }) {
   const issuerUrl = new URL(issuer);
-  // oauth4webapi refuses plain http unless told: only the local IdP on 127.0.0.1 is served that way.
+  // oauth4webapi refuses plain http unless told: only an identity provider on this machine (the local stack's, on
+  // 127.0.0.1) may be spoken to that way; any other http issuer would send the agent's tokens in clear.
+  if (issuerUrl.protocol === 'http:' && !isLoopback(issuerUrl.hostname)) {
+    throw new TypeError(`the identity provider's issuer must be https (plain http only on this machine's loopback): ${issuer}`);
+  }
   const options = issuerUrl.protocol === 'http:' ? { [oauth.allowInsecureRequests]: true } : {};
   const client = { client_id: clientId };
   let server;
+  let refreshing = null; // the refresh in flight: concurrent callers share it
 
   async function authorizationServer() {
     if (!server) {
@@ -45,18 +53,45 @@ export function createSignIn({ issuer, clientId, scope = 'openid profile email',
   };
   const write = (value) => storage.setItem(KEY, JSON.stringify(value));
 
-  function remember(result, hint) {
+  /**
+   * Keeps the tokens; true when the ID token is stored. A provider that does not rotate refresh tokens (Cognito's
+   * default) sends none with a refresh: the one it was made with stays valid and is kept.
+   */
+  function remember(result, hint, previousRefreshToken = null) {
     const claims = oauth.getValidatedIdTokenClaims(result);
     if (!result.id_token || !claims) return false;
-    write({ idToken: result.id_token, expiresAt: claims.exp * 1000, refreshToken: result.refresh_token ?? null, loginHint: hint ?? null });
-    return true;
+    try {
+      write({ idToken: result.id_token, expiresAt: claims.exp * 1000, refreshToken: result.refresh_token ?? previousRefreshToken,
+        loginHint: hint ?? null });
+    } catch {
+      return false; // storage refused (full, or disabled): nothing is kept
+    }
+    return read().idToken === result.id_token;
+  }
+
+  /** One refresh grant at a time: a rotating provider revokes the whole token family when a refresh token is reused. */
+  function refreshOnce(saved) {
+    refreshing ??= (async () => {
+      try {
+        const as = await authorizationServer();
+        const response = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), saved.refreshToken, options);
+        const result = await oauth.processRefreshTokenResponse(as, client, response);
+        return remember(result, saved.loginHint, saved.refreshToken) ? read().idToken : null;
+      } catch {
+        return null;
+      } finally {
+        refreshing = null;
+      }
+    })();
+    return refreshing;
   }
 
   return {
     /**
      * Completes a sign-in this tab started, when the identity provider just redirected back (?code=&state=):
      * exchanges the code (with the PKCE verifier), keeps the ID token, and puts the page's own address back.
-     * True when it did.
+     * True when an ID token is now kept; false when there was nothing to complete or nothing could be stored.
+     * Call it first, before getToken(): it is what turns the provider's redirect into a kept token.
      */
     async completeCallback() {
       const url = new URL(location.href);
@@ -69,11 +104,10 @@ export function createSignIn({ issuer, clientId, scope = 'openid profile email',
           pending.verifier, options);
         const result = await oauth.processAuthorizationCodeResponse(as, client, response,
           { expectedNonce: pending.nonce, requireIdToken: true });
-        remember(result, pending.loginHint);
+        return remember(result, pending.loginHint);
       } finally {
         history.replaceState(null, '', pending.returnTo);
       }
-      return true;
     },
 
     /** Sends the browser to the identity provider's sign-in; it comes back to this page's address. */
@@ -113,14 +147,7 @@ export function createSignIn({ issuer, clientId, scope = 'openid profile email',
       if ((saved.loginHint ?? null) !== (loginHint ?? null)) return null;
       if (!refresh && saved.idToken && saved.expiresAt - EXPIRY_MARGIN_MS > now()) return saved.idToken;
       if (!saved.refreshToken) return null;
-      try {
-        const as = await authorizationServer();
-        const response = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), saved.refreshToken, options);
-        const result = await oauth.processRefreshTokenResponse(as, client, response);
-        return remember(result, saved.loginHint) ? read().idToken : null;
-      } catch {
-        return null;
-      }
+      return refreshOnce(saved);
     },
   };
 }

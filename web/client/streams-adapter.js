@@ -11,6 +11,8 @@
 // - connect.core.terminate() drops the agent data provider (an Agent's getters then throw) and unsubscribes all;
 //   a new initCCP builds a new event bus (connect.core.eventBus), which no earlier connect.agent(cb) is on.
 //   connect.agent(cb) calls cb at once when the agent is already known.
+// - a contact stays in agent.getContacts() through after-call work, its status then 'ended'; a live one is in
+//   connect.CONTACT_ACTIVE_STATES (incoming, pending, connecting, connected, paused).
 
 /** A listener list whose listeners cannot break each other or the caller: a throwing one is reported. */
 function listeners() {
@@ -45,11 +47,25 @@ export function createStreamsAdapter(connect, { watchMs = 1000, setInterval: eve
   let bus; // the event bus our subscriptions are on
   let subscriptions = [];
 
+  const ACTIVE = new Set(Object.values(connect.CONTACT_ACTIVE_STATES ?? {}).length
+    ? Object.values(connect.CONTACT_ACTIVE_STATES) : ['incoming', 'pending', 'connecting', 'connected', 'paused']);
+  /** Contacts still live: after-call work keeps an ended one in the list, and closing the tab then drops nothing. */
+  function liveContacts() {
+    return agent.getContacts().filter((contact) => {
+      try {
+        const type = (contact.getStatus ?? contact.getState)?.call(contact)?.type;
+        return type === undefined || ACTIVE.has(type); // a status we cannot read counts as live: the guard errs safe
+      } catch {
+        return true;
+      }
+    });
+  }
+
   const stateOf = (s) => (s ? { name: s.name, arn: s.agentStateARN ?? null, type: s.type } : null);
 
   function signature() {
     const state = agent.getState();
-    return [state?.name, state?.agentStateARN, agent.getNextState?.()?.name, agent.getContacts().length].join('|');
+    return [state?.name, state?.agentStateARN, agent.getNextState?.()?.name, agent.getContacts().length, liveContacts().length].join('|');
   }
 
   function refreshed() {
@@ -108,7 +124,8 @@ export function createStreamsAdapter(connect, { watchMs = 1000, setInterval: eve
       return stateOf(agent.getAgentStates().find((s) => s.agentStateARN && s.name === chosen));
     },
     nextStatus() { return live()?.getNextState?.()?.name ?? null; },
-    onContact() { return live() ? agent.getContacts().length > 0 : false; },
+    /** A contact is live (not in after-call work): what the leave-page guard asks. */
+    onContact() { return live() ? liveContacts().length > 0 : false; },
     statuses() { return live() ? agent.getAgentStates().map(stateOf) : []; },
     /**
      * The seed recipe: ask for the OFFLINE-type state and do not wait (the page is going away). Queued behind a

@@ -36,34 +36,33 @@ async function signInFirst(auth, returned, loginHint) {
 
 async function main() {
   const config = await fetch('config.json', { cache: 'no-store' }).then((r) => r.json());
+  // The API's register route has a JWT authorizer: without a sign-in no session could ever open.
+  if (!config.auth) throw new Error('config.json names no identity provider (auth): the backstop API opens a session only for a signed-in agent');
+  // The sign-in's order: completeCallback() first (back from the provider?), then getToken(), signIn() when null.
   let returned = false;
-  if (config.auth) {
-    try {
-      // Back from the identity provider? Finish that first: it also puts the page's own address (?agent=) back.
-      returned = await createSignIn({ issuer: config.auth.issuer, clientId: config.auth.clientId }).completeCallback();
-    } catch (error) {
-      view.signInFailed(error);
-      return;
-    }
+  try {
+    // Back from the identity provider? Finish that first: it also puts the page's own address (?agent=) back.
+    returned = await createSignIn({ issuer: config.auth.issuer, clientId: config.auth.clientId }).completeCallback();
+  } catch (error) {
+    view.signInFailed(error);
+    return;
   }
   const userId = config.mode === 'local' ? new URLSearchParams(location.search).get('agent') : null;
   if (config.mode === 'local' && !userId) {
     view.showAgentPicker(config);
     return;
   }
-  let signIn = null;
-  if (config.auth) {
-    try {
-      // Locally the demo agent is the login hint: the local IdP signs them in at once.
-      signIn = await signInFirst(config.auth, returned, userId ?? undefined);
-    } catch (error) {
-      view.signInFailed(error);
-      return;
-    }
-    if (!signIn) return; // on the way to the identity provider
-    view.useSignIn(signIn);
-    document.body.dataset.signIn = 'done';
+  let signIn;
+  try {
+    // Locally the demo agent is the login hint: the local IdP signs them in at once.
+    signIn = await signInFirst(config.auth, returned, userId ?? undefined);
+  } catch (error) {
+    view.signInFailed(error);
+    return;
   }
+  if (!signIn) return; // on the way to the identity provider
+  view.useSignIn(signIn);
+  document.body.dataset.signIn = 'done';
   let adapter;
   if (config.mode === 'local') {
     adapter = createSimulatedStreams({ emulatorBase: config.emulatorBase, instanceId: config.instanceId,
@@ -80,7 +79,7 @@ async function main() {
   createBackstop({
     adapter,
     apiBase: config.apiBase,
-    getToken: signIn ? (options) => signIn.getToken(options) : undefined,
+    getToken: (options) => signIn.getToken(options),
     onChange: view.setBackstopState,
     onRestore: view.showRestore,
   });

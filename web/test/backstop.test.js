@@ -839,3 +839,20 @@ test('workerInterval_should_tickFromTheWorker_andFallBackToThePagesTimer', () =>
   workerInterval(() => { throw new Error('no Worker'); }, (fn, ms) => fallback.push(ms))(() => {}, 10000);
   assert.deepEqual(fallback, [10000]);
 });
+
+// On pagehide nothing the client does may come before the beacon: every step in front of it lengthens the close
+// (BENCH close, docs/benchmarks.md); stopping the heartbeat worker comes after.
+test('pagehide_should_sendTheBeacon_beforeStoppingTheHeartbeat', async () => {
+  const agent = fakeAgent();
+  const order = [];
+  const startHeartbeat = () => ({ update() {}, stop() { order.push('heartbeat stopped'); } });
+  const backstop = createBackstopCore({
+    adapter: agent, apiBase: 'https://api.example.com', fetch: fakeFetch([registered]), startHeartbeat,
+    setTimeout: immediately, sendBeacon: () => { order.push('beacon'); return true; },
+  });
+  await backstop.register();
+
+  backstop.onPageHide({});
+
+  assert.deepEqual(order, ['beacon', 'heartbeat stopped']);
+});

@@ -1,9 +1,14 @@
-// The client bundled as the README's esbuild recipe says (fixtures/esbuild-app): an IIFE app bundle that loads,
-// and self-contained worker bundles at the URLs the app passes as `workerUrls`. Built here, in the test command.
+// The client bundled as the README's recipes say (web/fixtures: esbuild, Vite, webpack), built here, in the test
+// command: each emits both workers, self-contained; the esbuild IIFE loads and starts them from `workerUrls`.
+// In real Chromium against the local stack: BundledClientBrowserTest.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import vm from 'node:vm';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { build } from 'esbuild';
+import { buildFixtures } from '../fixtures/build.mjs';
 
 const FIXTURE = new URL('../fixtures/esbuild-app/', import.meta.url);
 const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
@@ -39,7 +44,7 @@ test('esbuildIife_should_load_andStartTheWorkersFromTheUrlsThePageGives', async 
   const adapter = { onAgent: (l) => { agentListeners.push(l); }, onStatusChange() {}, agentArn: () => AGENT_ARN,
     currentStatus: () => ({ name: 'Available', arn: 'arn:x/agent-state/avail', type: 'routable' }) };
   const states = [];
-  const backstop = page.startBackstop({ adapter, apiBase: '', window: page, onChange: (s, d) => states.push([s, d.heartbeat]) });
+  const backstop = page.startBackstop({ adapter, apiBase: '', getToken: async () => 'id-token', window: page, onChange: (s, d) => states.push([s, d.heartbeat]) });
   agentListeners.forEach((l) => l());
   for (let i = 0; i < 20 && backstop.state !== 'open'; i++) await new Promise((resolve) => setImmediate(resolve));
 
@@ -69,4 +74,27 @@ test('esbuildWorkerBundles_should_beSelfContained_andBeatOnTheirOwn', async () =
   assert.equal(requests[0].url, 'https://api.example.com/sessions/S/heartbeat');
   assert.equal(posted[0].type, 'result');
   assert.equal(posted[0].status, 200);
+});
+
+test('viteAndWebpackRecipes_should_emitBothWorkers_selfContained_andReferencedByTheApp', async () => {
+  const out = await mkdtemp(path.join(tmpdir(), 'bundlers-'));
+  try {
+    const built = await buildFixtures(out, ['vite', 'webpack']);
+    for (const [bundler, files] of Object.entries(built)) {
+      const app = await readFile(path.join(out, bundler, 'app.js'), 'utf8');
+      const scripts = files.filter((f) => f.endsWith('.js') && f !== 'app.js');
+      const workers = await Promise.all(scripts.map((f) => readFile(path.join(out, bundler, f), 'utf8')));
+      const heartbeat = workers.find((w) => w.includes('heartbeat'));
+      const tick = workers.find((w) => w !== heartbeat && /postMessage/.test(w));
+      assert.ok(heartbeat, `${bundler}: the heartbeat worker emitted (${files})`);
+      assert.ok(tick, `${bundler}: the tick worker emitted (${files})`);
+      assert.ok(workers.every((w) => !/^\s*import\s/m.test(w)), `${bundler}: workers need nothing beside them`);
+      assert.doesNotMatch(app, /heartbeat-worker\.js['"]\s*,\s*import\.meta\.url/, `${bundler}: no source path left for the browser`);
+      if (bundler === 'vite') {
+        for (const f of scripts) assert.ok(app.includes(`/${f}`), `vite: the app points at ${f}`);
+      }
+    }
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
 });

@@ -18,7 +18,10 @@ const SESSION = { sessionId: 'S'.repeat(22), token: 'T'.repeat(43), heartbeatSec
 const LOCAL = {
   mode: 'local', apiBase: API, emulatorBase: EMULATOR, instanceId: 'demo', instanceArn: INSTANCE_ARN,
   agents: [{ userId: 'demo-ada', name: 'Ada Lovelace' }, { userId: 'demo/alan', name: 'Alan Turing' }],
+  auth: { issuer: ISSUER, clientId: 'ccp' },
 };
+/** A valid ID token kept in the tab, for the login hint the page signs in with. */
+const keptToken = (loginHint) => ({ [SIGN_IN_KEY]: { idToken: 'kept-id-token', expiresAt: Date.now() + 3_600_000, loginHint } });
 const STATUSES = [{ id: 'available', name: 'Available', type: 'ROUTABLE' }, { id: 'offline', name: 'Offline', type: 'OFFLINE' }];
 
 let boots = 0;
@@ -115,9 +118,9 @@ test('localPage_should_offerTheDemoAgents_andStartNothing_when_noAgentIsNamed', 
   assert.deepEqual(page.requests[0].init, { cache: 'no-store' }, 'a redeployed configuration is read at once');
 });
 
-test('localPage_should_waitForTheAgent_thenShowThem_registerWithoutAToken_andFollowTheirStatus', async (t) => {
+test('localPage_should_waitForTheAgent_thenShowThem_registerWithTheKeptToken_andFollowTheirStatus', async (t) => {
   const emulatorHeld = deferred();
-  const page = await load(t, browser({ config: LOCAL, search: '?agent=demo-ada', emulatorHeld }));
+  const page = await load(t, browser({ config: LOCAL, search: '?agent=demo-ada', emulatorHeld, storage: keptToken('demo-ada') }));
   // (ccp.html starts as data-backstop="idle" and "Starting…": the page's own word is the sign it started.)
   await until(() => text(page, '#backstop-state') === 'Waiting for the agent…', 'the backstop waiting for the agent');
   assert.equal(page.document.body.dataset.backstop, 'idle');
@@ -128,12 +131,11 @@ test('localPage_should_waitForTheAgent_thenShowThem_registerWithoutAToken_andFol
   await until(() => page.document.body.dataset.backstop === 'open', 'the session open');
   const register = page.requests.find((r) => r.url === `${API}/sessions`);
   assert.equal(register.init.method, 'POST');
-  assert.equal(register.init.headers.Authorization, undefined, 'no sign-in configured: no bearer token');
+  assert.equal(register.init.headers.Authorization, 'Bearer kept-id-token');
   assert.equal(JSON.parse(register.init.body).agentArn, `${INSTANCE_ARN}/agent/demo-ada`);
   assert.equal(text(page, '#agent-name'), 'Ada Lovelace');
   assert.equal(text(page, '#status-name'), 'Available');
   assert.equal(text(page, '#backstop-state'), 'Protected: closing this tab sets you Offline.');
-  assert.equal(page.document.body.dataset.signIn, undefined);
 
   // The agent's status changes elsewhere (the emulator's poll sees it): the page follows.
   const poll = page.intervals.find((i) => i.ms === 1000);
@@ -174,7 +176,6 @@ test('signedInPage_should_goToTheIdentityProviderFirst_withTheDemoAgentAsLoginHi
   assert.equal(text(page, '#backstop-state'), 'Signing in…');
   assert.equal(isHidden(page, '#console'), true, 'nothing of the CCP before the sign-in');
   assert.equal(page.requests.some((r) => r.url.startsWith(EMULATOR) || r.url.startsWith(API)), false);
-  assert.equal(page.document.body.dataset.signIn, undefined);
 });
 
 test('signedInPage_should_sayTheSignInFailed_andStartNothing_when_theReturnFromTheProviderCannotBeCompleted', async (t) => {
@@ -238,8 +239,9 @@ function fakeStreams() {
 }
 
 test('productionPage_should_loadStreams_initTheCcpInItsFrame_andRegisterTheStreamsAgent', async (t) => {
-  const config = { mode: 'production', apiBase: API, ccpUrl: 'https://demo.my.connect.aws/ccp-v2/', region: 'eu-west-2' };
-  const page = await load(t, browser({ config }));
+  const config = { mode: 'production', apiBase: API, ccpUrl: 'https://demo.my.connect.aws/ccp-v2/', region: 'eu-west-2',
+    auth: { issuer: ISSUER, clientId: 'ccp' } };
+  const page = await load(t, browser({ config, storage: keptToken(null) }));
   await until(() => page.document.head.querySelector('script[src*="connect-streams"]'), 'the Streams script added');
   const script = page.document.head.querySelector('script[src*="connect-streams"]');
   assert.equal(script.getAttribute('src'), 'node_modules/amazon-connect-streams/release/connect-streams-min.js');
@@ -265,8 +267,8 @@ test('productionPage_should_loadStreams_initTheCcpInItsFrame_andRegisterTheStrea
 
 test('productionPage_should_sayThePageCouldNotStart_when_streamsDoesNotLoad', async (t) => {
   const config = { mode: 'production', apiBase: API, ccpUrl: 'https://demo.my.connect.aws/ccp-v2/', region: 'eu-west-2',
-    streamsUrl: '/vendor/connect-streams.js' };
-  const page = await load(t, browser({ config }));
+    streamsUrl: '/vendor/connect-streams.js', auth: { issuer: ISSUER, clientId: 'ccp' } };
+  const page = await load(t, browser({ config, storage: keptToken(null) }));
   await until(() => page.document.head.querySelector('script[src*="connect-streams"]'), 'the Streams script added');
   const script = page.document.head.querySelector('script[src*="connect-streams"]');
   assert.equal(script.getAttribute('src'), '/vendor/connect-streams.js', 'the configured Streams');
@@ -281,4 +283,13 @@ test('page_should_sayItCouldNotStart_when_itsConfigurationCannotBeRead', async (
   const page = await load(t, browser({ config: null, answers: { 'config.json': () => new Response('<html>', { status: 404 }) } }));
   await until(() => page.document.body.dataset.backstop === 'error', 'the error shown');
   assert.match(text(page, '#backstop-state'), /^The page could not start: .*JSON/);
+});
+
+test('page_should_sayItCouldNotStart_when_itsConfigurationNamesNoIdentityProvider', async (t) => {
+  const { auth, ...withoutAuth } = LOCAL;
+  const page = await load(t, browser({ config: withoutAuth, search: '?agent=demo-ada' }));
+  await until(() => page.document.body.dataset.backstop === 'error', 'the error shown');
+  assert.equal(text(page, '#backstop-state'), 'The page could not start: config.json names no identity provider (auth): '
+    + 'the backstop API opens a session only for a signed-in agent');
+  assert.equal(page.requests.some((r) => r.url.startsWith(API)), false, 'no register refused by the authorizer');
 });

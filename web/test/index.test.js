@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { createBackstop, STATE } from '../client/index.js';
 
 const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
+/** The signed-in agent's ID token, as the page's sign-in gives it. */
+const getToken = async () => 'id-token';
 
 class FakeWorker {
   static created = [];
@@ -68,7 +70,7 @@ test('createBackstop_should_registerWhenTheAgentIsKnown_beatFromItsWorker_andBea
   const { win, requests, beacons } = fakePage();
   const adapter = fakeAdapter();
   const states = [];
-  const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', window: win,
+  const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', getToken, window: win,
     getToken: async () => 'id-token', onChange: (state) => states.push(state) });
   assert.equal(requests.length, 0, 'nothing before Streams reports the agent');
 
@@ -91,7 +93,7 @@ test('createBackstop_should_registerWhenTheAgentIsKnown_beatFromItsWorker_andBea
 test('createBackstop_should_pingTheOtherTabsFromAWorkersTimer_notThePagesThrottledOne', () => withFakeWorkers(async () => {
   const { win, broadcasts } = fakePage();
   const adapter = fakeAdapter();
-  const backstop = createBackstop({ adapter, apiBase: '', window: win });
+  const backstop = createBackstop({ adapter, apiBase: '', getToken, window: win });
   adapter.signIn();
   await until(() => backstop.state === STATE.OPEN);
   const ticker = FakeWorker.created.find((w) => w.url.endsWith('/tick-worker.js'));
@@ -113,10 +115,22 @@ test('createBackstop_should_refuseMissingConnectOrApiBase_withAClearError', () =
   assert.throws(() => createBackstop({ adapter: fakeAdapter() }), /needs `apiBase`/);
 });
 
+// The deployed register route has a JWT authorizer: a page without getToken could only ever be refused, and would
+// tell the agent "your sign-in is no longer valid" although they never signed in. Refused at once instead.
+test('createBackstop_should_refuseAMissingGetToken_beforeAnyRequest', () => {
+  const requests = [];
+  const win = { fetch: async (...args) => { requests.push(args); return { status: 401 }; } };
+  for (const getToken of [undefined, 'a-token', null]) {
+    assert.throws(() => createBackstop({ adapter: fakeAdapter(), apiBase: '', getToken, window: win }),
+      /needs `getToken`, async \(\{refresh\}\) => the signed-in agent's ID token/);
+  }
+  assert.deepEqual(requests, []);
+});
+
 test('createBackstop_should_sayByeOnPagehide_helloAgainOnlyFromTheCache_andStartTheTickWorkerAsAModule', () => withFakeWorkers(async () => {
   const { win, broadcasts } = fakePage();
   const adapter = fakeAdapter();
-  const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', window: win });
+  const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', getToken, window: win });
   adapter.signIn();
   await until(() => backstop.state === STATE.OPEN);
   assert.deepEqual(FakeWorker.created.find((w) => w.url.endsWith('/tick-worker.js')).options, { type: 'module' });
@@ -139,7 +153,7 @@ test('createBackstop_should_guardTheTabDuringALiveContact_unlessTold', () => wit
     const addEventListener = win.addEventListener;
     win.addEventListener = (type, fn) => { added.push(type); addEventListener(type, fn); };
     const adapter = { ...fakeAdapter(), onContact: () => true };
-    const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', window: win, ...options });
+    const backstop = createBackstop({ adapter, apiBase: 'https://api.example.com', getToken, window: win, ...options });
     adapter.signIn();
     assert.equal(added.includes('beforeunload'), guarded, JSON.stringify(options));
     await until(() => backstop.state === STATE.OPEN);

@@ -11,6 +11,7 @@ const AVAILABLE = { name: 'Available', arn: 'arn:x/agent-state/avail', type: 'ro
 const BREAK = { name: 'Break', arn: 'arn:x/agent-state/break', type: 'not_routable' };
 const OFFLINE = { name: 'Offline', arn: 'arn:x/agent-state/offline', type: 'offline' };
 const SESSION = { sessionId: 'S'.repeat(22), token: 'T'.repeat(43), heartbeatSeconds: 20, restore: null, otherSessions: 0 };
+const getToken = async () => 'id-token';
 
 function fakeAgent(status = AVAILABLE) {
   const agentListeners = [];
@@ -254,7 +255,7 @@ async function withWorkers(workers, body) {
 async function withOpenClient({ apiBase = 'https://api.example.com', adapter = fakeAgent() }, body) {
   const page = trackedWindow();
   await withWorkers(page.workers, async () => {
-    const first = createBackstop({ adapter, apiBase, window: page.win });
+    const first = createBackstop({ adapter, apiBase, getToken, window: page.win });
     adapter.signIn();
     await until(() => first.state === STATE.OPEN);
     await body({ page, adapter, first });
@@ -288,7 +289,7 @@ test('createBackstop_should_takeOverTheTabsRunningClient_andItsSession_when_crea
     const firstId = first.sessionId;
 
     const states = [];
-    const second = createBackstop({ adapter, apiBase: 'https://api.example.com', window: page.win, onChange: (s, d) => states.push([s, d.reason]) });
+    const second = createBackstop({ adapter, apiBase: 'https://api.example.com', getToken, window: page.win, onChange: (s, d) => states.push([s, d.reason]) });
 
     assert.equal(second.sessionId, firstId, 'the same session');
     assert.equal(first.sessionId, null, 'the first holds nothing now');
@@ -309,7 +310,7 @@ test('createBackstop_should_takeOverTheTabsRunningClient_andItsSession_when_crea
 
 test('createBackstop_should_destroyTheRunningClient_when_theSecondTalksToAnotherApi', async () => {
   await withOpenClient({ apiBase: 'https://one.example.com' }, async ({ page, adapter }) => {
-    const second = createBackstop({ adapter, apiBase: 'https://two.example.com', window: page.win });
+    const second = createBackstop({ adapter, apiBase: 'https://two.example.com', getToken, window: page.win });
     adapter.signIn();
     await until(() => second.state === STATE.OPEN);
 

@@ -266,3 +266,78 @@ test('getToken_should_askNothingOfTheProvider_when_aTokenEndsWithinTheMinute_and
   assert.equal(token, null, 'exactly a minute left is not enough');
   assert.deepEqual(requests, []);
 });
+
+// Cognito's default: the refresh grant answers with new ID and access tokens only; the refresh token stays valid.
+test('getToken_should_keepTheRefreshToken_when_theProviderDoesNotRotateIt', async () => {
+  const idp = identityProvider();
+  let issued = 0;
+  idp.answer(() => {
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    issued += 1;
+    return { token_type: 'Bearer', access_token: `at${issued}`, expires_in: 3600,
+      id_token: idToken({ iss: ISSUER, aud: 'ccp', sub: 'idp-ada', iat: nowSeconds, exp: nowSeconds + 3600, n: issued }) };
+  });
+  const storage = saved({ idToken: 'old', expiresAt: Date.now() - 1000, refreshToken: 'rt-1', loginHint: null });
+  const signIn = createSignIn({ issuer: ISSUER, clientId: 'ccp', storage, location: page('https://ccp.example.com/ccp.html').location,
+    history: { replaceState() {} } });
+
+  const first = await withFetch(idp.fetch, () => signIn.getToken());
+  assert.equal(JSON.parse(storage.getItem('ccp-backstop.sign-in')).refreshToken, 'rt-1', 'still kept after a refresh');
+  const second = await withFetch(idp.fetch, () => signIn.getToken({ refresh: true }));
+
+  assert.ok(first && second && first !== second, 'both refreshes gave a token');
+  const grants = idp.requests.filter((r) => r.url === `${ISSUER}/v1/token`).map((r) => r.body.get('refresh_token'));
+  assert.deepEqual(grants, ['rt-1', 'rt-1']);
+});
+
+// A rotating provider (Okta, Auth0, Cognito with rotation) takes a reused refresh token for a theft and revokes
+// the whole family: two refreshes at once must be one request.
+test('getToken_should_sendOneRefreshGrant_when_twoCallersRefreshAtOnce', async () => {
+  const idp = identityProvider();
+  let issued = 0;
+  idp.answer((form) => {
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    issued += 1;
+    return { token_type: 'Bearer', access_token: `at${issued}`, expires_in: 3600, refresh_token: `${form.get('refresh_token')}-next`,
+      id_token: idToken({ iss: ISSUER, aud: 'ccp', sub: 'idp-ada', iat: nowSeconds, exp: nowSeconds + 3600, n: issued }) };
+  });
+  const storage = saved({ idToken: 'old', expiresAt: Date.now() - 1000, refreshToken: 'rt-1', loginHint: null });
+  const signIn = createSignIn({ issuer: ISSUER, clientId: 'ccp', storage, location: page('https://ccp.example.com/ccp.html').location,
+    history: { replaceState() {} } });
+
+  const tokens = await withFetch(idp.fetch, () => Promise.all([signIn.getToken(), signIn.getToken({ refresh: true }), signIn.getToken()]));
+
+  const grants = idp.requests.filter((r) => r.url === `${ISSUER}/v1/token`);
+  assert.equal(grants.length, 1, 'one refresh grant');
+  assert.ok(tokens[0]);
+  assert.deepEqual(tokens, [tokens[0], tokens[0], tokens[0]]);
+  assert.equal(JSON.parse(storage.getItem('ccp-backstop.sign-in')).refreshToken, 'rt-1-next');
+
+  // Once it settled, the next refresh is a request of its own, with the rotated token.
+  await withFetch(idp.fetch, () => signIn.getToken({ refresh: true }));
+  assert.deepEqual(idp.requests.filter((r) => r.url === `${ISSUER}/v1/token`).map((r) => r.body.get('refresh_token')), ['rt-1', 'rt-1-next']);
+});
+
+test('createSignIn_should_refusePlainHttp_when_theIssuerIsNotOnLoopback', () => {
+  const make = (issuer) => () => createSignIn({ issuer, clientId: 'ccp', storage: memoryStorage(),
+    location: page('https://ccp.example.com/ccp.html').location, history: { replaceState() {} } });
+  assert.throws(make('http://idp.example.com/oauth2/default'), /must be https \(plain http only on this machine's loopback\)/);
+  assert.throws(make('http://10.0.0.7:9400/default'), /must be https/);
+  assert.throws(make('http://127.0.0.1.example.com/default'), /must be https/);
+  for (const loopback of ['http://127.0.0.1:9400/default', 'http://localhost:9400/default', 'http://[::1]:9400/default', 'https://idp.example.com']) {
+    assert.doesNotThrow(make(loopback), loopback);
+  }
+});
+
+test('completeCallback_should_beFalse_when_theTokenCouldNotBeStored', async () => {
+  const idp = identityProvider();
+  const { storage, signIn } = await signedInAndBack(idp, () => ({}));
+  const setItem = storage.setItem;
+  storage.setItem = () => { throw new DOMException('quota exceeded', 'QuotaExceededError'); };
+
+  const completed = await withFetch(idp.fetch, () => signIn.completeCallback());
+
+  storage.setItem = setItem;
+  assert.equal(completed, false);
+  assert.equal(await signIn.getToken(), null);
+});

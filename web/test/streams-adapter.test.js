@@ -237,3 +237,26 @@ test('adapter_should_isolateItsListeners_andLetThemGo', () => {
   adapter.destroy();
   assert.deepEqual(watch.ticks, [null], 'the watch stopped');
 });
+
+// After-call work keeps the ended contact in Streams' list: closing the tab then drops no call, so the leave-page
+// prompt must not fire (agents close their CCP during after-call work at the end of a shift).
+test('onContact_should_beFalse_duringAfterCallWork_andTellTheChange', async () => {
+  const { connect, agent, signIn } = fakeConnect();
+  connect.CONTACT_ACTIVE_STATES = { PAUSED: 'paused', INCOMING: 'incoming', PENDING: 'pending', CONNECTING: 'connecting', CONNECTED: 'connected' };
+  const adapter = createStreamsAdapter(connect, noWatch);
+  const heard = [];
+  adapter.onStatusChange(() => heard.push(adapter.onContact()));
+  signIn();
+  let status = 'connected';
+  const call = { contactId: 'c-1', getStatus: () => ({ type: status }) };
+
+  agent.snapshot({ contacts: [call] });
+  assert.equal(adapter.onContact(), true, 'a connected call is live');
+  status = 'ended';
+  agent.snapshot({}); // the call ends; the contact stays in the list through after-call work
+  assert.equal(adapter.onContact(), false, 'after-call work: nothing to drop');
+  status = 'paused';
+  agent.snapshot({});
+
+  assert.deepEqual(heard, [true, false, true], 'each change told (the guard updates on it)');
+});

@@ -26,7 +26,7 @@ void id;
 backstop.destroy();
 
 // A handler written for any state still fits.
-createBackstop({ connect, apiBase: '', onChange: (state: BackstopState, detail: StateDetail) => console.info(state, detail) });
+createBackstop({ connect, apiBase: '', getToken: () => signIn.getToken(), onChange: (state: BackstopState, detail: StateDetail) => console.info(state, detail) });
 
 /** Every state handled: a new state in the package breaks this switch. */
 function describe(...[state, detail]: StateChange): string {
@@ -43,7 +43,7 @@ function describe(...[state, detail]: StateChange): string {
     }
   }
 }
-createBackstop({ connect, apiBase: '', onChange: (...change) => console.info(describe(...change)) });
+createBackstop({ connect, apiBase: '', getToken: () => signIn.getToken(), onChange: (...change) => console.info(describe(...change)) });
 
 function forgetsOne(...[state]: StateChange): string {
   switch (state) {
@@ -58,7 +58,7 @@ function forgetsOne(...[state]: StateChange): string {
 void forgetsOne;
 
 createBackstop({
-  connect, apiBase: '',
+  connect, apiBase: '', getToken: () => signIn.getToken(),
   // @ts-expect-error a registering state has no session yet
   onChange: (state, detail) => { if (state === 'registering') console.info(detail.sessionId); },
 });
@@ -71,11 +71,13 @@ const peers = tabPeers({ channel: new BroadcastChannel('ccp-backstop'), agentArn
 peers.close();
 
 // @ts-expect-error apiBase is required
-createBackstop({ connect });
+createBackstop({ connect, getToken: () => null });
+// @ts-expect-error getToken is required: the API's register route has a JWT authorizer
+createBackstop({ connect, apiBase: '' });
 // @ts-expect-error states are a closed set
 const wrong: BackstopState = 'protected';
 void wrong;
 // @ts-expect-error not the Streams global
-createBackstop({ connect: { agent: 42 }, apiBase: '' });
+createBackstop({ connect: { agent: 42 }, apiBase: '', getToken: () => null });
 // @ts-expect-error not the Streams global
 createStreamsAdapter(window);

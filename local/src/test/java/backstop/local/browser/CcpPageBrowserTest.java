@@ -198,13 +198,17 @@ class CcpPageBrowserTest {
     @Test
     void productionPage_should_loadThePinnedStreamsAndEmbedTheCcp_andWaitForTheAgent() {
         BrowserContext context = browser.newContext();
+        // The agent is signed in already (a valid ID token kept in the tab): the page goes straight on to Streams.
+        context.addInitScript("sessionStorage.setItem('ccp-backstop.sign-in', JSON.stringify({ idToken: 'kept', "
+                + "expiresAt: Date.now() + 3600000, loginHint: null }))");
         Page page = context.newPage();
         List<String> pageErrors = new CopyOnWriteArrayList<>();
         page.onPageError(pageErrors::add);
         String ccpUrl = stack.frontUrl() + "/ops.html?stand-in-for=ccp-v2";
         page.route("**/config.json", route -> route.fulfill(new com.microsoft.playwright.Route.FulfillOptions()
                 .setContentType("application/json")
-                .setBody("{\"mode\":\"production\",\"ccpUrl\":\"" + ccpUrl + "\",\"region\":\"eu-west-2\",\"apiBase\":\"\"}")));
+                .setBody("{\"mode\":\"production\",\"ccpUrl\":\"" + ccpUrl + "\",\"region\":\"eu-west-2\",\"apiBase\":\"\","
+                        + "\"auth\":{\"issuer\":\"https://idp.example.com/oauth2/default\",\"clientId\":\"ccp\"}}")));
         long registersBefore = count("POST /sessions ");
 
         page.navigate(stack.frontUrl() + "/ccp.html");

@@ -143,7 +143,8 @@ class PackagedClientBrowserTest {
                 byte[] body = Files.readAllBytes(file);
                 String name = file.getFileName().toString();
                 exchange.getResponseHeaders().set("Content-Type", name.endsWith(".html") ? "text/html; charset=utf-8"
-                        : name.endsWith(".js") ? "text/javascript; charset=utf-8" : "application/octet-stream");
+                        : name.endsWith(".js") ? "text/javascript; charset=utf-8" : name.endsWith(".css") ? "text/css; charset=utf-8"
+                        : name.endsWith(".json") ? "application/json" : "application/octet-stream");
                 exchange.sendResponseHeaders(200, body.length);
                 try (OutputStream out = exchange.getResponseBody()) {
                     out.write(body);
