@@ -144,6 +144,7 @@ public final class LocalStack implements AutoCloseable {
                 options.instanceId(), config.connectInstance().arn(), config.region()));
         BeaconHandler beacon = new BeaconHandler(BeaconWiring.api(config, clients, Clock.systemUTC()));
         JwtAuthorizer authorizer = new JwtAuthorizer(identity.issuer(), List.of(LocalIdentityProvider.CLIENT_ID), Clock.systemUTC());
+        authorizer.warm();
         this.front = LocalFront.start(frontPort, beacon, webRoot(), config.allowedOrigins(), this::pageConfig,
                 () -> OpsState.json(this), authorizer, this::pagePolicy);
         front.throttle(throttle.rate(), throttle.burst()); // as API Gateway, from the template's own settings

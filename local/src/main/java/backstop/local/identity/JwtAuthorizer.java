@@ -196,6 +196,21 @@ public final class JwtAuthorizer {
         return String.valueOf(value);
     }
 
+    /**
+     * Fetches the issuer's keys now, as the stack starts, so no request pays for the identity provider's cold
+     * start (its first discovery answer makes an RSA key). A failure is left for the first token to meet, as it
+     * would be in API Gateway: the cache simply stays empty.
+     */
+    public synchronized void warm() {
+        try {
+            fetchKeys(clock.instant());
+        } catch (IOException e) {
+            // the first request fetches again
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private synchronized Optional<RSAKey> key(String kid) throws IOException, InterruptedException {
         if (kid == null) {
             return Optional.empty();
