@@ -74,3 +74,39 @@ test('adapter_should_leaveTheWorkspaceTopic_onDestroy', async () => {
   adapter.destroy();
   assert.deepEqual(agent.calls, [['off']]);
 });
+
+test('adapter_should_keepAChangePublishedWhileItReads_notTheReadsOlderAnswer', async () => {
+  // The agent clicks Available as the service starts: the topic arrives before getAvailabilityState's answer,
+  // which was taken earlier. Reading first and subscribing after lost this change for the whole session.
+  let answerRead;
+  const agent = fakeAgent();
+  agent.getAvailabilityState = () => new Promise((resolve) => { answerRead = () => resolve(OFFLINE); });
+  const starting = createAgentClientAdapter(agent, { refreshMs: 0 });
+  await new Promise((resolve) => setImmediate(resolve));
+  agent.publish({ state: AVAILABLE, previous: { state: OFFLINE } });
+  answerRead();
+  const adapter = await starting;
+  assert.equal(adapter.currentStatus().name, 'Available');
+});
+
+test('adapter_should_readTheStatusAgain_when_aChangesTopicIsLost', async () => {
+  let tick = null;
+  let cleared = null;
+  const agent = fakeAgent();
+  const adapter = await createAgentClientAdapter(agent, {
+    refreshMs: 5000, setInterval: (fn, ms) => { tick = fn; assert.equal(ms, 5000); return 7; }, clearInterval: (id) => { cleared = id; },
+  });
+  const seen = [];
+  adapter.onStatusChange(() => seen.push(adapter.currentStatus().name));
+  agent.getAvailabilityState = async () => AVAILABLE; // the agent went Available; no topic came
+  await tick();
+  assert.equal(adapter.currentStatus().name, 'Available', 'a close now reports Available, so the server sets Offline');
+  assert.deepEqual(seen, ['Available']);
+  await tick();
+  assert.deepEqual(seen, ['Available'], 'an unchanged status tells nobody');
+  agent.getAvailabilityState = async () => { throw new Error('no answer'); };
+  await tick();
+  assert.equal(adapter.currentStatus().name, 'Available', 'a failed read keeps what was known');
+  adapter.destroy();
+  assert.equal(cleared, 7);
+});

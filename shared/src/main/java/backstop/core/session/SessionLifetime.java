@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * How long a session may live: MAX_SESSION_HOURS from its register, less a share of up to {@link #spreadOf} that
+ * How long a session may live: MAX_SESSION_HOURS from its register, less a share of up to {@link #spread()} that
  * depends on the session id alone. A stolen session token (an extension, an XSS) then keeps a crashed tab's agent
  * Available no longer than that; and the sessions a whole shift opened at 8:00 do not all end in the same heartbeat
  * period, which would send every page to the identity provider and to register at once. Derived from the id, so
