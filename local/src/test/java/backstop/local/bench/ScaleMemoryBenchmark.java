@@ -98,9 +98,13 @@ class ScaleMemoryBenchmark {
                 assertThat(used).as("the probe reported its memory (an OutOfMemoryError reports none): %s", java.nio.file.Files.readString(errors))
                         .isNotEqualTo("none");
                 String[] figures = used.split(" ");
-                System.out.printf("scale-memory MemorySize %d MB (MaxHeapSize %d MB), %,d open + %d crashed sessions, first sweep: peak RSS %s MB,"
-                                + " heap peak %s MB, run %s, %.1f s (seeding moto %.0f s)%n",
+                String line = String.format("scale-memory MemorySize %d MB (MaxHeapSize %d MB), %,d open + %d crashed sessions, first sweep:"
+                                + " peak RSS %s MB, heap peak %s MB, run %s, %.1f s (seeding moto %.0f s)%n",
                         mb, heap, live, stale, figures[0], figures[1], result, (System.nanoTime() - start) / 1e9, seedSeconds);
+                System.out.print(line);
+                // Each size as it ends (the largest take many minutes): target/bench/scale-memory.txt.
+                java.nio.file.Files.writeString(errors.resolveSibling("scale-memory.txt"), line, java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND);
             }
         }
     }
