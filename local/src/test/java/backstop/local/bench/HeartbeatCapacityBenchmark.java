@@ -230,7 +230,8 @@ class HeartbeatCapacityBenchmark {
         System.out.printf("heartbeat-capacity %s: %,d sessions beating every %d s for %.1f min (moved clock), route %,.0f/s burst %,d (template,"
                         + " ExpectedAgents for %,d); %,d beats, %,d refused 429, %d other; %d stale sweeps, %d closed as stale; busiest second"
                         + " %,d beats = %.1f %% of the route's rate (headroom %.1f x); %.0f s wall%n",
-                how, sessions, stack.config().heartbeatSeconds(), minutes, throttle.rate(), throttle.burst(), sessions, beats.sent(),
+                how, sessions, stack.config().heartbeatSeconds(), minutes, throttle.rate(), throttle.burst(),
+                java.util.Arrays.stream(SIZES).filter(s -> s >= sessions).findFirst().orElse(SIZES[SIZES.length - 1]), beats.sent(),
                 beats.refused(), beats.other().values().stream().mapToLong(Long::longValue).sum(), beats.sweeps(), beats.staleClosed(),
                 beats.busiest(), 100.0 * beats.busiest() / throttle.rate(), throttle.rate() / beats.busiest(), beats.wallSeconds());
         if (!beats.other().isEmpty()) {
