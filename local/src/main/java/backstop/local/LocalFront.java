@@ -119,8 +119,13 @@ public final class LocalFront implements AutoCloseable {
      * answered 429 {@code {"message":"Too Many Requests"}} before it reaches the function.
      */
     public void throttle(double rate, int burst) {
+        throttle(rate, burst, System::nanoTime);
+    }
+
+    /** As {@link #throttle(double, int)}, the buckets refilled on {@code nanoTime} (a benchmark's moved clock). */
+    public void throttle(double rate, int burst, java.util.function.LongSupplier nanoTime) {
         buckets.clear();
-        bucketFactory = () -> new backstop.core.connect.TokenBucket(rate, burst);
+        bucketFactory = () -> new backstop.core.connect.TokenBucket(rate, burst, nanoTime);
     }
 
     /** The API requests answered so far, oldest first (method, path, status, Origin; never bodies). */

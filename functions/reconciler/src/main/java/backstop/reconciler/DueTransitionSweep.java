@@ -6,6 +6,7 @@ import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.connect.ConnectFailure;
 import backstop.core.events.BatchingEventPublisher;
 import backstop.core.session.AgentRecord;
+import backstop.core.session.SessionId;
 import backstop.core.session.SessionStore;
 import backstop.core.session.TableLayout;
 import backstop.core.transition.OfflineTransitions;
@@ -74,8 +75,8 @@ public final class DueTransitionSweep {
      * agent Connect reported is on a live contact; an agent it did not report (or no answer at all) is absent, so
      * the event leaves {@code deferred} out instead of claiming false (docs/events.md).
      */
-    private record Prepared(String claim, List<Transition> toSet, Map<String, Boolean> deferredByUser) {
-        static final Prepared EMPTY = new Prepared("", List.of(), Map.of());
+    private record Prepared(String claim, List<Transition> toSet, Map<String, Boolean> deferredByUser, Map<SessionId, Instant> dueAt) {
+        static final Prepared EMPTY = new Prepared("", List.of(), Map.of(), Map.of());
 
         boolean isEmpty() {
             return toSet.isEmpty();
@@ -148,6 +149,9 @@ public final class DueTransitionSweep {
         // The lease covers this chunk's calls and the ones still queued before it, at the paced rate.
         Instant leaseUntil = now.plus(Duration.ofMillis((long) (2000 * due.size() / ratePerSecond))).plus(LEASE_SLACK);
         List<Transition> claimed = claimAll(due, claim, now, leaseUntil);
+        // The claim moves nextAttemptAt to the lease's end: what a transition given back untried returns to.
+        Map<SessionId, Instant> dueAt = new java.util.HashMap<>();
+        due.forEach(transition -> dueAt.put(transition.sessionId(), transition.nextAttemptAt()));
         Map<AgentRef, AgentRecord> agents = sessions.findAgents(claimed.stream().map(Transition::agent).toList());
         List<Transition> toCheck = new ArrayList<>();
         for (Transition transition : claimed) {
@@ -185,7 +189,7 @@ public final class DueTransitionSweep {
             }
         }
         events.flushInBackground();
-        return new Prepared(claim, toSet, deferred);
+        return new Prepared(claim, toSet, deferred, dueAt);
     }
 
     /**
@@ -226,7 +230,7 @@ public final class DueTransitionSweep {
                 nearlyDone.run();
             }
         }
-        release(untried, chunk.claim());
+        release(untried, chunk.claim(), chunk.dueAt());
         // The executor's close waited for every attempt (an interrupt included), so each one has ended here.
         for (Future<?> task : inFlight) {
             if (task.state() == Future.State.FAILED) {
@@ -245,8 +249,12 @@ public final class DueTransitionSweep {
         }
     }
 
-    /** Gives claimed transitions back, due now: the run ends before their turn would come. */
-    private void release(List<Transition> untried, String claim) {
+    /**
+     * Gives claimed transitions back, the run ends before their turn would come: due again at the time they were due
+     * before the claim, so each keeps its place in the queue (given back at "now", one would go behind every
+     * transition that fell due meanwhile, and could be given back and sent to the back again, run after run).
+     */
+    private void release(List<Transition> untried, String claim, Map<SessionId, Instant> dueAt) {
         if (untried.isEmpty()) {
             return;
         }
@@ -255,7 +263,7 @@ public final class DueTransitionSweep {
             for (Transition transition : untried) {
                 executor.submit(() -> {
                     try {
-                        store.releaseClaim(transition.sessionId(), claim, now);
+                        store.releaseClaim(transition.sessionId(), claim, dueAt.getOrDefault(transition.sessionId(), now));
                     } catch (RuntimeException e) {
                         LOG.warn("releasing {} failed; it is due again when its lease ends: {}", transition.sessionId(), e.toString());
                     }

@@ -155,19 +155,27 @@ public final class StaleSessionSweep {
         return closed.get();
     }
 
-    /** Lists the index: in full once a minute, otherwise what was created since the last listing (with the overlap). */
+    /**
+     * Lists the index: in full once a minute, otherwise what was created since the last listing (with the overlap).
+     * Streamed a page at a time into the account: an incremental listing holds nothing of its own, and a full one
+     * holds one shard's ids at a time (a sixteenth of the open sessions), to forget what left that shard.
+     */
     private void list(Instant now) {
         boolean full = lastFullListing == null || !now.isBefore(lastFullListing.plus(FULL_LISTING_EVERY));
-        Optional<Instant> since = full ? Optional.empty() : Optional.of(lastListing.minus(LISTING_OVERLAP));
-        Set<SessionId> listed = new HashSet<>();
         for (int shard = 0; shard < TableLayout.SHARDS; shard++) {
-            listed.addAll(store.openSessionsInShard(shard, since));
+            if (full) {
+                Set<SessionId> listed = new HashSet<>();
+                store.forEachOpenSessionInShard(shard, Optional.empty(), listed::add);
+                int inShard = shard;
+                known.keySet().removeIf(id -> TableLayout.shard(id) == inShard && !listed.contains(id));
+                listed.forEach(id -> known.putIfAbsent(id, UNREAD));
+            } else {
+                store.forEachOpenSessionInShard(shard, Optional.of(lastListing.minus(LISTING_OVERLAP)), id -> known.putIfAbsent(id, UNREAD));
+            }
         }
         if (full) {
-            known.keySet().retainAll(listed);
             lastFullListing = now;
         }
-        listed.forEach(id -> known.putIfAbsent(id, UNREAD));
         lastListing = now;
     }
 
@@ -181,10 +189,19 @@ public final class StaleSessionSweep {
      * where they fall in it, the others read now (eventually consistent, half a read unit each).
      */
     private List<Session> sample(List<Session> justRead) {
-        List<SessionId> ids = new ArrayList<>(known.keySet());
-        if (ids.size() > SAMPLE) {
-            java.util.Collections.shuffle(ids, random);
-            ids = ids.subList(0, SAMPLE);
+        // Reservoir sampling (Algorithm R) over the account: uniform, holding SAMPLE ids, not a copy of every one.
+        List<SessionId> ids = new ArrayList<>(Math.min(SAMPLE, known.size()));
+        int seen = 0;
+        for (SessionId id : known.keySet()) {
+            if (seen < SAMPLE) {
+                ids.add(id);
+            } else {
+                int slot = random.nextInt(seen + 1);
+                if (slot < SAMPLE) {
+                    ids.set(slot, id);
+                }
+            }
+            seen++;
         }
         Map<SessionId, Session> read = new HashMap<>();
         justRead.forEach(session -> read.put(session.id(), session));

@@ -82,7 +82,9 @@ class DueTransitionSweepTest {
             }
             return transitions.values().stream().filter(t -> TableLayout.shard(t.sessionId()) == shard)
                     .filter(t -> t.state() == TransitionState.PENDING && !t.nextAttemptAt().isAfter(now))
-                    .sorted(java.util.Comparator.comparing(t -> t.sessionId().value())).limit(limit).toList();
+                    // As the index: by due time (its sort key); ties by id, so the same order every run.
+                    .sorted(java.util.Comparator.comparing(Transition::nextAttemptAt).thenComparing(t -> t.sessionId().value()))
+                    .limit(limit).toList();
         }
 
         @Override
@@ -101,8 +103,10 @@ class DueTransitionSweepTest {
         }
 
         @Override
-        public boolean releaseClaim(SessionId id, String claim, Instant now) {
+        public boolean releaseClaim(SessionId id, String claim, Instant dueAt) {
             released.add(id.value());
+            transitions.computeIfPresent(id, (key, t) -> new Transition(t.sessionId(), t.agent(), t.reason(), t.state(), t.attempts(),
+                    t.created(), dueAt, Optional.empty(), t.lastError(), t.completedAt(), t.deferred(), t.checkExemption()));
             return true;
         }
 
@@ -421,6 +425,34 @@ class DueTransitionSweepTest {
         assertThat(claimed).isEqualTo(4);
         assertThat(connect.puts).as("every turn would come after the budget").isEmpty();
         assertThat(queue.released).hasSize(4);
+    }
+
+    /**
+     * Due work keeps its place: transitions given back untried at the end of a run's slice are due again when they
+     * were due before, so the next slice takes them before a transition that fell due after them (given back "due
+     * now", they would queue behind it, and behind every newer one at each run end).
+     */
+    @Test
+    void transitionsGivenBackUntried_should_keepTheirPlace_aheadOfOnesThatFellDueAfterThem() {
+        for (int i = 0; i < 4; i++) {
+            queue.due(due("u-" + i, idInShard(0, i))); // due at NOW - 1 s, in one shard (each shard is a queue by due time)
+        }
+        MovedClock moved = new MovedClock();
+        connect.onLookup = () -> moved.advance(Duration.ofSeconds(3)); // the check outlasts the budget: all 4 given back
+        sweepOn(moved, 2).processDue(100, NOW.plusSeconds(2));
+        assertThat(queue.released).hasSize(4);
+        assertThat(connect.puts).isEmpty();
+
+        SessionId newer = idInShard(0, 4);
+        queue.due(new Transition(newer, new AgentRef(INSTANCE, "newer"),
+                TransitionReason.STALE_SESSION, TransitionState.PENDING, 0, NOW, NOW.plusSeconds(1), Optional.empty(), Optional.empty(),
+                Optional.empty(), false, false)); // fell due after them, before they were given back
+        connect.onLookup = () -> { };
+        sweepOn(moved, 2).processDue(4, moved.instant().plusSeconds(2)); // one chunk of 4
+        sweep(2).awaitEvents();
+
+        assertThat(connect.puts).extracting(p -> p.userId()).as("the older four first").containsExactlyInAnyOrder("u-0", "u-1", "u-2", "u-3");
+        assertThat(queue.transitions.get(newer).state()).isEqualTo(TransitionState.PENDING);
     }
 
     @Test

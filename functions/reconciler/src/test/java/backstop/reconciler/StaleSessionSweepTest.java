@@ -55,8 +55,21 @@ class StaleSessionSweepTest {
             open.put(session.id(), session);
         }
 
+        /** While set, the listing that returns a shard's every id at once is refused: the sweep must stream. */
+        volatile boolean wholeListsRefused;
+
         @Override
         public List<SessionId> openSessionsInShard(int shard, Optional<Instant> createdAfter) {
+            if (wholeListsRefused) {
+                throw new AssertionError("a listing held the shard's every id");
+            }
+            List<SessionId> ids = new java.util.ArrayList<>();
+            forEachOpenSessionInShard(shard, createdAfter, ids::add);
+            return ids;
+        }
+
+        @Override
+        public void forEachOpenSessionInShard(int shard, Optional<Instant> createdAfter, java.util.function.Consumer<SessionId> each) {
             shardsListed.add(shard);
             if (listingFailure != null) {
                 throw listingFailure;
@@ -64,8 +77,8 @@ class StaleSessionSweepTest {
             if (shard == 0) {
                 listedSince.add(createdAfter);
             }
-            return open.values().stream().filter(s -> TableLayout.shard(s.id()) == shard)
-                    .filter(s -> createdAfter.map(after -> s.created().isAfter(after)).orElse(true)).map(Session::id).toList();
+            open.values().stream().filter(s -> TableLayout.shard(s.id()) == shard)
+                    .filter(s -> createdAfter.map(after -> s.created().isAfter(after)).orElse(true)).map(Session::id).forEach(each);
         }
 
         /** How many ids each read asked for. */
@@ -257,5 +270,36 @@ class StaleSessionSweepTest {
         assertThat(new StaleSessionSweep(store, STALE_AFTER).sweep(NOW)).isZero();
         assertThat(store.closes).isEmpty();
         assertThat(store.read).containsExactly("fresh");
+    }
+
+    /**
+     * Memory bounded by a page: the sweep takes the index's ids as they stream (never a shard's whole list), and a
+     * full listing, done shard by shard, still forgets exactly the sessions that left the index in every shard.
+     */
+    @Test
+    void listing_should_streamTheIndex_andAFullListingForgetWhatLeftItInEveryShard() {
+        StaleStore store = new StaleStore();
+        store.wholeListsRefused = true;
+        List<Session> sessions = new java.util.ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            Session session = seen("live-" + i, Exemption.NOT_EXEMPT, NOW);
+            sessions.add(session);
+            store.add(session);
+        }
+        StaleSessionSweep sweep = new StaleSessionSweep(store, STALE_AFTER);
+        sweep.sweep(NOW);
+        assertThat(sweep.openInLastSweep()).isEqualTo(64);
+        assertThat(sessions.stream().map(s -> TableLayout.shard(s.id())).distinct().count()).as("sessions in many shards").isGreaterThan(8);
+
+        java.util.Set<Integer> shardsLeft = new java.util.HashSet<>();
+        for (int i = 0; i < 64; i += 4) { // a quarter leave the index (closed by their beacon), across the shards
+            store.open.remove(sessions.get(i).id());
+            shardsLeft.add(TableLayout.shard(sessions.get(i).id()));
+        }
+        sweep.sweep(NOW.plusSeconds(15)); // incremental: nothing is forgotten yet
+        assertThat(sweep.openInLastSweep()).isEqualTo(64);
+        sweep.sweep(NOW.plus(StaleSessionSweep.FULL_LISTING_EVERY).plusSeconds(1));
+        assertThat(shardsLeft).as("sessions left from several shards").hasSizeGreaterThan(4);
+        assertThat(sweep.openInLastSweep()).as("the full listing forgot the 16 that left, and only them").isEqualTo(48);
     }
 }

@@ -60,6 +60,22 @@ public final class TemplateResources {
                 resolveNumber(settings.get("ThrottlingBurstLimit")).intValue());
     }
 
+    /**
+     * As {@link #routeThrottle(String)} with one parameter set (e.g. ExpectedAgents 20000): what the template
+     * deploys at that size.
+     */
+    @SuppressWarnings("unchecked")
+    public RouteThrottle routeThrottle(String apiId, String parameter, String value) {
+        Map<String, Object> settings = (Map<String, Object>) properties(apiId).get("DefaultRouteSettings");
+        java.util.function.Function<Object, Number> at = setting -> setting instanceof List<?> findInMap && findInMap.size() == 3
+                && parameter.equals(findInMap.get(1))
+                ? resolveNumber(((Map<String, Object>) ((Map<String, Object>) mappings.get(String.valueOf(findInMap.get(0)))).get(value))
+                        .get(String.valueOf(findInMap.get(2))))
+                : resolveNumber(setting);
+        return new RouteThrottle(at.apply(settings.get("ThrottlingRateLimit")).doubleValue(),
+                at.apply(settings.get("ThrottlingBurstLimit")).intValue());
+    }
+
     /** A number the template writes as a literal or a {@code !FindInMap [Map, !Ref Parameter, Key]}, at the defaults. */
     public Number numberAtDefaults(Object value) {
         return resolveNumber(value);

@@ -403,6 +403,41 @@ class TemplateTest {
     }
 
     /**
+     * Whatever the arithmetic, at every ExpectedAgents size the template allows, with the page's default heartbeat:
+     * the route carries every agent's beats with two tabs each and every beat sent twice (a lost beat is retried
+     * once), so no working agent loses a beat to the backstop's own throttle; its burst holds two seconds of that
+     * rate; the brake measures floods against the rate the route really has (HEARTBEAT_ROUTE_RATE); and the
+     * beacon's reserved concurrency lets Lambda serve the whole rate (Lambda serves at most 10 requests a second per
+     * concurrent execution, https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html, so this also
+     * allows every request 100 ms on average), so the route's throttle, not the function's, is what limits.
+     */
+    @Test
+    void capacity_should_carryEveryHeartbeatWithRoomForRetries_atEverySize() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode translated = translate(TEMPLATE);
+        com.fasterxml.jackson.databind.JsonNode beacon = translated.path("Resources").path("BeaconFunction").path("Properties");
+        com.fasterxml.jackson.databind.JsonNode api = translated.path("Resources").path("HttpApiApiGatewayDefaultStage")
+                .path("Properties").path("DefaultRouteSettings");
+        int heartbeatSeconds = translated.path("Parameters").path("HeartbeatSeconds").path("Default").asInt();
+        List<Integer> sizes = new java.util.ArrayList<>();
+        translated.path("Parameters").path("ExpectedAgents").path("AllowedValues").forEach(v -> sizes.add(v.asInt()));
+        assertThat(heartbeatSeconds).isPositive();
+        assertThat(sizes).as("the sizes README names").contains(1000, 20000, 100000);
+        for (int agents : sizes) {
+            Intrinsics sized = intrinsics(Map.of("ExpectedAgents", Integer.toString(agents), "BeaconReservedConcurrency", "sized"), translated);
+            double rate = Double.parseDouble(String.valueOf(sized.evaluate(api.path("ThrottlingRateLimit"))));
+            double burst = Double.parseDouble(String.valueOf(sized.evaluate(api.path("ThrottlingBurstLimit"))));
+            double beats = (double) agents / heartbeatSeconds;
+            assertThat(rate).as("%d agents: two tabs each, every beat sent twice (%.0f/s)", agents, 4 * beats).isGreaterThanOrEqualTo(4 * beats);
+            assertThat(burst).as("%d agents: the burst holds two seconds of the rate", agents).isGreaterThanOrEqualTo(2 * rate);
+            assertThat(Double.parseDouble(String.valueOf(sized.evaluate(beacon.path("Environment").path("Variables").path("HEARTBEAT_ROUTE_RATE")))))
+                    .as("%d agents: the rate the brake measures floods against is the route's", agents).isEqualTo(rate);
+            int reserved = Integer.parseInt(String.valueOf(sized.evaluate(beacon.path("ReservedConcurrentExecutions"))));
+            assertThat(10.0 * reserved).as("%d agents: Lambda serves the route's whole rate with the reserved concurrency", agents)
+                    .isGreaterThanOrEqualTo(rate);
+        }
+    }
+
+    /**
      * SAM publishes a new version, and moves the alias the events target, only when the Version's logical id
      * changes: by default a hash of the code, Environment, MemorySize and SnapStart. With AutoPublishAliasAllProperties
      * a new Timeout (or Handler, LoggingConfig...) reaches `live` too, not just $LATEST.

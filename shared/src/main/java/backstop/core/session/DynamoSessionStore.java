@@ -142,11 +142,18 @@ public final class DynamoSessionStore implements SessionStore {
 
     @Override
     public List<SessionId> openSessionsInShard(int shard, Optional<Instant> createdAfter) {
+        List<SessionId> ids = new ArrayList<>();
+        forEachOpenSessionInShard(shard, createdAfter, ids::add);
+        return ids;
+    }
+
+    @Override
+    public void forEachOpenSessionInShard(int shard, Optional<Instant> createdAfter, java.util.function.Consumer<SessionId> each) {
         Map<String, AttributeValue> values = new HashMap<>();
         values.put(":shard", s(openShard(shard)));
         createdAfter.ifPresent(after -> values.put(":after", millis(after)));
         String condition = OPEN_SHARD + " = :shard" + (createdAfter.isPresent() ? " AND " + CREATED_AT + " > :after" : "");
-        return table.query(OPEN_SESSIONS_INDEX, condition, values, Integer.MAX_VALUE, ItemMapper::sessionId);
+        table.forEach(OPEN_SESSIONS_INDEX, condition, values, item -> each.accept(ItemMapper.sessionId(item)));
     }
 
     @Override

@@ -67,6 +67,18 @@ final class DynamoTable {
         return found.size() > limit ? found.subList(0, limit) : found;
     }
 
+    /** Every item an index query matches, handed to {@code each} a page at a time: nothing is held past its page. */
+    void forEach(String index, String keyCondition, Map<String, AttributeValue> values, Consumer<Map<String, AttributeValue>> each) {
+        Map<String, AttributeValue> start = null;
+        do {
+            Map<String, AttributeValue> exclusiveStart = start;
+            QueryResponse page = queryPage(index, r -> r.keyConditionExpression(keyCondition).expressionAttributeValues(values)
+                    .exclusiveStartKey(exclusiveStart));
+            page.items().forEach(each);
+            start = next(page);
+        } while (start != null);
+    }
+
     /** How many items an index query matches, page by page (DynamoDB counts 1 MB of index a page). */
     long count(String index, String keyCondition, Map<String, AttributeValue> values) {
         long count = 0;

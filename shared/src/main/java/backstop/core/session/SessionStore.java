@@ -40,6 +40,14 @@ public interface SessionStore {
     List<SessionId> openSessionsInShard(int shard, Optional<Instant> createdAfter);
 
     /**
+     * As {@link #openSessionsInShard}, each id handed to {@code each} as its page of the index arrives, so a listing
+     * holds one page (1 MB of index at most), not the shard's every id.
+     */
+    default void forEachOpenSessionInShard(int shard, Optional<Instant> createdAfter, java.util.function.Consumer<SessionId> each) {
+        openSessionsInShard(shard, createdAfter).forEach(each);
+    }
+
+    /**
      * Several sessions at once, read eventually consistent (half a read unit each): what the stale sweep decides
      * from. A stale read can only make a session look older than it is, and the stale close is conditional on
      * {@code lastSeen}, so a live session is never closed on it; sessions without an item are absent.

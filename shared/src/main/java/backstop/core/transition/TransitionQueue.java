@@ -21,6 +21,9 @@ public interface TransitionQueue extends TransitionStore {
      */
     Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil);
 
-    /** Gives a claimed transition back untried, due at {@code now}; false when the claim was lost. */
-    boolean releaseClaim(SessionId id, String claim, Instant now);
+    /**
+     * Gives a claimed transition back untried, due at {@code dueAt} (the sweep passes the time it was due before its
+     * claim, so it keeps its place in the queue); false when the claim was lost.
+     */
+    boolean releaseClaim(SessionId id, String claim, Instant dueAt);
 }
