@@ -105,14 +105,24 @@ class BeaconServiceTest {
     }
 
     @Test
-    void register_should_askConnectForTheProfile_when_neverCheckedOrOlderThan12Hours() {
+    void register_should_askConnectOnce_when_theAgentWasNeverSeen() {
+        service.register(IDENTITY, AGENT_ARN, Optional.empty());
+
+        assertThat(connect.describes).singleElement().satisfies(r -> assertThat(r.userId()).isEqualTo("user-1"));
+        assertThat(store.created.getFirst().checkedUser()).contains(new NewSession.CheckedUser(USERNAME, Optional.of("rp-sales")));
+    }
+
+    @Test
+    void register_should_notAskConnect_andLeaveTheExemptionToTheOfflinePath_when_theStoredProfileIsOlderThan12Hours() {
+        // A Username cannot change once created: the stored one names the agent for good, whatever its age.
         store.agents.put(agent(), new AgentRecord(agent(), Set.of(), Optional.of(USERNAME), Optional.of("rp-sales"),
                 Optional.of(NOW.minus(Duration.ofHours(13))), Optional.empty()));
 
         service.register(IDENTITY, AGENT_ARN, Optional.empty());
 
-        assertThat(connect.describes).singleElement().satisfies(r -> assertThat(r.userId()).isEqualTo("user-1"));
-        assertThat(store.created.getFirst().checkedUser()).contains(new NewSession.CheckedUser(USERNAME, Optional.of("rp-sales")));
+        assertThat(connect.describes).as("no DescribeUser at a shift start").isEmpty();
+        assertThat(store.created.getFirst().checkedUser()).isEmpty();
+        assertThat(store.created.getFirst().exemption()).isEqualTo(Exemption.UNKNOWN);
     }
 
     @Test
@@ -271,6 +281,7 @@ class BeaconServiceTest {
     @Test
     void close_should_askConnectAndNeverPut_when_exemptionWasUnknownAndTheAgentIsASupervisor() {
         connect.routingProfiles.put("user-1", "rp-supervisors");
+        connect.statusIds.put("user-1", "available-id");
         SessionId id = SessionId.random(random);
         SessionToken token = SessionToken.random(random);
         store.sessions.put(id, new Session(id, agent(), token.hash(), NOW.minusSeconds(60), NOW.minusSeconds(5), SessionState.OPEN,
@@ -281,7 +292,8 @@ class BeaconServiceTest {
 
         assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(OfflineOutcome.EXEMPT);
         assertThat(store.closes.getFirst().exemption()).isEqualTo(Exemption.UNKNOWN);
-        assertThat(connect.describes).hasSize(1);
+        assertThat(connect.describes).as("the profile comes from GetCurrentUserData, not DescribeUser").isEmpty();
+        assertThat(connect.lookups).singleElement().satisfies(r -> assertThat(r.filters().agents()).containsExactly("user-1"));
         assertThat(connect.puts).isEmpty();
         assertThat(store.completed).singleElement().asString().contains("EXEMPT");
     }

@@ -40,4 +40,7 @@ public interface TransitionStore {
      */
     boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt,
                                 boolean callMayHaveLanded);
+
+    /** Gives a claimed transition back untried, due at {@code now}; false when the claim was lost. */
+    boolean releaseClaim(SessionId id, String claim, Instant now);
 }

@@ -61,6 +61,12 @@ class OfflineTransitionsTest {
             writes.add("retry attempts=" + attempts + " error=" + error + (callMayHaveLanded ? " landed" : "") + " next=" + next);
             return !claimLost;
         }
+
+        @Override
+        public boolean releaseClaim(SessionId id, String claim, Instant now) {
+            writes.add("released at " + now);
+            return !claimLost;
+        }
     }
 
     /** The row written with an outcome, as the store's write shows it. */
