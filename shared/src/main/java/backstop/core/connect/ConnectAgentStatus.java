@@ -51,6 +51,15 @@ public final class ConnectAgentStatus {
 
     private AgentStatusSummary offlineStatus() throws ConnectFailure {
         AgentStatusSummary cached = offlineStatus;
+        return cached != null ? cached : lookUpOfflineStatus();
+    }
+
+    /**
+     * One lookup at a time in a container: at a shift end a fresh container's first closes come together, and each
+     * asking would queue a herd of ListAgentStatuses turns in the shared budget ahead of their PutUserStatus.
+     */
+    private synchronized AgentStatusSummary lookUpOfflineStatus() throws ConnectFailure {
+        AgentStatusSummary cached = offlineStatus;
         if (cached != null) {
             return cached;
         }

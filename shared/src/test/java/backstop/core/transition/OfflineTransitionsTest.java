@@ -164,6 +164,27 @@ class OfflineTransitionsTest {
     }
 
     @Test
+    void attempt_should_retryAndNeverFail_when_connectThrottlesTheLastAllowedAttempt() {
+        connect.putAnswers.add(429);
+
+        OfflineTransitions.Attempt attempt = transitions.attempt(pending(2, false), "claim-1", Optional.empty());
+
+        assertThat(attempt).as("a busy quota is not this agent's failure").isEqualTo(
+                new OfflineTransitions.Attempt(OfflineTransitions.Result.RETRY_SCHEDULED, true));
+        assertThat(store.writes).singleElement().asString().startsWith("retry attempts=3 error=ThrottlingException (429)");
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void handOver_should_giveTheClaimBackDueNow_withoutCountingAnAttempt() {
+        assertThat(transitions.handOver(pending(1, false), "claim-1", "no turn")).isTrue();
+
+        assertThat(store.writes).containsExactly("released at " + NOW);
+        assertThat(connect.puts).isEmpty();
+        assertThat(events).isEmpty();
+    }
+
+    @Test
     void attempt_should_failIntoTheSlowLaneAndPublishFailed_when_attemptsAreUsedUp() {
         connect.putAnswers.add(500);
 
