@@ -224,7 +224,8 @@ public final class BeaconService {
                 LOG.warn("agent {} not looked up: no DescribeUser turn within {} s", agent.userId(), DESCRIBE_WAIT.toSeconds());
                 return Optional.empty();
             }
-            Optional<ConnectAgentStatus.ConnectUser> user = connect.describeUser(agent.userId());
+            // The turn is taken: the gateway must not take a second one (that would halve DescribeUser's pace).
+            Optional<ConnectAgentStatus.ConnectUser> user = connect.describeUserOnTurn(agent.userId());
             if (user.isEmpty()) {
                 unknownUsers.add(agent.userId());
                 throw ApiError.forbidden("unknown_agent", "no such agent in this Connect instance");

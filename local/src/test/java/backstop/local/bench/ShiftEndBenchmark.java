@@ -70,7 +70,9 @@ class ShiftEndBenchmark {
             connect.setQuota(Quota.OFF);
             String offlineArn = DemoInstance.instanceArn(stack.instanceId()) + "/agent-state/"
                     + connect.statusId(stack.instanceId(), backstop.local.connect.AgentStatusType.OFFLINE);
-            List<Agent> agents = seed(stack, closes, availableShare);
+            // Each session last seen at the end of the close window: it stands in for the pages' heartbeats (every 30 s
+            // until the close), which keep a live session from the stale sweep; only the closes end these sessions.
+            List<Agent> agents = seed(stack, closes, availableShare, Instant.now().plusSeconds(seconds + 30));
             List<BeaconApi> beacons = new ArrayList<>();
             for (int i = 0; i < containers; i++) {
                 beacons.add(BeaconWiring.api(stack.config(), stack.clients(), Clock.systemUTC()));
@@ -191,12 +193,14 @@ class ShiftEndBenchmark {
     record Agent(String userId, boolean available, SessionId session, SessionToken token) {
     }
 
-    /** Agents in the emulator (their status as they left it) and one open session each, registered this morning. */
-    static List<Agent> seed(LocalStack stack, int count, double availableShare) throws InterruptedException {
+    /**
+     * Agents in the emulator (their status as they left it) and one open session each, its exemption unknown (a known
+     * agent's register leaves it so when their stored profile is older than 12 h and an exempt profile is configured).
+     */
+    static List<Agent> seed(LocalStack stack, int count, double availableShare, Instant lastSeen) throws InterruptedException {
         DynamoSessionStore store = new DynamoSessionStore(stack.clients().dynamoDb(), stack.config().sessionsTable());
         SecureRandom random = new SecureRandom();
         List<Agent> agents = Collections.synchronizedList(new ArrayList<>());
-        Instant morning = Instant.now().minus(Duration.ofHours(8));
         try (ExecutorService executor = Executors.newFixedThreadPool(8)) {
             for (int i = 0; i < count; i++) {
                 boolean available = i < Math.round(count * availableShare);
@@ -207,7 +211,7 @@ class ShiftEndBenchmark {
                 agents.add(new Agent(user, available, id, token));
                 executor.submit(() -> store.createSession(new NewSession(id,
                         AgentRef.parseArn(DemoInstance.instanceArn(stack.instanceId()) + "/agent/" + user).orElseThrow(),
-                        token.hash(), morning, Optional.empty(), Optional.empty(), Exemption.UNKNOWN, Optional.empty(), Integer.MAX_VALUE)));
+                        token.hash(), lastSeen, Optional.empty(), Optional.empty(), Exemption.UNKNOWN, Optional.empty(), Integer.MAX_VALUE)));
             }
         }
         return new ArrayList<>(agents);

@@ -198,6 +198,11 @@ public final class ConnectAgentStatus {
     /** DescribeUser; empty when the instance has no such user. */
     public Optional<ConnectUser> describeUser(String userId) throws ConnectFailure {
         pace("DescribeUser");
+        return describeUserOnTurn(userId);
+    }
+
+    /** DescribeUser for a caller that took its turn itself (a register, which waits for it only so long). */
+    public Optional<ConnectUser> describeUserOnTurn(String userId) throws ConnectFailure {
         try {
             User user = call(() -> connect.describeUser(r -> r.instanceId(instance.instanceId()).userId(userId)).user());
             return Optional.of(new ConnectUser(user.username(), Optional.ofNullable(user.routingProfileId())));
