@@ -9,7 +9,9 @@ import backstop.core.events.EventPublisher;
 import backstop.core.events.StagedEvent;
 import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.connect.ConnectFailure;
+import backstop.core.connect.ConnectBudget;
 import backstop.core.connect.ConnectPacer;
+import backstop.core.connect.AgentSnapshot;
 import backstop.core.session.Exemption;
 import backstop.core.session.SessionLimitReached;
 import backstop.core.http.ApiError;
@@ -47,15 +49,29 @@ import java.util.Optional;
  */
 public final class BeaconService {
     private static final Logger LOG = LoggerFactory.getLogger(BeaconService.class);
-    /** Re-read the agent's routing profile from Connect at most this often (DescribeUser has its own quota). */
+    /**
+     * A routing profile stored this long ago still decides the exemption at register; an older one leaves it
+     * UNKNOWN, decided when the agent is set Offline from GetCurrentUserData (100 agents a call), never from a
+     * DescribeUser per register.
+     */
     static final Duration PROFILE_MAX_AGE = Duration.ofHours(12);
     /** The closer works on the new transition at once; the reconciler takes over only after this lease. */
     static final Duration CLOSE_LEASE = Duration.ofSeconds(60);
     /** How long a restoring register waits for the closed tab's Offline to land (see awaitOffline). */
     static final Duration RESTORE_WAIT = Duration.ofSeconds(3);
     static final String DESCRIBE_USER = "DescribeUser";
-    /** The longest a register waits for its DescribeUser turn; then it goes on as if Connect throttled it. */
-    static final Duration DESCRIBE_WAIT = Duration.ofSeconds(2);
+    /**
+     * The longest a first-ever register waits for its DescribeUser turn in the stack's shared budget; then it goes
+     * on as if Connect throttled it (503). 1,000 new agents in 15 minutes need 1.1 turns/s of the 1.5/s.
+     */
+    static final Duration DESCRIBE_WAIT = Duration.ofSeconds(10);
+    /**
+     * The longest a close waits for its turns in the shared budget, all together (GetCurrentUserData, PutUserStatus);
+     * a later turn is left to the reconciler, which paces the backlog under the same budget. With the close's usual
+     * worst case of calls (ClientPolicies.worstCaseClose, 19 s) and the turn's UpdateItem (2.5 s), 24.5 s: under the
+     * function's 25 s timeout.
+     */
+    static final Duration CLOSE_TURN_WAIT = Duration.ofSeconds(3);
 
     private final BackstopConfig config;
     private final SessionStore store;
@@ -66,7 +82,7 @@ public final class BeaconService {
     private final EventPublisher events;
     private final Clock clock;
     private final RestoreSafeRandom random;
-    private final ConnectPacer describePacer;
+    private final ConnectBudget describePacer;
     private final UnknownUsers unknownUsers;
     private final SessionIds ids;
     private final SessionLifetime lifetime;
@@ -80,7 +96,7 @@ public final class BeaconService {
 
     public BeaconService(BackstopConfig config, SessionStore store, TransitionStore transitionStore, ConnectAgentStatus connect,
                          OfflineTransitions transitions, EventPublisher events, OfflineMetrics metrics, Clock clock,
-                         RestoreSafeRandom random, ConnectPacer describePacer, UnknownUsers unknownUsers, SessionIds ids) {
+                         RestoreSafeRandom random, ConnectBudget describePacer, UnknownUsers unknownUsers, SessionIds ids) {
         this.ids = ids;
         this.lifetime = config.sessionLifetime();
         this.describePacer = describePacer;
@@ -145,10 +161,11 @@ public final class BeaconService {
         }
         Instant now = clock.instant();
         Optional<AgentRecord> known = store.findAgent(agent);
-        boolean stale = known.flatMap(AgentRecord::profileCheckedAt).map(checked -> checked.plus(PROFILE_MAX_AGE).isBefore(now)).orElse(true)
-                || known.flatMap(AgentRecord::username).isEmpty();
-        Optional<NewSession.CheckedUser> checked = stale ? describe(agent) : Optional.empty();
-        Optional<String> username = checked.map(NewSession.CheckedUser::username).or(() -> known.flatMap(AgentRecord::username));
+        // A Connect user's Username cannot be changed after it is created (Connect's UpdateUserIdentityInfo and the
+        // admin guide): once stored it is known for good, and only an agent's first-ever register asks Connect.
+        Optional<String> stored = known.flatMap(AgentRecord::username);
+        Optional<NewSession.CheckedUser> checked = stored.isEmpty() ? describe(agent) : Optional.empty();
+        Optional<String> username = checked.map(NewSession.CheckedUser::username).or(() -> stored);
         if (username.isEmpty()) {
             // Connect could not be asked and this agent was never seen: who they are cannot be checked now.
             throw new ApiError(503, "identity_unverified", "the agent's identity cannot be checked right now; try again shortly");
@@ -157,10 +174,7 @@ public final class BeaconService {
             LOG.warn("register refused: the token's {} does not name agent {}", config.agentIdentityClaim(), agent.userId());
             throw ApiError.forbidden("identity_mismatch", "the signed-in user is not the agent in agentArn");
         }
-        // A stale profile whose refresh failed is not knowledge: the Offline path asks Connect again (fail-safe).
-        Exemption exemption = stale && checked.isEmpty() ? Exemption.UNKNOWN
-                : Exemption.of(checked.map(NewSession.CheckedUser::routingProfileId).orElseGet(() -> known.flatMap(AgentRecord::routingProfileId))
-                        .map(config.exemptRoutingProfileIds()::contains).orElse(false));
+        Exemption exemption = exemption(checked, known, now);
         // Tagged ids only once every version that may run reads them (TAGGED_SESSION_IDS; README, Deploying).
         SessionId id = config.taggedSessionIds() ? ids.issue() : SessionId.random(random);
         SessionToken token = SessionToken.random(random);
@@ -193,17 +207,35 @@ public final class BeaconService {
     }
 
     /**
-     * DescribeUser, paced within its quota in this container (a burst of registers waits its turn up to
+     * Whether the agent's routing profile exempts them, as far as is known without asking Connect: none is
+     * exempt when no profile is configured; a profile just described or stored within {@link #PROFILE_MAX_AGE}
+     * decides; an older one is not knowledge, so UNKNOWN (the Offline path reads the profile then, fail-safe).
+     */
+    private Exemption exemption(Optional<NewSession.CheckedUser> checked, Optional<AgentRecord> known, Instant now) {
+        if (config.exemptRoutingProfileIds().isEmpty()) {
+            return Exemption.NOT_EXEMPT;
+        }
+        if (checked.isPresent()) {
+            return Exemption.of(checked.get().routingProfileId().filter(config.exemptRoutingProfileIds()::contains).isPresent());
+        }
+        boolean fresh = known.flatMap(AgentRecord::profileCheckedAt).filter(at -> !at.plus(PROFILE_MAX_AGE).isBefore(now)).isPresent();
+        return fresh ? Exemption.of(known.flatMap(AgentRecord::routingProfileId).filter(config.exemptRoutingProfileIds()::contains).isPresent())
+                : Exemption.UNKNOWN;
+    }
+
+    /**
+     * DescribeUser, paced within its quota across every container (the stack's shared budget) (a burst of registers waits its turn up to
      * {@link #DESCRIBE_WAIT}); a user Connect does not know is remembered, so repeating it costs no call.
      * Empty when Connect could not be asked (throttled, unavailable).
      */
     private Optional<NewSession.CheckedUser> describe(AgentRef agent) {
         try {
             if (!describePacer.acquireWithin(DESCRIBE_USER, DESCRIBE_WAIT)) {
-                LOG.warn("agent {} not looked up: DescribeUser is at its pace in this container", agent.userId());
+                LOG.warn("agent {} not looked up: no DescribeUser turn within {} s", agent.userId(), DESCRIBE_WAIT.toSeconds());
                 return Optional.empty();
             }
-            Optional<ConnectAgentStatus.ConnectUser> user = connect.describeUser(agent.userId());
+            // The turn is taken: the gateway must not take a second one (that would halve DescribeUser's pace).
+            Optional<ConnectAgentStatus.ConnectUser> user = connect.describeUserOnTurn(agent.userId());
             if (user.isEmpty()) {
                 unknownUsers.add(agent.userId());
                 throw ApiError.forbidden("unknown_agent", "no such agent in this Connect instance");
@@ -358,9 +390,50 @@ public final class BeaconService {
         };
     }
 
+    /**
+     * One attempt within the stack's shared Connect budget, or the transition handed to the reconciler (due now,
+     * no attempt counted) when no turn comes within {@link #CLOSE_TURN_WAIT}: every container's calls together stay
+     * under the configured share of the account's quota, and a busy quota never turns into a FAILED.
+     */
     private OfflineOutcome setOfflineNow(Transition transition, String claim) {
-        // Whether the agent was on a live contact is not known here (no GetCurrentUserData on the close path).
-        OfflineTransitions.Attempt attempt = transitions.attempt(transition, claim, Optional.empty());
+        // Turns are timed on the wall clock (the budget's), not the service's clock, which tests move.
+        long giveUpAt = System.nanoTime() + CLOSE_TURN_WAIT.toNanos();
+        Optional<String> profileNow = Optional.empty();
+        Optional<Boolean> deferred = Optional.empty();
+        if (transition.checkExemption()) {
+            // The session does not know whether the agent is exempt: one GetCurrentUserData (its own quota) says that
+            // and whether they are Offline already, so no PutUserStatus is spent on an agent already Offline.
+            try {
+                Optional<AgentSnapshot> snapshot = connect.currentDataWithin(transition.agent().userId(),
+                        Duration.ofNanos(giveUpAt - System.nanoTime()));
+                if (snapshot.isPresent() && connect.isOfflineOrQueued(snapshot.get())) {
+                    return outcome(new OfflineTransitions.Attempt(transitions.alreadyOffline(transition, claim), false));
+                }
+                profileNow = snapshot.flatMap(AgentSnapshot::routingProfileId);
+                deferred = snapshot.map(AgentSnapshot::onContact);
+            } catch (ConnectFailure failure) {
+                return handOver(transition, claim, "GetCurrentUserData: " + failure.code());
+            }
+            if (profileNow.isEmpty()) {
+                return handOver(transition, claim, "routing profile not reported by GetCurrentUserData");
+            }
+        }
+        try {
+            if (!connect.turnToSetOffline(Duration.ofNanos(giveUpAt - System.nanoTime()))) {
+                return handOver(transition, claim, "no PutUserStatus turn within " + CLOSE_TURN_WAIT.toSeconds() + " s of the close");
+            }
+        } catch (ConnectFailure interrupted) {
+            return handOver(transition, claim, interrupted.code());
+        }
+        return outcome(transitions.attempt(transition, claim, deferred, profileNow));
+    }
+
+    private OfflineOutcome handOver(Transition transition, String claim, String why) {
+        transitions.handOver(transition, claim, why);
+        return OfflineOutcome.PENDING;
+    }
+
+    private OfflineOutcome outcome(OfflineTransitions.Attempt attempt) {
         metrics.count(attempt, false);
         return switch (attempt.result()) {
             case DONE -> OfflineOutcome.DONE;

@@ -7,6 +7,7 @@ import backstop.core.events.EventBridgePublisher;
 import backstop.core.random.RestoreSafeRandom;
 import backstop.core.metrics.OfflineMetrics;
 import backstop.core.events.OutboxPublisher;
+import backstop.core.session.DynamoConnectBudget;
 import backstop.core.session.DynamoEventOutbox;
 import backstop.core.session.DynamoRefusedHeartbeats;
 import backstop.core.session.DynamoSessionStore;
@@ -41,7 +42,10 @@ public final class BeaconWiring {
         config.identityClaimWarning().ifPresent(LOG::warn); // once a container: the graph is built once, at init
         DynamoSessionStore sessions = new DynamoSessionStore(clients.dynamoDb(), config.sessionsTable());
         DynamoTransitionStore transitionStore = new DynamoTransitionStore(clients.dynamoDb(), config.sessionsTable());
-        ConnectAgentStatus connect = new ConnectAgentStatus(clients.connect(), config.connectInstance());
+        // Every container's Connect calls together (beacons and reconciler) stay under the configured share of the
+        // account's quota: one budget on the table, not one per container.
+        DynamoConnectBudget budget = new DynamoConnectBudget(clients.dynamoDb(), config.sessionsTable(), config.connectRatePerSecond());
+        ConnectAgentStatus connect = new ConnectAgentStatus(clients.connect(), config.connectInstance(), budget);
         EventBridgePublisher eventBridge = new EventBridgePublisher(clients.eventBridge(), config.eventBusName(), clock);
         // What EventBridge still refuses is kept on the table; the reconciler sends it again.
         OutboxPublisher events = new OutboxPublisher(eventBridge, new DynamoEventOutbox(clients.dynamoDb(), config.sessionsTable()));
@@ -53,7 +57,7 @@ public final class BeaconWiring {
         RefusalMeter refusals = new RefusalMeter(new DynamoRefusedHeartbeats(clients.dynamoDb(), config.sessionsTable()), clock,
                 Duration.ofSeconds(config.heartbeatSeconds()), random);
         BeaconApi api = new BeaconApi(config, new BeaconService(config, sessions, transitionStore, connect, transitions, events, metrics,
-                clock, random, ids), refusals);
+                clock, random, budget, new UnknownUsers(clock), ids), refusals);
         return new Beacon(api, new BeaconPriming(config, api, sessions, connect, eventBridge, clients::resolveCredentials, random),
                 metrics);
     }

@@ -51,6 +51,7 @@ class BeaconServiceTest {
     FakeConnect connect;
     List<BackstopEvent> events;
     BeaconService service;
+    BackstopConfig config;
     RestoreSafeRandom random = new RestoreSafeRandom();
     final Map<String, Integer> counted = new java.util.TreeMap<>();
     /** Counts what the close path reports, by metric. */
@@ -78,7 +79,7 @@ class BeaconServiceTest {
                 "CONNECT_INSTANCE_ARN", INSTANCE, "SESSIONS_TABLE", "t", "EVENT_BUS_NAME", "b",
                 "EXEMPT_ROUTING_PROFILE_IDS", "rp-supervisors", "TAGGED_SESSION_IDS", "on"));
         env.putAll(variables);
-        BackstopConfig config = BackstopConfig.fromEnvironment(env);
+        config = BackstopConfig.fromEnvironment(env);
         store = new FakeStore();
         connect = new FakeConnect();
         connect.routingProfiles.put("user-1", "rp-sales");
@@ -105,14 +106,24 @@ class BeaconServiceTest {
     }
 
     @Test
-    void register_should_askConnectForTheProfile_when_neverCheckedOrOlderThan12Hours() {
+    void register_should_askConnectOnce_when_theAgentWasNeverSeen() {
+        service.register(IDENTITY, AGENT_ARN, Optional.empty());
+
+        assertThat(connect.describes).singleElement().satisfies(r -> assertThat(r.userId()).isEqualTo("user-1"));
+        assertThat(store.created.getFirst().checkedUser()).contains(new NewSession.CheckedUser(USERNAME, Optional.of("rp-sales")));
+    }
+
+    @Test
+    void register_should_notAskConnect_andLeaveTheExemptionToTheOfflinePath_when_theStoredProfileIsOlderThan12Hours() {
+        // A Username cannot change once created: the stored one names the agent for good, whatever its age.
         store.agents.put(agent(), new AgentRecord(agent(), Set.of(), Optional.of(USERNAME), Optional.of("rp-sales"),
                 Optional.of(NOW.minus(Duration.ofHours(13))), Optional.empty()));
 
         service.register(IDENTITY, AGENT_ARN, Optional.empty());
 
-        assertThat(connect.describes).singleElement().satisfies(r -> assertThat(r.userId()).isEqualTo("user-1"));
-        assertThat(store.created.getFirst().checkedUser()).contains(new NewSession.CheckedUser(USERNAME, Optional.of("rp-sales")));
+        assertThat(connect.describes).as("no DescribeUser at a shift start").isEmpty();
+        assertThat(store.created.getFirst().checkedUser()).isEmpty();
+        assertThat(store.created.getFirst().exemption()).isEqualTo(Exemption.UNKNOWN);
     }
 
     @Test
@@ -271,6 +282,7 @@ class BeaconServiceTest {
     @Test
     void close_should_askConnectAndNeverPut_when_exemptionWasUnknownAndTheAgentIsASupervisor() {
         connect.routingProfiles.put("user-1", "rp-supervisors");
+        connect.statusIds.put("user-1", "available-id");
         SessionId id = SessionId.random(random);
         SessionToken token = SessionToken.random(random);
         store.sessions.put(id, new Session(id, agent(), token.hash(), NOW.minusSeconds(60), NOW.minusSeconds(5), SessionState.OPEN,
@@ -281,7 +293,8 @@ class BeaconServiceTest {
 
         assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(OfflineOutcome.EXEMPT);
         assertThat(store.closes.getFirst().exemption()).isEqualTo(Exemption.UNKNOWN);
-        assertThat(connect.describes).hasSize(1);
+        assertThat(connect.describes).as("the profile comes from GetCurrentUserData, not DescribeUser").isEmpty();
+        assertThat(connect.lookups).singleElement().satisfies(r -> assertThat(r.filters().agents()).containsExactly("user-1"));
         assertThat(connect.puts).isEmpty();
         assertThat(store.completed).singleElement().asString().contains("EXEMPT");
     }
@@ -610,6 +623,38 @@ class BeaconServiceTest {
         assertThat(service.close(other, token, CloseReason.TAB_CLOSED, Optional.of(new AgentStatus("Available", null))))
                 .isEqualTo(OfflineOutcome.DONE);
         assertThat(connect.puts).hasSize(1);
+    }
+
+    @Test
+    void close_should_handTheTransitionToTheReconciler_withoutAnyConnectCall_when_noPutUserStatusTurnComesInTime() {
+        // Every container's calls share one budget: this close's turn would come after the wait.
+        backstop.core.connect.ConnectBudget full = new backstop.core.connect.ConnectBudget() {
+            @Override
+            public boolean acquireWithin(String operation, Duration maxWait) {
+                assertThat(maxWait).isPositive().isLessThanOrEqualTo(BeaconService.CLOSE_TURN_WAIT);
+                return !operation.equals("PutUserStatus");
+            }
+
+            @Override
+            public void acquire(String operation) {
+            }
+        };
+        Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+        ConnectAgentStatus gateway = new ConnectAgentStatus(connect, config.connectInstance(), full);
+        OfflineTransitions transitions = new OfflineTransitions(store, gateway, events::addAll, clock, Backoff.DEFAULT, 8, random,
+                config.exemptRoutingProfileIds());
+        service = new BeaconService(config, store, store, gateway, transitions, events::addAll, metrics, clock, random,
+                full, new UnknownUsers(clock), backstop.core.session.SessionIds.withKey(new byte[32], java.time.Instant.MAX, clock));
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, openSession(id, token));
+        store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(pending(id)));
+
+        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.of(new AgentStatus("Available", null))))
+                .isEqualTo(OfflineOutcome.PENDING);
+        assertThat(connect.puts).isEmpty();
+        assertThat(store.completed).containsExactly("HANDED_OVER:" + store.closes.getFirst().claim());
+        assertThat(events).isEmpty();
     }
 
     @Test

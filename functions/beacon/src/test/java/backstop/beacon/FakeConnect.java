@@ -44,6 +44,27 @@ final class FakeConnect implements ConnectClient {
                 .username(usernames.getOrDefault(request.userId(), request.userId())).routingProfileId(profile)).build();
     }
 
+    /** Agents GetCurrentUserData reports (logged in), with their status id; their routing profile from the map above. */
+    final Map<String, String> statusIds = new HashMap<>();
+    final List<software.amazon.awssdk.services.connect.model.GetCurrentUserDataRequest> lookups = new ArrayList<>();
+
+    @Override
+    public software.amazon.awssdk.services.connect.model.GetCurrentUserDataResponse getCurrentUserData(
+            software.amazon.awssdk.services.connect.model.GetCurrentUserDataRequest request) {
+        lookups.add(request);
+        List<software.amazon.awssdk.services.connect.model.UserData> data = new ArrayList<>();
+        for (String userId : request.filters().agents()) {
+            String status = statusIds.get(userId);
+            if (status != null) {
+                data.add(software.amazon.awssdk.services.connect.model.UserData.builder()
+                        .user(u -> u.id(userId)).routingProfile(r -> r.id(routingProfiles.get(userId)))
+                        .status(st -> st.statusArn("arn:aws:connect:us-east-1:123456789012:instance/inst-1/agent-state/" + status)
+                                .statusName(status)).build());
+            }
+        }
+        return software.amazon.awssdk.services.connect.model.GetCurrentUserDataResponse.builder().userDataList(data).build();
+    }
+
     @Override
     public ListAgentStatusesResponse listAgentStatuses(ListAgentStatusesRequest request) {
         return ListAgentStatusesResponse.builder().agentStatusSummaryList(

@@ -133,6 +133,12 @@ final class FakeStore implements SessionStore, TransitionStore {
         return true;
     }
 
+    @Override
+    public boolean releaseClaim(SessionId id, String claim, Instant now) {
+        completed.add("HANDED_OVER:" + claim);
+        return true;
+    }
+
 
     @Override
     public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant nextAttemptAt,

@@ -75,8 +75,9 @@ public final class DueTransitionSweep {
      * agent Connect reported is on a live contact; an agent it did not report (or no answer at all) is absent, so
      * the event leaves {@code deferred} out instead of claiming false (docs/events.md).
      */
-    private record Prepared(String claim, List<Transition> toSet, Map<String, Boolean> deferredByUser, Map<SessionId, Instant> dueAt) {
-        static final Prepared EMPTY = new Prepared("", List.of(), Map.of(), Map.of());
+    private record Prepared(String claim, List<Transition> toSet, Map<String, Boolean> deferredByUser,
+                            Map<String, String> profileByUser, Map<SessionId, Instant> dueAt) {
+        static final Prepared EMPTY = new Prepared("", List.of(), Map.of(), Map.of(), Map.of());
 
         boolean isEmpty() {
             return toSet.isEmpty();
@@ -177,6 +178,8 @@ public final class DueTransitionSweep {
         }
         List<Transition> toSet = new ArrayList<>();
         Map<String, Boolean> deferred = new java.util.HashMap<>();
+        // The routing profile each agent has now: an exemption unknown at register is decided from it, no call of its own.
+        Map<String, String> profiles = new java.util.HashMap<>();
         for (Transition transition : toCheck) {
             AgentSnapshot snapshot = snapshots.get(transition.agent().userId());
             if (snapshot != null && offlineOrQueued(snapshot)) {
@@ -185,11 +188,12 @@ public final class DueTransitionSweep {
                 toSet.add(transition);
                 if (snapshot != null) {
                     deferred.put(transition.agent().userId(), snapshot.onContact());
+                    snapshot.routingProfileId().ifPresent(p -> profiles.put(transition.agent().userId(), p));
                 }
             }
         }
         events.flushInBackground();
-        return new Prepared(claim, toSet, deferred, dueAt);
+        return new Prepared(claim, toSet, deferred, profiles, dueAt);
     }
 
     /**
@@ -220,7 +224,8 @@ public final class DueTransitionSweep {
                 slots.acquireUninterruptibly();
                 inFlight.add(executor.submit(() -> {
                     try {
-                        metrics.count(transitions.attempt(transition, chunk.claim(), deferred), deferred.orElse(false));
+                        metrics.count(transitions.attempt(transition, chunk.claim(), deferred,
+                                Optional.ofNullable(chunk.profileByUser().get(transition.agent().userId()))), deferred.orElse(false));
                     } finally {
                         slots.release();
                     }

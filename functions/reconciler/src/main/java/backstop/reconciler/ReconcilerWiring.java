@@ -3,12 +3,12 @@ package backstop.reconciler;
 import backstop.core.aws.AwsClients;
 import backstop.core.config.BackstopConfig;
 import backstop.core.connect.ConnectAgentStatus;
-import backstop.core.connect.ConnectPacer;
 import backstop.core.events.BatchingEventPublisher;
 import backstop.core.events.EventBridgePublisher;
 import backstop.core.random.RestoreSafeRandom;
 import backstop.core.events.OutboxPublisher;
 import backstop.core.events.OutboxRelay;
+import backstop.core.session.DynamoConnectBudget;
 import backstop.core.session.DynamoEventOutbox;
 import backstop.core.session.DynamoOutageLedger;
 import backstop.core.session.DynamoRefusedHeartbeats;
@@ -44,8 +44,9 @@ public final class ReconcilerWiring {
 
     public static Primed withPriming(BackstopConfig config, SessionStore sessions, TransitionQueue queue, AwsClients clients,
                                      Clock clock, Reconciler.Sleeper sleeper, ReconcilerMetrics metrics) {
+        // The same budget as the beacons' (one item an operation on the table): together under the configured share.
         ConnectAgentStatus connect = new ConnectAgentStatus(clients.connect(), config.connectInstance(),
-                new ConnectPacer(config.connectRatePerSecond()));
+                new DynamoConnectBudget(clients.dynamoDb(), config.sessionsTable(), config.connectRatePerSecond()));
         EventBridgePublisher eventBridge = new EventBridgePublisher(clients.eventBridge(), config.eventBusName(), clock);
         DynamoEventOutbox outbox = new DynamoEventOutbox(clients.dynamoDb(), config.sessionsTable());
         OutboxPublisher direct = new OutboxPublisher(eventBridge, outbox);

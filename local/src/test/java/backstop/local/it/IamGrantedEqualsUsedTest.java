@@ -170,6 +170,25 @@ class IamGrantedEqualsUsedTest {
         assertThat(api.close(failing).text("offline")).isEqualTo("pending");
         stack.connect().clearFaults();
 
+        // Known since long ago: the routing profile on the agent item is older than 12 h, so the session's exemption is
+        // unknown and its close reads it from GetCurrentUserData.
+        String known = newAgent();
+        assertThat(api.close(api.open(arn(known))).text("offline")).isEqualTo("done");
+        stack.clients().dynamoDb().updateItem(r -> r.tableName(stack.config().sessionsTable())
+                .key(Map.of("pk", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("AGENT#" + stack.instanceId() + "#" + known),
+                        "sk", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromS("AGENT")))
+                .updateExpression("SET profileCheckedAt = :long_ago REMOVE lastClose")
+                .expressionAttributeValues(Map.of(":long_ago", software.amazon.awssdk.services.dynamodb.model.AttributeValue.fromN("0"))));
+        stack.connect().setStatusFromCcp(stack.instanceId(), known, stack.connect().statusId(stack.instanceId(),
+                backstop.local.connect.AgentStatusType.ROUTABLE));
+        assertThat(api.close(api.open(arn(known))).text("offline")).isEqualTo("done");
+        // GetCurrentUserData failing (beacon and reconciler alike): the beacon hands over, and the reconciler, without
+        // the bulk answer, asks DescribeUser for this agent's routing profile before setting them Offline.
+        stack.connect().setStatusFromCcp(stack.instanceId(), known, stack.connect().statusId(stack.instanceId(),
+                backstop.local.connect.AgentStatusType.ROUTABLE));
+        stack.connect().setFault(ConnectEmulator.GET_CURRENT_USER_DATA, OperationFault.errors(1.0));
+        assertThat(api.close(api.open(arn(known))).text("offline")).isEqualTo("pending");
+
         String linus = newAgent();
         api.open(arn(linus));
         MutableClock clock = new MutableClock(Instant.now().plus(Duration.ofSeconds(stack.config().staleAfterSeconds() + 60)));
@@ -194,6 +213,8 @@ class IamGrantedEqualsUsedTest {
                 new DynamoTransitionStore(stack.reconcilerClients().dynamoDb(), stack.config().sessionsTable()), stack.reconcilerClients(), clock,
                 wake -> { }, ReconcilerMetrics.NONE);
         Reconciler.Summary summary = reconciler.reconciler().sweepOnce();
+        stack.connect().clearFaults();
+        assertThat(stack.connect().agentView(stack.instanceId(), known).statusName()).isEqualTo("Offline");
         assertThat(summary.staleClosed()).as("linus and ada's reopened session").isGreaterThanOrEqualTo(1);
         assertThat(stack.connect().agentView(stack.instanceId(), grace).statusName()).isEqualTo("Offline");
         assertThat(stack.connect().agentView(stack.instanceId(), linus).statusName()).isEqualTo("Offline");

@@ -25,19 +25,20 @@ import java.util.function.Supplier;
  */
 public final class ConnectAgentStatus {
     public static final String PUT_USER_STATUS = "PutUserStatus";
+    public static final String GET_CURRENT_USER_DATA = "GetCurrentUserData";
     /** GetCurrentUserData's Agents filter takes at most 100 users. */
     public static final int MAX_AGENTS_PER_LOOKUP = 100;
 
     private final ConnectClient connect;
     private final InstanceRef instance;
-    private final ConnectPacer pacer;
+    private final ConnectBudget pacer;
     private volatile AgentStatusSummary offlineStatus;
 
     public ConnectAgentStatus(ConnectClient connect, InstanceRef instance) {
         this(connect, instance, ConnectPacer.NONE);
     }
 
-    public ConnectAgentStatus(ConnectClient connect, InstanceRef instance, ConnectPacer pacer) {
+    public ConnectAgentStatus(ConnectClient connect, InstanceRef instance, ConnectBudget pacer) {
         this.connect = connect;
         this.instance = instance;
         this.pacer = pacer;
@@ -49,6 +50,15 @@ public final class ConnectAgentStatus {
     }
 
     private AgentStatusSummary offlineStatus() throws ConnectFailure {
+        AgentStatusSummary cached = offlineStatus;
+        return cached != null ? cached : lookUpOfflineStatus();
+    }
+
+    /**
+     * One lookup at a time in a container: at a shift end a fresh container's first closes come together, and each
+     * asking would queue a herd of ListAgentStatuses turns in the shared budget ahead of their PutUserStatus.
+     */
+    private synchronized AgentStatusSummary lookUpOfflineStatus() throws ConnectFailure {
         AgentStatusSummary cached = offlineStatus;
         if (cached != null) {
             return cached;
@@ -91,22 +101,47 @@ public final class ConnectAgentStatus {
             String token = null;
             do {
                 String next = token;
-                pace("GetCurrentUserData");
+                pace(GET_CURRENT_USER_DATA);
                 GetCurrentUserDataResponse page = call(() -> connect.getCurrentUserData(r -> r
                         .instanceId(instance.instanceId()).filters(f -> f.agents(batch)).maxResults(100).nextToken(next)));
                 for (UserData data : page.userDataList()) {
                     if (data.user() == null || data.status() == null) {
                         continue;
                     }
-                    String arn = data.status().statusArn();
-                    snapshots.put(data.user().id(), new AgentSnapshot(data.user().id(),
-                            arn == null ? "" : arn.substring(arn.lastIndexOf('/') + 1), data.status().statusName(),
-                            Optional.ofNullable(data.nextStatus()), !data.contacts().isEmpty()));
+                    snapshots.put(data.user().id(), snapshot(data));
                 }
                 token = page.nextToken();
             } while (token != null);
         }
         return snapshots;
+    }
+
+    private static AgentSnapshot snapshot(UserData data) {
+        String arn = data.status().statusArn();
+        return new AgentSnapshot(data.user().id(), arn == null ? "" : arn.substring(arn.lastIndexOf('/') + 1),
+                data.status().statusName(), Optional.ofNullable(data.nextStatus()), !data.contacts().isEmpty(),
+                Optional.ofNullable(data.routingProfile()).map(p -> p.id()));
+    }
+
+    /**
+     * GetCurrentUserData for one agent, if its turn in the budget comes within {@code maxWait} (a beacon must not
+     * wait long); empty when Connect does not report the agent.
+     *
+     * @throws ConnectFailure {@link ConnectFailure#NO_TURN} when no turn came in time (nothing was asked)
+     */
+    public Optional<AgentSnapshot> currentDataWithin(String userId, java.time.Duration maxWait) throws ConnectFailure {
+        try {
+            if (!pacer.acquireWithin(GET_CURRENT_USER_DATA, maxWait)) {
+                throw new ConnectFailure(ConnectFailure.NO_TURN, true, false, null);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectFailure(ConnectFailure.INTERRUPTED, true, false, e);
+        }
+        GetCurrentUserDataResponse page = call(() -> connect.getCurrentUserData(r -> r
+                .instanceId(instance.instanceId()).filters(f -> f.agents(userId)).maxResults(1)));
+        return page.userDataList().stream().filter(d -> d.user() != null && d.status() != null && userId.equals(d.user().id()))
+                .findFirst().map(ConnectAgentStatus::snapshot);
     }
 
     /**
@@ -163,6 +198,11 @@ public final class ConnectAgentStatus {
     /** DescribeUser; empty when the instance has no such user. */
     public Optional<ConnectUser> describeUser(String userId) throws ConnectFailure {
         pace("DescribeUser");
+        return describeUserOnTurn(userId);
+    }
+
+    /** DescribeUser for a caller that took its turn itself (a register, which waits for it only so long). */
+    public Optional<ConnectUser> describeUserOnTurn(String userId) throws ConnectFailure {
         try {
             User user = call(() -> connect.describeUser(r -> r.instanceId(instance.instanceId()).userId(userId)).user());
             return Optional.of(new ConnectUser(user.username(), Optional.ofNullable(user.routingProfileId())));

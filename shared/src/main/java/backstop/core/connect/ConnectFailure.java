@@ -8,6 +8,8 @@ package backstop.core.connect;
 public final class ConnectFailure extends Exception {
     /** The code of a wait for the pacer's turn that was interrupted: no call went out. */
     public static final String INTERRUPTED = "Interrupted";
+    /** The code of a call that did not go out because its turn in the shared budget would come too late. */
+    public static final String NO_TURN = "NoTurn";
     private final String code;
     private final boolean retryable;
     private final boolean throttled;
@@ -33,9 +35,9 @@ public final class ConnectFailure extends Exception {
 
     /**
      * The call may have done its work though it failed: a 5xx, a time-out or a lost connection can come after
-     * Connect acted. A throttle or a 4xx means it did not, and so does an interrupt while waiting for the turn.
+     * Connect acted. A throttle or a 4xx means it did not, and so does an interrupt while waiting for the turn, or no turn.
      */
     public boolean mayHaveLanded() {
-        return retryable && !throttled && !INTERRUPTED.equals(code);
+        return retryable && !throttled && !INTERRUPTED.equals(code) && !NO_TURN.equals(code);
     }
 }

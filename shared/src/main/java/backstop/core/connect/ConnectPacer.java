@@ -11,7 +11,7 @@ import java.util.function.LongSupplier;
  * arrive bunched up (scheduling, connection set-up), and the tokens we leave in Connect's bucket absorb that
  * instead of a 429.
  */
-public final class ConnectPacer {
+public final class ConnectPacer implements ConnectBudget {
     /** No pacing: the beacon makes one call per close, from many concurrent Lambdas; pacing it locally means nothing. */
     public static final ConnectPacer NONE = new ConnectPacer(0);
 
@@ -40,6 +40,7 @@ public final class ConnectPacer {
      * Waits until a call of {@code operation} fits under the rate, if that is within {@code maxWait}; false otherwise,
      * and false at once when {@code maxWait} is negative, even with a token there.
      */
+    @Override
     public boolean acquireWithin(String operation, java.time.Duration maxWait) throws InterruptedException {
         if (ratePerSecond <= 0) {
             return true;
@@ -55,6 +56,7 @@ public final class ConnectPacer {
     }
 
     /** Waits until a call of {@code operation} fits under the rate. */
+    @Override
     public void acquire(String operation) throws InterruptedException {
         if (ratePerSecond <= 0) {
             return;

@@ -74,10 +74,18 @@ public final class OfflineTransitions {
      * @param deferred the agent is on a live contact, so Connect queues Offline as their next status
      */
     public Attempt attempt(Transition transition, String claim, Optional<Boolean> deferred) {
+        return attempt(transition, claim, deferred, Optional.empty());
+    }
+
+    /**
+     * As above, with the agent's routing profile as GetCurrentUserData just reported it (the bulk source: the
+     * reconciler asks for 100 agents a call), so an unknown exemption costs no call of its own.
+     */
+    public Attempt attempt(Transition transition, String claim, Optional<Boolean> deferred, Optional<String> routingProfileNow) {
         int attempts = transition.attempts() + 1;
         boolean calling = false;
         try {
-            if (transition.checkExemption() && isExempt(transition)) {
+            if (transition.checkExemption() && isExempt(transition, routingProfileNow)) {
                 boolean ended = store.completeTransition(transition.sessionId(), claim, TransitionState.EXEMPT,
                         transition.attempts(), false, Optional.empty(), clock.instant(), Optional.empty());
                 LOG.info("agent {} is exempt (checked before setting Offline, session {})", transition.agent().userId(),
@@ -119,8 +127,23 @@ public final class OfflineTransitions {
      * The session registered while Connect could not say the agent's routing profile: ask now. Not knowing still
      * is a failed attempt (retried with backoff), never a PutUserStatus on a guess.
      */
-    private boolean isExempt(Transition transition) throws ConnectFailure {
-        return connect.routingProfileOf(transition.agent().userId()).filter(exemptRoutingProfileIds::contains).isPresent();
+    private boolean isExempt(Transition transition, Optional<String> routingProfileNow) throws ConnectFailure {
+        if (exemptRoutingProfileIds.isEmpty()) {
+            return false;
+        }
+        Optional<String> profile = routingProfileNow.isPresent() ? routingProfileNow
+                : connect.routingProfileOf(transition.agent().userId());
+        return profile.filter(exemptRoutingProfileIds::contains).isPresent();
+    }
+
+    /**
+     * Gives a claimed transition back untried, due now, for the reconciler: this worker gets no turn in the shared
+     * Connect budget soon enough. Not an attempt, so nothing is counted against it (a throttle is never a FAILED).
+     */
+    public boolean handOver(Transition transition, String claim, String why) {
+        boolean released = store.releaseClaim(transition.sessionId(), claim, clock.instant());
+        LOG.info("agent {} left to the reconciler (session {}): {}", transition.agent().userId(), transition.sessionId(), why);
+        return released;
     }
 
     /**
@@ -154,7 +177,8 @@ public final class OfflineTransitions {
         if (transition.state() == TransitionState.FAILED) {
             return failedAgain(transition, claim, attempts, failure, now, mayHaveLanded);
         }
-        if (failure.retryable() && attempts < maxAttempts) {
+        // A throttle says the quota is busy, not that this agent cannot be set Offline: it is retried, never FAILED.
+        if (failure.retryable() && (attempts < maxAttempts || failure.throttled() || ConnectFailure.NO_TURN.equals(failure.code()))) {
             Instant next = now.plus(backoff.after(attempts, random));
             boolean recorded = store.recordFailedAttempt(transition.sessionId(), claim, attempts, failure.code(), next,
                     mayHaveLanded);

@@ -20,10 +20,4 @@ public interface TransitionQueue extends TransitionStore {
      * crashed worker never strands it). Empty when it is not due any more (someone else claimed or ended it).
      */
     Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil);
-
-    /**
-     * Gives a claimed transition back untried, due at {@code dueAt} (the sweep passes the time it was due before its
-     * claim, so it keeps its place in the queue); false when the claim was lost.
-     */
-    boolean releaseClaim(SessionId id, String claim, Instant dueAt);
 }

@@ -40,4 +40,10 @@ public interface TransitionStore {
      */
     boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt,
                                 boolean callMayHaveLanded);
+
+    /**
+     * Gives a claimed transition back untried, due at {@code dueAt} (the sweep passes the time it was due before its
+     * claim, so it keeps its place in the queue; a close handing over passes now); false when the claim was lost.
+     */
+    boolean releaseClaim(SessionId id, String claim, Instant dueAt);
 }

@@ -61,6 +61,12 @@ class OfflineTransitionsTest {
             writes.add("retry attempts=" + attempts + " error=" + error + (callMayHaveLanded ? " landed" : "") + " next=" + next);
             return !claimLost;
         }
+
+        @Override
+        public boolean releaseClaim(SessionId id, String claim, Instant now) {
+            writes.add("released at " + now);
+            return !claimLost;
+        }
     }
 
     /** The row written with an outcome, as the store's write shows it. */
@@ -154,6 +160,27 @@ class OfflineTransitionsTest {
         assertThat(store.writes).singleElement().asString().startsWith("retry attempts=1 error=ThrottlingException (429) next=");
         Instant next = Instant.parse(store.writes.getFirst().replaceAll(".*next=", ""));
         assertThat(next).isAfter(NOW).isBeforeOrEqualTo(NOW.plus(Backoff.DEFAULT.after(1, new Random(7))).plusSeconds(60));
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void attempt_should_retryAndNeverFail_when_connectThrottlesTheLastAllowedAttempt() {
+        connect.putAnswers.add(429);
+
+        OfflineTransitions.Attempt attempt = transitions.attempt(pending(2, false), "claim-1", Optional.empty());
+
+        assertThat(attempt).as("a busy quota is not this agent's failure").isEqualTo(
+                new OfflineTransitions.Attempt(OfflineTransitions.Result.RETRY_SCHEDULED, true));
+        assertThat(store.writes).singleElement().asString().startsWith("retry attempts=3 error=ThrottlingException (429)");
+        assertThat(events).isEmpty();
+    }
+
+    @Test
+    void handOver_should_giveTheClaimBackDueNow_withoutCountingAnAttempt() {
+        assertThat(transitions.handOver(pending(1, false), "claim-1", "no turn")).isTrue();
+
+        assertThat(store.writes).containsExactly("released at " + NOW);
+        assertThat(connect.puts).isEmpty();
         assertThat(events).isEmpty();
     }
 
