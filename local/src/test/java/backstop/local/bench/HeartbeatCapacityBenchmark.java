@@ -158,7 +158,7 @@ class HeartbeatCapacityBenchmark {
             phaseMillis[i] = phases.nextLong(heartbeat * 1000L);
         }
         LocalFront front = LocalFront.start(0, function, Path.of("..", "web"), stack.config().allowedOrigins(), () -> "{}", () -> "{}",
-                new JwtAuthorizer(stack.identity().issuer(), List.of(LocalIdentityProvider.CLIENT_ID), clock), () -> "");
+                new JwtAuthorizer(stack.identity().issuer(), List.of(LocalIdentityProvider.CLIENT_ID), clock), page -> "");
         try (HttpClient http = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build()) {
             front.throttle(throttle.rate(), throttle.burst(), () -> Duration.between(START, clock.instant()).toNanos());
             URI base = URI.create("http://127.0.0.1:" + front.port());
