@@ -20,6 +20,12 @@ export const RETRY_DELAYS_MS = Object.freeze([1000, 2000, 5000, 10000, 30000]);
 // After a reload the close beacon's Offline may land a moment after the new page registered: wait this long
 // for the agent to show Offline before giving the restore up.
 export const RESTORE_WAIT_MS = 15000;
+// A session is renewed (a new one registered with a fresh sign-in, the old one closed) this long before its end,
+// or a tenth of its life if that is shorter: time for a failed renewal to be tried again, and for the agent to
+// sign in again, before the server's 410 session_expired.
+export const RENEW_LEAD_MS = 30 * 60 * 1000;
+// A failed renewal is tried again on a later heartbeat's result, never sooner than this, doubling up to the last.
+export const RENEW_RETRY_MS = Object.freeze([60000, 120000, 240000]);
 
 const isOffline = (status) => status?.type === 'offline';
 
@@ -33,6 +39,21 @@ export function retryDelay(attempt, random = Math.random) {
 }
 
 /**
+ * When a session registered at `receivedAt` (the page's clock) and ending at `expiresAt` (the server's ISO-8601
+ * instant) is renewed: in the first third of its renewal window (RENEW_LEAD_MS before its end, or a tenth of its
+ * life), at a place of its own, so the pages a shift opened together do not renew together. `serverNow` (the
+ * answer's Date header) makes it immune to the page's clock being off; null when the session has no end.
+ */
+export function renewAt(expiresAt, receivedAt, { serverNow, random = Math.random } = {}) {
+  const end = Date.parse(expiresAt ?? '');
+  if (!Number.isFinite(end)) return null;
+  const serverAt = Number.isFinite(serverNow) ? serverNow : receivedAt;
+  const remaining = Math.max(0, end - serverAt);
+  const lead = Math.min(RENEW_LEAD_MS, remaining / 10);
+  return receivedAt + remaining - lead + random() * (lead / 3);
+}
+
+/**
  * @param {object} deps
  * @param {object} deps.adapter       Streams adapter: onAgent(cb), agentArn(), currentStatus(); statuses(),
  *                                    setStatus(s) and setOfflineBestEffort() for the restore and the seed recipe
@@ -41,7 +62,8 @@ export function retryDelay(attempt, random = Math.random) {
  * @param {Function} deps.sendBeacon  (url, body) => boolean
  * @param {Function} deps.startHeartbeat ({url, body, intervalMs, onResult, onFallback}) => {update(body), stop()};
  *                                    onResult(status, otherSessions, error): error is the server's word on a 410
- * @param {Function} [deps.random]    () => [0, 1): the register retries' jitter
+ * @param {Function} [deps.random]    () => [0, 1): the register retries' jitter and the renewal's place
+ * @param {Function} [deps.now]       () => milliseconds since the epoch (Date.now): when to renew the session
  * @param {Function} [deps.setTimeout]
  * @param {Function} [deps.onChange]  (state, detail) => void
  * @param {Function} [deps.onRestore] ({outcome: 'restored'|'not-offline'|'unknown-status'|'failed', status}) => void
@@ -71,6 +93,7 @@ export function createBackstopCore(deps) {
     peers = { othersOpen: () => false },
     getToken,
     random = Math.random,
+    now = () => Date.now(),
     reportError = (error) => console.error('ccp-backstop: a callback of the page threw', error),
     adopt,
   } = deps;
@@ -85,6 +108,9 @@ export function createBackstopCore(deps) {
   let otherSessions = 0; // the agent's other open sessions, as the server last counted them
   let beatsFailing = false;
   let knownStatus; // the status the agent chose, as last read: the close beacon's, when Streams can no longer answer
+  let renewing = null; // the renewal in flight: one at a time
+  let renewFailures = 0;
+  let renewNotBefore = 0; // after a failed renewal: the earliest time of the next try
 
   /**
    * Runs the page's callback apart from the client's own work: an exception in the page's rendering is reported
@@ -156,8 +182,11 @@ export function createBackstopCore(deps) {
               sendBeacon(`${apiBase}/sessions/${encodeURIComponent(body.sessionId)}/close`, JSON.stringify({ token: body.token, reason: 'destroy' }));
               return null;
             }
-            session = { id: body.sessionId, token: body.token, heartbeatSeconds: body.heartbeatSeconds, agentArn };
+            session = { id: body.sessionId, token: body.token, heartbeatSeconds: body.heartbeatSeconds, agentArn,
+              ...renewalOf(body, response) };
             attempt = 0;
+            renewFailures = 0;
+            renewNotBefore = 0;
             otherSessions = Number(body.otherSessions) || 0;
             beatsFailing = false;
             // stop() while this request was in flight: the session is open (pagehide still closes it), but
@@ -239,6 +268,80 @@ export function createBackstopCore(deps) {
     schedule(() => finish('not-offline'), RESTORE_WAIT_MS);
   }
 
+  /** The session's end and the time to renew it, from a register's 201 (none from an older server: no renewal). */
+  function renewalOf(body, response) {
+    const received = now();
+    const date = Date.parse(response.headers?.get?.('date') ?? '');
+    const at = renewAt(body.expiresAt, received, { serverNow: date, random });
+    return at === null ? {} : { expiresAt: body.expiresAt, renewAt: at };
+  }
+
+  /**
+   * Registers the session's successor with a fresh sign-in while it still lives, moves the heartbeats to it and
+   * closes it (the server sees the agent's other open session: no Offline). The server's 410 at the end would do
+   * the same, but at that moment with no way back: a sign-in that cannot be renewed then (no refresh token, the
+   * identity provider down) would leave the agent to be set Offline. Here a failure keeps the old session beating,
+   * is tried again on a later beat and tells the agent to sign in again, while there is time.
+   */
+  function renew(current) {
+    if (renewing) return renewing;
+    renewing = (async () => {
+      let failure;
+      try {
+        let refreshing = false;
+        for (;;) {
+          const bearer = getToken ? await getToken(refreshing ? { refresh: true } : {}) : undefined;
+          if (getToken && !bearer) {
+            failure = { error: refreshing ? 'unauthenticated' : 'signed-out' };
+            break;
+          }
+          const response = await post('/sessions', { agentArn: current.agentArn, status: statusBody() }, bearer);
+          if (response.status === 401 && getToken && !refreshing) {
+            refreshing = true;
+            continue;
+          }
+          if (response.status !== 201) {
+            const problem = await response.json?.().catch(() => ({})) ?? {};
+            failure = { status: response.status, error: response.status === 401 ? 'unauthenticated' : problem.error ?? 'refused' };
+            break;
+          }
+          const body = await response.json();
+          const next = { id: body.sessionId, token: body.token, heartbeatSeconds: body.heartbeatSeconds, agentArn: current.agentArn,
+            ...renewalOf(body, response) };
+          if (session !== current || stopped || unsubscribe === null) {
+            // The page closed, the agent changed or the old session ended meanwhile: the new one has no page.
+            sendBeacon(`${apiBase}/sessions/${encodeURIComponent(next.id)}/close`, JSON.stringify({ token: next.token, reason: 'replaced', status: knownStatus }));
+            return null;
+          }
+          // Beats go to the new session before the old one closes: the agent has an open session throughout.
+          stopHeartbeat();
+          session = next;
+          renewFailures = 0;
+          renewNotBefore = 0;
+          otherSessions = Math.max(0, (Number(body.otherSessions) || 0) - 1); // the old one, closing now
+          const started = startHeartbeatFor(next);
+          sendBeacon(`${apiBase}/sessions/${encodeURIComponent(current.id)}/close`, JSON.stringify({ token: current.token, reason: 'replaced', status: knownStatus }));
+          if (started) setState(STATE.OPEN, { sessionId: next.id, reason: 'renewed', otherSessions });
+          else setState(STATE.DEGRADED, { sessionId: next.id, error: 'heartbeat-failed', message: 'heartbeats cannot run in this page' });
+          return next;
+        }
+      } catch (error) {
+        failure = { error: 'network', message: String(error) };
+      }
+      renewFailures += 1;
+      renewNotBefore = now() + RENEW_RETRY_MS[Math.min(renewFailures, RENEW_RETRY_MS.length) - 1];
+      if (session === current) {
+        // Still protected by the old session until its end: a notice, not an error.
+        setState(state === STATE.DEGRADED ? STATE.DEGRADED : STATE.OPEN, { sessionId: current.id, otherSessions, renewal: 'failed',
+          expiresAt: current.expiresAt, ...failure });
+      }
+      return null;
+    })();
+    const done = renewing;
+    done.finally(() => { if (renewing === done) renewing = null; });
+    return done;
+  }
+
   /** True when heartbeats run (in a worker, or on the page's timers when the worker could not start). */
   function startHeartbeatFor(current) {
     try {
@@ -276,6 +379,8 @@ export function createBackstopCore(deps) {
         beatsFailing = false;
         setState(STATE.OPEN, { sessionId: current.id, otherSessions, ...(recovered ? { recovered } : {}) });
       }
+      // On a beat's result, not on a timer of the page's: a hidden tab's timers are throttled, the worker's beats not.
+      if (current.renewAt != null && now() >= current.renewAt && now() >= renewNotBefore) renew(current);
       return;
     }
     if (status === 410 || status === 404 || status === 403) {
@@ -372,7 +477,8 @@ export function createBackstopCore(deps) {
   return {
     start() {
       if (adopt) {
-        session = { id: adopt.id, token: adopt.token, heartbeatSeconds: adopt.heartbeatSeconds, agentArn: adopt.agentArn };
+        session = { id: adopt.id, token: adopt.token, heartbeatSeconds: adopt.heartbeatSeconds, agentArn: adopt.agentArn,
+          ...(adopt.renewAt != null ? { expiresAt: adopt.expiresAt, renewAt: adopt.renewAt } : {}) };
         knownStatus = adopt.status;
         otherSessions = adopt.otherSessions ?? 0;
         const started = startHeartbeatFor(session);

@@ -32,8 +32,24 @@ export interface StateDetails {
     sessionId: string;
     /** The agent's other open CCP sessions (any browser or device), as the server counted them. */
     otherSessions: number;
-    /** Why it opened ('agent', 'server-closed', ..., 'adopted' from the tab's previous client); absent on updates. */
+    /**
+     * Why it opened ('agent', 'server-closed', ..., 'adopted' from the tab's previous client, 'renewed': a new session
+     * replaced the one nearing its end); absent on updates.
+     */
     reason?: string;
+    /**
+     * 'failed': the session could not be renewed ahead of its end (`expiresAt`); it still protects the tab until
+     * then and the client tries again on a later heartbeat (at most once a minute). Tell the agent to sign in again
+     * when `error` is 'signed-out' or 'unauthenticated' (no fresh ID token: no refresh token, or the identity
+     * provider refused or did not answer).
+     */
+    renewal?: 'failed';
+    /** The session's end (ISO-8601), with `renewal`. */
+    expiresAt?: string;
+    /** With `renewal`: 'signed-out', 'unauthenticated', 'network', or the server's code ('refused' when it gave none). */
+    error?: string;
+    /** With `renewal`: the register's HTTP status, when it answered. */
+    status?: number;
     /** A status the server offers to restore after a reload (on the register's change only). */
     restore?: { name: string; arn: string | null } | null;
     /** Heartbeats came back after failing. */
@@ -184,7 +200,7 @@ export interface Backstop {
   /** The agent's other open CCP sessions, as the server last counted them. */
   readonly otherSessions: number;
   /** Registers now (the client does this by itself when Streams reports the agent). */
-  register(reason?: string): Promise<{ id: string; token: string; heartbeatSeconds: number } | null>;
+  register(reason?: string): Promise<{ id: string; token: string; heartbeatSeconds: number; expiresAt?: string } | null>;
   /** Stops heartbeats and retries; the session stays open until the page closes. */
   stop(): void;
   /**
@@ -227,6 +243,8 @@ export declare function createBackstopCore(deps: {
   startHeartbeat: HeartbeatStarter;
   setTimeout?: (fn: () => void, ms: number) => unknown;
   random?: () => number;
+  /** Milliseconds since the epoch (default Date.now): when to renew the session ahead of its end. */
+  now?: () => number;
   onChange?: BackstopOptions['onChange'];
   onRestore?: BackstopOptions['onRestore'];
   peers?: Pick<TabPeers, 'othersOpen'>;
@@ -246,6 +264,10 @@ export interface HandedOverSession {
   agentArn: string;
   status?: { name: string; arn: string };
   otherSessions?: number;
+  /** The session's end, as the register answered it (ISO-8601). */
+  expiresAt?: string;
+  /** When the client renews the session (milliseconds since the epoch, the page's clock). */
+  renewAt?: number;
 }
 
 export declare function createStreamsAdapter(connect: StreamsConnect, options?: {

@@ -61,7 +61,17 @@ export function createCcpView(doc, { now = () => new Date() } = {}) {
       showBanner('Your sign-in has expired, so this CCP is not protected: closing it would not set you Offline.',
         { label: 'Sign in again', run: () => signInFlow.signIn().catch((error) => signInFailed(error)) });
     }
-    if (state === STATE.OPEN && (closedByServerAt || detail?.recovered || detail?.reason === 'session-lost')) {
+    if (state === STATE.OPEN && detail?.renewal === 'failed') {
+      // The session could not be renewed ahead of its end (the sign-in could not be refreshed, or the backstop did
+      // not answer): the tab is protected until then, and the client tries again by itself.
+      const until = detail.expiresAt ? ` until ${new Date(detail.expiresAt).toLocaleTimeString()}` : '';
+      const signIn = detail.error === 'signed-out' || detail.error === 'unauthenticated';
+      showBanner(signIn
+        ? `Your sign-in could not be renewed: this CCP stays protected${until}. Sign in again to stay protected after that.`
+        : `The backstop session could not be renewed (${detail.error}): this CCP stays protected${until}; retrying. If this lasts, sign in again.`,
+      signInFlow ? { label: 'Sign in again', run: () => signInFlow.signIn().catch((error) => signInFailed(error)) } : undefined);
+    }
+    if (state === STATE.OPEN && (closedByServerAt || detail?.recovered || detail?.reason === 'session-lost' || detail?.reason === 'renewed')) {
       // Connected again: the alarm gives way to a plain notice the agent can act on.
       hideBanner();
       if (closedByServerAt) {

@@ -118,6 +118,26 @@ test('expiredSignIn_should_offerSignInAgain_whichRunsTheFlow_andSaysSoWhenItFail
   assert.match(text('#banner'), /^Sign-in failed: the identity provider is down\. The backstop does not protect this tab until you sign in/);
 });
 
+test('failedRenewal_should_tellTheAgentToSignInAgain_whileStillProtected_andGoAwayOnceRenewed', () => {
+  const { document, view, text, hidden } = page();
+  let runs = 0;
+  view.useSignIn({ signIn: async () => { runs += 1; } });
+  view.setBackstopState(STATE.OPEN, { sessionId: 'S', otherSessions: 0, renewal: 'failed', expiresAt: '2026-12-03T17:40:00Z', error: 'signed-out' });
+
+  assert.equal(document.body.dataset.backstop, 'open', 'not an error: the session still protects the tab');
+  assert.equal(text('#backstop-state'), 'Protected: closing this tab sets you Offline.');
+  assert.equal(hidden('#banner'), false);
+  assert.match(text('#banner'), new RegExp(`^Your sign-in could not be renewed: this CCP stays protected until ${new Date('2026-12-03T17:40:00Z').toLocaleTimeString()}\\. Sign in again to stay protected after that\\.`));
+  document.querySelector('#banner button').dispatchEvent(new document.defaultView.Event('click'));
+  assert.equal(runs, 1);
+
+  view.setBackstopState(STATE.OPEN, { sessionId: 'S', otherSessions: 0, renewal: 'failed', expiresAt: '2026-12-03T17:40:00Z', error: 'network' });
+  assert.match(text('#banner'), /^The backstop session could not be renewed \(network\): this CCP stays protected until .*; retrying\./);
+
+  view.setBackstopState(STATE.OPEN, { sessionId: 'N', otherSessions: 0, reason: 'renewed' });
+  assert.equal(hidden('#banner'), true, 'renewed: the notice goes');
+});
+
 test('restore_should_tellTheAgentWhatBecameOfTheirStatus', () => {
   const { document, view, text, hidden } = page();
   const cases = {

@@ -95,6 +95,7 @@ public final class BeaconApi {
         response.put("staleAfterSeconds", registration.staleAfterSeconds());
         response.put("restore", registration.restore().map(BeaconApi::statusJson).orElse(null));
         response.put("otherSessions", registration.otherSessions());
+        response.put("expiresAt", registration.expiresAt().toString());
         return HttpResponse.json(201, response);
     }
 

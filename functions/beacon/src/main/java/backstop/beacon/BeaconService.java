@@ -124,9 +124,11 @@ public final class BeaconService {
      *
      * @param otherSessions the agent's other open sessions when this one opened (other tabs, browsers, devices):
      *                      while there are any, the page leaves Offline to the server
+     * @param expiresAt     when the session reaches its maximum age ({@link SessionLifetime#endOf}): the page registers
+     *                      its next session ahead of it, while its sign-in can still be renewed
      */
     public record Registration(SessionId sessionId, SessionToken token, int heartbeatSeconds, int staleAfterSeconds,
-                               Optional<AgentStatus> restore, int otherSessions) {
+                               Optional<AgentStatus> restore, int otherSessions, Instant expiresAt) {
     }
 
     /**
@@ -203,7 +205,8 @@ public final class BeaconService {
             events.publishStagedRecorded(restored.orElseThrow());
         }
         int others = known.map(a -> a.openSessions().size()).orElse(0);
-        return new Registration(id, token, config.heartbeatSeconds(), config.staleAfterSeconds(), restore, others);
+        return new Registration(id, token, config.heartbeatSeconds(), config.staleAfterSeconds(), restore, others,
+                lifetime.endOf(id, now));
     }
 
     /**

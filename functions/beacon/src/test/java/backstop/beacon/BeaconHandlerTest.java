@@ -7,6 +7,7 @@ import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.session.CloseResult;
 import backstop.core.session.Session;
 import backstop.core.session.SessionId;
+import backstop.core.session.SessionLifetime;
 import backstop.core.session.SessionState;
 import backstop.core.session.SessionToken;
 import backstop.core.transition.Backoff;
@@ -19,10 +20,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -106,6 +110,19 @@ class BeaconHandlerTest {
             assertThat(s.agent().userId()).isEqualTo("demo-ada");
             assertThat(s.status().orElseThrow().name()).isEqualTo("Available");
         });
+    }
+
+    @ParameterizedTest
+    @Event(value = "events/register.json", type = APIGatewayV2HTTPEvent.class)
+    void register_should_sayWhenTheSessionEnds_asItsLifetimeComputesIt(APIGatewayV2HTTPEvent event) {
+        APIGatewayV2HTTPResponse response = handle(event);
+
+        Matcher answer = Pattern.compile("\"sessionId\":\"([^\"]+)\".*\"expiresAt\":\"([^\"]+)\"").matcher(response.getBody());
+        assertThat(answer.find()).as(response.getBody()).isTrue();
+        Instant expiresAt = Instant.parse(answer.group(2));
+        // The page renews ahead of this very instant: the one the heartbeat's 410 session_expired is decided by.
+        assertThat(expiresAt).isEqualTo(SessionLifetime.ofHours(10).endOf(new SessionId(answer.group(1)), NOW))
+                .isBetween(NOW.plus(Duration.ofHours(9)), NOW.plus(Duration.ofHours(10)));
     }
 
     @ParameterizedTest
