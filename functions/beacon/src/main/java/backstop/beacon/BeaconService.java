@@ -278,7 +278,9 @@ public final class BeaconService {
      * that close set them Offline, it carried a status that is not Offline itself, and no page restored it yet.
      */
     private boolean restorable(AgentRecord.LastClose last, Instant now) {
-        if (config.reloadPolicy() != ReloadPolicy.RESTORE || last.reason() != CloseReason.TAB_CLOSED
+        // A renewed session's close that turned out the last (the tab closed just after the renewal) is a tab's close.
+        boolean tabClosed = last.reason() == CloseReason.TAB_CLOSED || last.reason() == CloseReason.REPLACED;
+        if (config.reloadPolicy() != ReloadPolicy.RESTORE || !tabClosed
                 || !last.setOffline() || last.restoredBy().isPresent() || last.status().isEmpty()
                 || last.at().plusSeconds(config.reloadWindowSeconds()).isBefore(now)) {
             return false;

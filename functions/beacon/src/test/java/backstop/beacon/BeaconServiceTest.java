@@ -493,6 +493,13 @@ class BeaconServiceTest {
         assertThat(connect.puts).as("the page restores with Streams; the server never sets a working status").isEmpty();
     }
 
+    @Test
+    void register_should_offerTheRestore_when_theLastCloseWasARenewedSessionsWhoseTabClosedRightAfter() {
+        lastClose(CloseReason.REPLACED, 30, true, Optional.of(AVAILABLE), Optional.empty());
+
+        assertThat(service.register(IDENTITY, AGENT_ARN, Optional.empty()).restore()).contains(AVAILABLE);
+    }
+
     Transition closersTransition(int attempts, TransitionState state) {
         return new Transition(CLOSED_TAB, agent(), TransitionReason.TAB_CLOSED, state, attempts, NOW, NOW.plusSeconds(60),
                 Optional.of("closer"), Optional.empty(), Optional.empty(), false, false);

@@ -10,7 +10,11 @@ public enum CloseReason implements WireValue {
     LOGOUT("logout"),
     /** No heartbeat for STALE_AFTER_SECONDS: crash, sleep, network loss. */
     STALE("stale"),
-    /** The page registered a new session in its place. */
+    /**
+     * The page registered a new session in its place (renewed ahead of the session's end) and closed this one: while
+     * the new one is open this sets nobody Offline; when the new one closed first (the tab closed in between), it is a
+     * closed tab's close.
+     */
     REPLACED("replaced"),
     /**
      * The session passed its maximum age (MAX_SESSION_HOURS): closed by the heartbeat that found it, which sets
@@ -35,10 +39,15 @@ public enum CloseReason implements WireValue {
     }
 
     /**
-     * The reason a page may send with its close beacon: {@code logout} is a logout, anything else a closed tab
-     * (pagehide, unload, navigation...). Unknown words are not an error: beacons from older pages still count.
+     * The reason a page may send with its close beacon: {@code logout} is a logout, {@code replaced} a session the
+     * page renewed, anything else a closed tab (pagehide, unload, navigation...). Unknown words are not an error:
+     * beacons from older pages still count.
      */
     public static CloseReason fromBeacon(String reason) {
-        return "logout".equals(reason) ? LOGOUT : TAB_CLOSED;
+        return switch (reason) {
+            case "logout" -> LOGOUT;
+            case "replaced" -> REPLACED;
+            default -> TAB_CLOSED;
+        };
     }
 }

@@ -33,6 +33,7 @@ class StoredWordsTest {
     void aBeaconsReason_should_beALogoutOnlyWhenItSaysSo_andAClosedTabOtherwise() {
         assertThat(CloseReason.fromBeacon("logout")).isEqualTo(CloseReason.LOGOUT);
         assertThat(CloseReason.fromBeacon("pagehide")).isEqualTo(CloseReason.TAB_CLOSED);
+        assertThat(CloseReason.fromBeacon("replaced")).isEqualTo(CloseReason.REPLACED);
         assertThat(CloseReason.fromBeacon("unload-from-an-older-page")).isEqualTo(CloseReason.TAB_CLOSED);
     }
 
