@@ -42,7 +42,9 @@ export function retryDelay(attempt, random = Math.random) {
  * When a session registered at `receivedAt` (the page's clock) and ending at `expiresAt` (the server's ISO-8601
  * instant) is renewed: in the first third of its renewal window (RENEW_LEAD_MS before its end, or a tenth of its
  * life), at a place of its own, so the pages a shift opened together do not renew together. `serverNow` (the
- * answer's Date header) makes it immune to the page's clock being off; null when the session has no end.
+ * answer's Date header, when the API exposes it to the page: a cross-origin API must list it in
+ * Access-Control-Expose-Headers) makes it immune to the page's clock being off; without it the page's clock counts,
+ * and one slow by more than the window reaches the end unrenewed (then the 410 path). Null when there is no end.
  */
 export function renewAt(expiresAt, receivedAt, { serverNow, random = Math.random } = {}) {
   const end = Date.parse(expiresAt ?? '');

@@ -11,6 +11,7 @@ import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Request;
+import com.microsoft.playwright.Route;
 import com.microsoft.playwright.assertions.PlaywrightAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,6 +24,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -37,6 +39,8 @@ import static org.awaitility.Awaitility.await;
 class SessionLifetimeBrowserTest {
     static final int HEARTBEAT = 5;
     static final String AGENT = "demo-grace";
+    /** The renewal's agent: each test's agent has its own sessions, statuses and Offline events. */
+    static final String RENEWING = "demo-linus";
     static LocalStack stack;
     static Chromium chromium;
     static Browser browser;
@@ -69,12 +73,68 @@ class SessionLifetimeBrowserTest {
     }
 
     static List<String> openSessions() {
-        Map<String, AttributeValue> agent = item("AGENT#" + stack.instanceId() + "#" + AGENT, "AGENT");
+        return openSessions(AGENT);
+    }
+
+    static List<String> openSessions(String userId) {
+        Map<String, AttributeValue> agent = item("AGENT#" + stack.instanceId() + "#" + userId, "AGENT");
         return agent.containsKey("openSessions") ? agent.get("openSessions").ss() : List.of();
     }
 
     static long accessed(String prefix) {
         return stack.accessLog().stream().filter(line -> line.startsWith(prefix)).count();
+    }
+
+    @Test
+    void sessionNearItsEnd_should_beRenewedByThePage_beforeAny410_withTheOldOneClosedAsReplaced_andTheAgentNeverSetOffline() {
+        BrowserContext context = browser.newContext();
+        Page page = context.newPage();
+        // The stack runs on the wall clock, and a session lives hours: the first register's answer is told to end
+        // 12 s from now, so the page renews it within seconds (a tenth of that life before the end, on a beat); the
+        // server's own end stays hours away, so a 410 here could only be the page's failure.
+        AtomicBoolean shortened = new AtomicBoolean();
+        page.route("**/sessions", route -> {
+            if (!route.request().method().equals("POST") || shortened.getAndSet(true)) {
+                route.resume();
+                return;
+            }
+            var answer = route.fetch();
+            String body = answer.text().replaceFirst("\"expiresAt\":\"[^\"]+\"",
+                    "\"expiresAt\":\"" + Instant.now().plusSeconds(12) + "\"");
+            route.fulfill(new Route.FulfillOptions().setResponse(answer).setBody(body));
+        });
+        CcpPage.openAvailable(stack, page, RENEWING);
+        assertThat(shortened).isTrue();
+        String old = openSessions(RENEWING).getFirst();
+        long opened = accessed("POST /sessions 201");
+
+        page.waitForCondition(() -> accessed("POST /sessions/" + old + "/close 202") == 1,
+                new Page.WaitForConditionOptions().setTimeout(Duration.ofSeconds(12 + HEARTBEAT).plus(Waits.PROMPT).toMillis()));
+
+        assertThat(accessed("POST /sessions 201")).as("one renewal register").isEqualTo(opened + 1);
+        List<String> open = openSessions(RENEWING);
+        assertThat(open).as("the renewed session alone is open").hasSize(1).doesNotContain(old);
+        String renewed = open.getFirst();
+        Map<String, AttributeValue> closed = item("SESSION#" + old, "SESSION");
+        assertThat(closed.get("closeReason").s()).isEqualTo("replaced");
+        assertThat(closed.get("closeOutcome").s()).as("another session of the agent was open").isEqualTo("not-needed");
+        assertThat(item("TRANSITION#" + old, "TRANSITION")).as("no Offline transition written").isEmpty();
+        page.waitForCondition(() -> accessed("POST /sessions/" + renewed + "/heartbeat 200") > 0,
+                new Page.WaitForConditionOptions().setTimeout(Duration.ofSeconds(HEARTBEAT).plus(Waits.PROMPT).toMillis()));
+        assertThat(accessed("POST /sessions/" + old + "/heartbeat 410")).as("no beat was refused").isZero();
+        assertThat(accessed("POST /sessions/" + old + "/heartbeat 200")).as("the old session beat until then").isPositive();
+        PlaywrightAssertions.assertThat(page.locator("body")).hasAttribute("data-backstop", "open");
+        PlaywrightAssertions.assertThat(page.locator("#backstop-state")).containsText("Protected");
+        PlaywrightAssertions.assertThat(page.locator("#banner")).isHidden();
+        assertThat(stack.connect().agentView(stack.instanceId(), RENEWING).statusName()).isEqualTo("Available");
+        assertThat(stack.connect().calls(ConnectEmulator.PUT_USER_STATUS)).as("nobody set the agent Offline")
+                .noneMatch(c -> RENEWING.equals(c.userId()) && c.accessKeyId() != null);
+        assertThat(stack.events().events("Agent Set Offline", "userId", RENEWING)).isEmpty();
+
+        // The renewed session protects: closing the tab sets the agent Offline.
+        page.close();
+        CcpPage.awaitBackstopOffline(stack, RENEWING);
+        context.close();
     }
 
     @Test
