@@ -302,6 +302,7 @@ public final class LocalFront implements AutoCloseable {
         String origin = exchange.getRequestHeaders().getFirst("Origin");
         if (origin != null && allowedOrigins.contains(origin)) {
             exchange.getResponseHeaders().set("Access-Control-Allow-Origin", origin);
+            exchange.getResponseHeaders().set("Access-Control-Expose-Headers", "date"); // the template's exposeHeaders
             exchange.getResponseHeaders().set("Vary", "Origin");
         }
     }

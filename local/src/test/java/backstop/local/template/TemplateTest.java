@@ -171,6 +171,8 @@ class TemplateTest {
         com.fasterxml.jackson.databind.JsonNode cors = body.path("x-amazon-apigateway-cors");
         assertThat(cors.path("allowOrigins").path("Ref").asText()).isEqualTo("AllowedOrigins");
         assertThat(cors.path("allowHeaders").toString()).isEqualTo("[\"authorization\",\"content-type\"]");
+        assertThat(cors.path("exposeHeaders").toString()).as("the page places its renewal on the server's Date")
+                .isEqualTo("[\"date\"]");
         assertThat(cors.path("allowMethods").toString()).isEqualTo("[\"POST\",\"OPTIONS\"]");
         assertThat(cors.path("maxAge").asInt()).isEqualTo(600);
     }
