@@ -46,7 +46,7 @@ public final class ReconcilerWiring {
                                      Clock clock, Reconciler.Sleeper sleeper, ReconcilerMetrics metrics) {
         // The same budget as the beacons' (one item an operation on the table): together under the configured share.
         ConnectAgentStatus connect = new ConnectAgentStatus(clients.connect(), config.connectInstance(),
-                new DynamoConnectBudget(clients.dynamoDb(), config.sessionsTable(), config.connectRatePerSecond()));
+                DynamoConnectBudget.withLocalFallback(clients.dynamoDb(), config.sessionsTable(), config.connectRatePerSecond()));
         EventBridgePublisher eventBridge = new EventBridgePublisher(clients.eventBridge(), config.eventBusName(), clock);
         DynamoEventOutbox outbox = new DynamoEventOutbox(clients.dynamoDb(), config.sessionsTable());
         OutboxPublisher direct = new OutboxPublisher(eventBridge, outbox);

@@ -73,4 +73,63 @@ class ConnectBudgetStoreTest {
         assertThat(one.acquireWithin("DescribeUser", Duration.ofMillis(700))).as("the refused turn was not spent").isTrue();
         assertThat(wall.millis.get() - before).isEqualTo(667L);
     }
+
+    /** The real client, counting the calls made through it (or failing each, as a throttled partition would). */
+    static DynamoDbClient counting(DynamoDbClient real, java.util.concurrent.atomic.AtomicInteger calls, boolean throttled) {
+        return (DynamoDbClient) java.lang.reflect.Proxy.newProxyInstance(DynamoDbClient.class.getClassLoader(),
+                new Class<?>[] {DynamoDbClient.class}, (proxy, method, args) -> {
+                    if (method.getDeclaringClass() == Object.class) {
+                        return method.invoke(real, args);
+                    }
+                    calls.incrementAndGet();
+                    if (throttled) {
+                        throw software.amazon.awssdk.services.dynamodb.model.ProvisionedThroughputExceededException.builder()
+                                .message("throughput exceeded on the budget's partition").build();
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    void aContainer_should_notAskAgain_whileTheNextTurnItSawIsBeyondItsWait() throws Exception {
+        // 17:00: hundreds of closes a second ask for 1.5 turns a second; each futile ask would be a write on one item.
+        Wall wall = new Wall();
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        DynamoConnectBudget busy = new DynamoConnectBudget(dynamoDb, table, 1.5, wall.millis::get, nanos -> { }); // books turns ahead
+        DynamoConnectBudget surge = new DynamoConnectBudget(counting(dynamoDb, calls, false), table, 1.5, wall.millis::get, wall.sleeper);
+        for (int i = 0; i < 8; i++) {
+            assertThat(busy.acquireWithin("ListAgentStatuses", Duration.ofSeconds(10))).isTrue(); // the next turn ~5 s away
+        }
+        assertThat(surge.acquireWithin("ListAgentStatuses", Duration.ofSeconds(1))).isFalse();
+        int asked = calls.get();
+        for (int i = 0; i < 100; i++) {
+            assertThat(surge.acquireWithin("ListAgentStatuses", Duration.ofSeconds(1))).isFalse();
+        }
+        assertThat(calls.get()).as("the 100 later asks never reach DynamoDB").isEqualTo(asked);
+        wall.millis.addAndGet(10_000);
+        assertThat(surge.acquireWithin("ListAgentStatuses", Duration.ofSeconds(1))).as("once the turns caught up").isTrue();
+    }
+
+    @Test
+    void anUnreachableBudget_should_handTheBeaconsWorkOver_butLetTheReconcilerPaceItself() throws Exception {
+        Wall wall = new Wall();
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        DynamoDbClient throttled = counting(dynamoDb, calls, true);
+        DynamoConnectBudget beacon = new DynamoConnectBudget(throttled, table, 1.5, wall.millis::get, wall.sleeper);
+        assertThat(beacon.acquireWithin("PutUserStatus", Duration.ofSeconds(3))).as("no turn: the close hands over").isFalse();
+
+        java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+        backstop.core.connect.ConnectPacer own = new backstop.core.connect.ConnectPacer(1.5, nanos::get, nanos::addAndGet);
+        DynamoConnectBudget reconciler = new DynamoConnectBudget(throttled, table, 1.5, wall.millis::get, wall.sleeper,
+                java.util.Optional.of(own));
+        for (int i = 0; i < 5; i++) {
+            reconciler.acquire("PutUserStatus"); // returns: a budget that does not answer never holds the sweeps
+        }
+        assertThat(nanos.get()).as("paced by its own pacer at the rate: 5 turns, a burst of 2, then 667 ms apart")
+                .isBetween(TimeUnit.MILLISECONDS.toNanos(1990), TimeUnit.MILLISECONDS.toNanos(2010));
+    }
 }

@@ -220,6 +220,9 @@ public final class ConnectAgentStatus {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ConnectFailure(ConnectFailure.INTERRUPTED, true, false, e);
+        } catch (SdkException e) {
+            // The shared budget could not be read (a beacon has no pacer of its own to fall back on): no turn, no call.
+            throw new ConnectFailure(ConnectFailure.NO_TURN, true, false, e);
         }
     }
 

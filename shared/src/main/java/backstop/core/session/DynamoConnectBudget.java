@@ -13,6 +13,8 @@ import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -21,12 +23,20 @@ import static backstop.core.session.ItemMapper.n;
 
 /**
  * One Connect budget for every container of the stack (beacons and reconciler), on the table: an item an operation
- * ({@value #PK_VALUE} / the operation's name) holding the next free turn, handed out in order by a conditional
+ * ({@value #PK_VALUE}{@code #<operation>} / the operation's name) holding the next free turn, handed out in order by a conditional
  * update (the generic cell rate algorithm: each turn moves the item {@code 1/rate} on, and a turn may come up to
  * {@code burst - 1} intervals early). One UpdateItem a turn when the budget is busy; an idle budget costs a read and
  * a write. A caller learns when its turn is and sleeps until then, so turns are never spent on a retry; a turn taken
  * by a container that then dies is simply unused. Turns are timed on the wall clock of each container (Lambda's
  * clocks are NTP-synchronised, within milliseconds), not on the service's clock, which tests move.
+ * <p>
+ * Worst day (17:00, 100,000 agents): most asks are futile (1.5 turns/s for hundreds of closes a second). Each
+ * operation's item has a partition key of its own ({@code CONNECT_BUDGET#<operation>}), and a container that saw
+ * the next turn beyond its wait remembers it (the next turn only moves on) and refuses later asks without asking
+ * DynamoDB until that could have changed, so the futile asks stay in the container. If the budget cannot be read at
+ * all (DynamoDB throttling the item, an outage), a beacon does without the call (it hands the transition over) and
+ * the reconciler, then the only caller, paces itself with its own pacer ({@code whenUnreachable}): its sweeps never
+ * wait on a budget that does not answer.
  */
 public final class DynamoConnectBudget implements ConnectBudget {
     private static final Logger LOG = LoggerFactory.getLogger(DynamoConnectBudget.class);
@@ -43,13 +53,28 @@ public final class DynamoConnectBudget implements ConnectBudget {
     private final long earlyMillis;
     private final LongSupplier wallMillis;
     private final TokenBucket.Sleeper sleeper;
+    private final Optional<ConnectBudget> whenUnreachable;
+    /** Per operation, the latest next turn this container saw: it never moves back while the budget is busy. */
+    private final Map<String, Long> nextSeen = new ConcurrentHashMap<>();
 
+    /** A beacon's budget: when the budget cannot be read, no turn (the beacon hands the work over). */
     public DynamoConnectBudget(DynamoDbClient dynamoDb, String table, double ratePerSecond) {
-        this(dynamoDb, table, ratePerSecond, System::currentTimeMillis, TokenBucket.Sleeper.REAL);
+        this(dynamoDb, table, ratePerSecond, System::currentTimeMillis, TokenBucket.Sleeper.REAL, Optional.empty());
+    }
+
+    /** The reconciler's: when the budget cannot be read, its own pacer at the same rate decides. */
+    public static DynamoConnectBudget withLocalFallback(DynamoDbClient dynamoDb, String table, double ratePerSecond) {
+        return new DynamoConnectBudget(dynamoDb, table, ratePerSecond, System::currentTimeMillis, TokenBucket.Sleeper.REAL,
+                Optional.of(new ConnectPacer(ratePerSecond)));
     }
 
     public DynamoConnectBudget(DynamoDbClient dynamoDb, String table, double ratePerSecond, LongSupplier wallMillis,
                                TokenBucket.Sleeper sleeper) {
+        this(dynamoDb, table, ratePerSecond, wallMillis, sleeper, Optional.empty());
+    }
+
+    public DynamoConnectBudget(DynamoDbClient dynamoDb, String table, double ratePerSecond, LongSupplier wallMillis,
+                               TokenBucket.Sleeper sleeper, Optional<ConnectBudget> whenUnreachable) {
         if (!(ratePerSecond > 0)) {
             throw new IllegalArgumentException("rate must be > 0, got " + ratePerSecond);
         }
@@ -60,20 +85,50 @@ public final class DynamoConnectBudget implements ConnectBudget {
         this.earlyMillis = (ConnectPacer.burstFor(ratePerSecond) - 1) * intervalMillis;
         this.wallMillis = wallMillis;
         this.sleeper = sleeper;
+        this.whenUnreachable = whenUnreachable;
     }
 
     @Override
     public boolean acquireWithin(String operation, Duration maxWait) throws InterruptedException {
+        try {
+            return take(operation, maxWait);
+        } catch (SdkException e) {
+            // No budget to ask: the caller does without the call (the beacon hands the work to the reconciler).
+            LOG.warn("the shared Connect budget could not be read ({}); no turn for {}", e.getClass().getSimpleName(), operation);
+            return false;
+        }
+    }
+
+    /**
+     * Waits for a turn however late it is. A budget that cannot be read is not waited on: the reconciler's own
+     * pacer decides then, and a beacon gets the failure (its caller treats it as no turn), never an endless loop.
+     */
+    @Override
+    public void acquire(String operation) throws InterruptedException {
+        while (!take(operation, FOREVER)) {
+            sleeper.sleep(TimeUnit.MILLISECONDS.toNanos(intervalMillis));
+        }
+    }
+
+    /** @throws SdkException when the budget cannot be read and there is no pacer to fall back on */
+    private boolean take(String operation, Duration maxWait) throws InterruptedException {
         if (maxWait.isNegative()) {
             return false;
+        }
+        Long seen = nextSeen.get(operation);
+        if (seen != null && seen > wallMillis.getAsLong() + earlyMillis + maxWait.toMillis()) {
+            return false; // the next turn is at least that late: asking DynamoDB again would only say so
         }
         long turn;
         try {
             turn = reserve(operation, maxWait.toMillis());
         } catch (SdkException e) {
-            // No budget to ask: the caller does without the call (the beacon hands the work to the reconciler).
-            LOG.warn("the shared Connect budget could not be read ({}); no turn for {}", e.getClass().getSimpleName(), operation);
-            return false;
+            if (whenUnreachable.isEmpty()) {
+                throw e;
+            }
+            LOG.warn("the shared Connect budget could not be read ({}); {} paced by this container alone",
+                    e.getClass().getSimpleName(), operation);
+            return whenUnreachable.get().acquireWithin(operation, maxWait);
         }
         if (turn < 0) {
             return false;
@@ -85,16 +140,9 @@ public final class DynamoConnectBudget implements ConnectBudget {
         return true;
     }
 
-    @Override
-    public void acquire(String operation) throws InterruptedException {
-        while (!acquireWithin(operation, FOREVER)) {
-            sleeper.sleep(TimeUnit.MILLISECONDS.toNanos(intervalMillis));
-        }
-    }
-
     /** When this caller's turn is (epoch millis), or -1 when it would come after {@code maxWaitMillis}. */
     private long reserve(String operation, long maxWaitMillis) {
-        Map<String, AttributeValue> key = key(PK_VALUE, operation);
+        Map<String, AttributeValue> key = key(PK_VALUE + "#" + operation, operation);
         for (int race = 0; race < MAX_RACES; race++) {
             long now = wallMillis.getAsLong();
             // Busy: the next turn is now or later; take it if it is within the wait, and move it on by one interval.
@@ -113,6 +161,7 @@ public final class DynamoConnectBudget implements ConnectBudget {
             AttributeValue next = dynamoDb.getItem(r -> r.tableName(table).key(key).consistentRead(true)
                     .projectionExpression(NEXT_TURN)).item().get(NEXT_TURN);
             if (next != null && Long.parseLong(next.n()) > now + earlyMillis + maxWaitMillis) {
+                nextSeen.merge(operation, Long.parseLong(next.n()), Math::max);
                 return -1;
             }
             if (next != null && Long.parseLong(next.n()) >= now) {
