@@ -56,7 +56,7 @@ class ReconcilerScheduleTest {
         SessionStore real = new DynamoSessionStore(stack.reconcilerClients().dynamoDb(), config.sessionsTable());
         SessionStore recording = (SessionStore) Proxy.newProxyInstance(SessionStore.class.getClassLoader(),
                 new Class<?>[] {SessionStore.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("openSessionsInShard") && (int) args[0] == 0) {
+                    if (method.getName().matches("openSessionsInShard|forEachOpenSessionInShard") && (int) args[0] == 0) {
                         sweeps.add(clock.instant()); // each stale sweep lists shard 0 first
                     }
                     try {
