@@ -139,6 +139,13 @@ final class FakeStore implements SessionStore, TransitionStore {
         return true;
     }
 
+    int handOversCounted;
+
+    @Override
+    public void countHandOver() {
+        handOversCounted++;
+    }
+
 
     @Override
     public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant nextAttemptAt,

@@ -38,6 +38,12 @@ public final class Reconciler {
     private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
     /** How often the schedule invokes the reconciler (template.yaml: rate(1 minute)). */
     public static final Duration SCHEDULE_PERIOD = Duration.ofMinutes(1);
+    /**
+     * How often a run with no due work looks at the hand-over count between sweeps: one GetItem (half a read unit),
+     * 30 a minute at most while sessions are open (docs/benchmarks.md, Cost), where looking at the due index would be
+     * 16 Queries each time.
+     */
+    static final Duration HANDOVER_POLL = Duration.ofSeconds(2);
 
     /** Waits; in production it sleeps, in tests time is moved by hand. */
     @FunctionalInterface
@@ -64,6 +70,7 @@ public final class Reconciler {
     private final boolean mayEndWhenIdle;
     /** The indexes found backfilling in the current run (each one is logged once a run). */
     private final Set<String> backfilling = new HashSet<>();
+    private boolean handOverCountUnreadable;
 
     public Reconciler(TransitionQueue store, StaleSessionSweep stale, DueTransitionSweep due, OutboxRelay outbox,
                       ReconcilerMetrics metrics, Clock clock, Sleeper sleeper, Duration sweepInterval, double ratePerSecond) {
@@ -88,6 +95,7 @@ public final class Reconciler {
         Instant nextSweep = clock.instant();
         Instant dueFloor = nextSweep;
         backfilling.clear();
+        handOverCountUnreadable = false;
         try {
             while (true) {
                 Instant now = clock.instant();
@@ -104,13 +112,11 @@ public final class Reconciler {
                         break;
                     }
                 }
+                long handOversSeen = handOvers(-1);
                 int worked = workDue(dueUntil(nextSweep, dueFloor, stopTakingWorkAt));
                 claimed += worked;
                 if (worked == 0) {
-                    Instant wake = nextSweep.isBefore(stopTakingWorkAt) ? nextSweep : stopTakingWorkAt;
-                    if (wake.isAfter(clock.instant())) {
-                        sleeper.sleepUntil(wake);
-                    }
+                    idleUntil(nextSweep.isBefore(stopTakingWorkAt) ? nextSweep : stopTakingWorkAt, handOversSeen);
                 }
             }
         } catch (InterruptedException e) {
@@ -123,6 +129,35 @@ public final class Reconciler {
             LOG.info("reconciler run: {} sweeps, {} stale sessions closed, {} transitions worked", sweeps, closed, claimed);
         }
         return new Summary(sweeps, closed, claimed, idle);
+    }
+
+    /**
+     * Waits for {@code wake} (the next sweep, or the budget's end), looking every {@link #HANDOVER_POLL} whether a
+     * close handed a transition over since the due work last looked (then returns at once, to work it): at a shift end,
+     * a close that found no Connect turn within its wait is set Offline seconds later, not a sweep interval later. The
+     * look is one eventually consistent GetItem; a count that cannot be read wakes nothing (the sweep finds the work).
+     */
+    private void idleUntil(Instant wake, long handOversSeen) throws InterruptedException {
+        while (clock.instant().isBefore(wake)) {
+            Instant look = clock.instant().plus(HANDOVER_POLL);
+            sleeper.sleepUntil(look.isBefore(wake) ? look : wake);
+            if (clock.instant().isBefore(wake) && handOvers(handOversSeen) != handOversSeen) {
+                return;
+            }
+        }
+    }
+
+    /** The hand-over count, or {@code otherwise} when it cannot be read (logged once a run). */
+    private long handOvers(long otherwise) {
+        try {
+            return store.handOvers();
+        } catch (RuntimeException e) {
+            if (!handOverCountUnreadable) {
+                handOverCountUnreadable = true;
+                LOG.warn("the hand-over count cannot be read ({}): handed-over transitions wait for the next stale sweep", e.toString());
+            }
+            return otherwise;
+        }
     }
 
     /**

@@ -110,6 +110,18 @@ class DueTransitionSweepTest {
             return true;
         }
 
+        long handOvers;
+
+        @Override
+        public void countHandOver() {
+            handOvers++;
+        }
+
+        @Override
+        public long handOvers() {
+            return handOvers;
+        }
+
         @Override
         public long countDueTransitions(Instant now) {
             if (dueIndexBackfilling) {

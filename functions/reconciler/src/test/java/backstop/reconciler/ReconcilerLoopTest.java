@@ -78,7 +78,13 @@ class ReconcilerLoopTest {
         }
         /** The chunk sizes the due sweep asked for. */
         final List<Integer> dueLimits = new ArrayList<>();
-        @Override public List<Transition> findDueTransitions(int shard, Instant now, int limit) { dueLimits.add(limit); return List.of(); }
+        /** When the due sweep looked at the due index (its first shard). */
+        final List<Instant> dueLooks = new ArrayList<>();
+        @Override public List<Transition> findDueTransitions(int shard, Instant now, int limit) {
+            dueLimits.add(limit);
+            if (shard == 0) { dueLooks.add(clock.now); }
+            return List.of();
+        }
         @Override public long countDueTransitions(Instant now) { return pendingDueAt != null && !pendingDueAt.isAfter(now) ? 1 : 0; }
         @Override public Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil) { return Optional.empty(); }
         @Override public Heartbeat heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Instant now, Optional<Instant> notAfter) { return Heartbeat.refused(HeartbeatResult.UNKNOWN_SESSION); }
@@ -89,6 +95,17 @@ class ReconcilerLoopTest {
         @Override public boolean recordFailedAttempt(SessionId id, String claim, int attempts, String error, Instant nextAttemptAt,
                                        boolean callMayHaveLanded) { return false; }
         @Override public boolean releaseClaim(SessionId id, String claim, Instant now) { return false; }
+        /** The hand-over count; {@code handOverAt}: when a close adds one (null: none does). */
+        long handOvers;
+        Instant handOverAt;
+        RuntimeException handOverCountFails;
+        final List<Instant> handOverLooks = new ArrayList<>();
+        @Override public void countHandOver() { handOvers++; }
+        @Override public long handOvers() {
+            handOverLooks.add(clock.now);
+            if (handOverCountFails != null) { throw handOverCountFails; }
+            return handOvers + (handOverAt != null && !handOverAt.isAfter(clock.now) ? 1 : 0);
+        }
         @Override public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant next,
                                     boolean callMayHaveLanded, Optional<backstop.core.events.EventOutbox.Kept> event) { return false; }
     }
@@ -152,6 +169,42 @@ class ReconcilerLoopTest {
 
         assertThat(summary.sweeps()).isEqualTo(4);
         assertThat(summary.idle()).isFalse();
+    }
+
+    @Test
+    void run_should_lookAtTheDueIndexOnlyAtItsSweeps_when_noCloseHandsWorkOver() {
+        store.open.add(new SessionId("0123456789abcdefghijkl"));
+
+        reconciler().run(START.plus(Duration.ofSeconds(49)));
+
+        assertThat(store.dueLooks).containsExactly(START, START.plusSeconds(15), START.plusSeconds(30), START.plusSeconds(45));
+        assertThat(store.handOverLooks).as("the count is read every 2 s between them, not the due index's 16 shards")
+                .contains(START.plusSeconds(2), START.plusSeconds(4), START.plusSeconds(12), START.plusSeconds(47));
+    }
+
+    @Test
+    void run_should_workDueTransitionsWithinAPoll_when_aCloseHandsOneOverBetweenSweeps() {
+        store.open.add(new SessionId("0123456789abcdefghijkl"));
+        store.handOverAt = START.plusMillis(5_300); // a close found no Connect turn and handed its transition over
+
+        reconciler().run(START.plus(Duration.ofSeconds(49)));
+
+        assertThat(store.dueLooks).as("the hand-over is worked at the first look after it (6 s), not at the next sweep (15 s)")
+                .containsExactly(START, START.plusSeconds(6), START.plusSeconds(15), START.plusSeconds(30), START.plusSeconds(45));
+    }
+
+    @Test
+    void run_should_goOnSweepingOnItsSchedule_when_theHandOverCountCannotBeRead() {
+        store.open.add(new SessionId("0123456789abcdefghijkl"));
+        store.handOverAt = START.plusSeconds(5);
+        store.handOverCountFails = new IllegalStateException("DynamoDB unavailable");
+
+        Reconciler.Summary summary = reconciler().run(START.plus(Duration.ofSeconds(49)));
+
+        assertThat(summary.sweeps()).isEqualTo(4);
+        assertThat(store.dueLooks).as("no wake from a count it cannot read: the sweeps find the work")
+                .containsExactly(START, START.plusSeconds(15), START.plusSeconds(30), START.plusSeconds(45));
+        assertThat(clock.now).isEqualTo(START.plusSeconds(49));
     }
 
     @Test

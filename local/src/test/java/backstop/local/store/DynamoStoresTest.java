@@ -616,6 +616,20 @@ class DynamoStoresTest {
     }
 
     @Test
+    void handOverCount_should_growByOneACount_fromAnyStoreInstance_whatTheReconcilersLookSees() {
+        long before = transitions.handOvers();
+        DynamoTransitionStore anotherContainer = new DynamoTransitionStore(dynamoDb, table);
+
+        transitions.countHandOver();
+        anotherContainer.countHandOver();
+        anotherContainer.countHandOver();
+
+        assertThat(transitions.handOvers() - before).as("an atomic ADD: every container's count lands").isEqualTo(3);
+        assertThat(item("HANDOVERS", "HANDOVERS")).containsOnlyKeys("pk", "sk", "handOvers")
+                .as("no index key: the count is never swept or listed").doesNotContainKeys("dueShard", "openShard");
+    }
+
+    @Test
     void countDueTransitions_should_countEveryShardsDueWork_andNothingNotYetDue() {
         Instant at = T0.minus(Duration.ofDays(800)); // before any other test's transitions
         long before = transitions.countDueTransitions(at.plusSeconds(100));

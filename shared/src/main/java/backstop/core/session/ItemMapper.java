@@ -40,6 +40,10 @@ final class ItemMapper {
         return key(transitionPk(id), TRANSITION_SK);
     }
 
+    static Map<String, AttributeValue> handOversKey() {
+        return key(HANDOVERS, HANDOVERS);
+    }
+
     static Map<String, AttributeValue> newSessionItem(NewSession session, Instant expiresAt) {
         Map<String, AttributeValue> item = new HashMap<>(sessionKey(session.id()));
         item.put(USER_ID, s(session.agent().userId()));

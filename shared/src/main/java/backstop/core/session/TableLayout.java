@@ -10,6 +10,7 @@ import backstop.core.agent.AgentRef;
  * session     SESSION#&lt;sessionId&gt;               SESSION     openShard=OPEN#&lt;0..15&gt;, createdAt   (while OPEN)
  * agent       AGENT#&lt;instanceId&gt;#&lt;userId&gt;       AGENT       -
  * transition  TRANSITION#&lt;sessionId&gt;            TRANSITION  dueShard=DUE#&lt;0..15&gt;, nextAttemptAt  (while PENDING)
+ * hand-overs  HANDOVERS                         HANDOVERS   -   (one item: a count the beacons add to, the idle reconciler reads)
  * </pre>
  * The shard is a hash of the session id, so the open sessions of all agents spread over 16 index partitions.
  * The open index is keys-only and keyed on nothing a heartbeat writes (sorted by creation, which never
@@ -76,6 +77,9 @@ public final class TableLayout {
     static final String CHECK_EXEMPTION = "checkExemption";
     /** Set once an attempt's PutUserStatus went out and its answer was lost (absent: none did). */
     static final String CALL_MAY_HAVE_LANDED = "callMayHaveLanded";
+    // the hand-over count's item ("count" is a reserved word)
+    static final String HANDOVERS = "HANDOVERS";
+    static final String HANDOVER_COUNT = "handOvers";
 
     private TableLayout() {
     }

@@ -139,10 +139,20 @@ public final class OfflineTransitions {
     /**
      * Gives a claimed transition back untried, due now, for the reconciler: this worker gets no turn in the shared
      * Connect budget soon enough. Not an attempt, so nothing is counted against it (a throttle is never a FAILED).
+     * The hand-over is counted ({@link TransitionStore#countHandOver}), which wakes an idle reconciler within seconds.
      */
     public boolean handOver(Transition transition, String claim, String why) {
         boolean released = store.releaseClaim(transition.sessionId(), claim, clock.instant());
         LOG.info("agent {} left to the reconciler (session {}): {}", transition.agent().userId(), transition.sessionId(), why);
+        if (released) {
+            try {
+                store.countHandOver();
+            } catch (RuntimeException e) {
+                // The transition is due all the same: the reconciler's next stale sweep finds it, a sweep interval later.
+                LOG.warn("hand-over of session {} not counted ({}): the reconciler works it at its next sweep",
+                        transition.sessionId(), e.toString());
+            }
+        }
         return released;
     }
 

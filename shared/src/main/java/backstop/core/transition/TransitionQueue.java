@@ -20,4 +20,7 @@ public interface TransitionQueue extends TransitionStore {
      * crashed worker never strands it). Empty when it is not due any more (someone else claimed or ended it).
      */
     Optional<Transition> claim(SessionId id, String claim, Instant now, Instant leaseUntil);
+
+    /** How many hand-overs were counted ({@link #countHandOver}) in the table's life: only its changes mean anything. */
+    long handOvers();
 }

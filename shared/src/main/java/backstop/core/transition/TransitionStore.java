@@ -46,4 +46,11 @@ public interface TransitionStore {
      * claim, so it keeps its place in the queue; a close handing over passes now); false when the claim was lost.
      */
     boolean releaseClaim(SessionId id, String claim, Instant dueAt);
+
+    /**
+     * Counts a hand-over: a close gave its transition back, due now, for want of a Connect turn. The reconciler, idle
+     * between stale sweeps, reads the count every {@code HANDOVER_POLL} and works the due transitions as soon as it
+     * moves, instead of at its next sweep (up to a sweep interval later).
+     */
+    void countHandOver();
 }

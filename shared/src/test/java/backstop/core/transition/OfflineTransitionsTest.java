@@ -67,6 +67,11 @@ class OfflineTransitionsTest {
             writes.add("released at " + now);
             return !claimLost;
         }
+
+        @Override
+        public void countHandOver() {
+            writes.add("hand-over counted");
+        }
     }
 
     /** The row written with an outcome, as the store's write shows it. */
@@ -179,7 +184,7 @@ class OfflineTransitionsTest {
     void handOver_should_giveTheClaimBackDueNow_withoutCountingAnAttempt() {
         assertThat(transitions.handOver(pending(1, false), "claim-1", "no turn")).isTrue();
 
-        assertThat(store.writes).containsExactly("released at " + NOW);
+        assertThat(store.writes).containsExactly("released at " + NOW, "hand-over counted");
         assertThat(connect.puts).isEmpty();
         assertThat(events).isEmpty();
     }
