@@ -2,11 +2,6 @@ package backstop.local.bench;
 
 import backstop.reconciler.ReconcilerHandler;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -24,14 +19,6 @@ public final class ReconcilerMemoryProbe {
         ReconcilerHandler handler = new ReconcilerHandler();
         Map<String, Object> result = handler.handleRequest(Map.of("source", "ccp-backstop.schedule"),
                 new ColdStartProbe.ProbeContext("ReconcilerFunction", remainingMillis));
-        long heapPeak = ManagementFactory.getMemoryPoolMXBeans().stream().filter(pool -> pool.getType() == MemoryType.HEAP)
-                .mapToLong(pool -> pool.getPeakUsage().getUsed()).sum();
-        String status = Files.readString(Path.of("/proc/self/status"));
-        long peakKb = status.lines().filter(line -> line.startsWith("VmHWM:")).mapToLong(line -> Long.parseLong(line.replaceAll("\\D", "")))
-                .findFirst().orElse(-1);
-        System.out.println("RESULT " + result);
-        System.out.println("MEMORY " + peakKb / 1024 + " " + heapPeak / (1024 * 1024));
-        System.out.flush();
-        System.exit(0);
+        ProbeMemory.report(result);
     }
 }

@@ -7,10 +7,6 @@ import backstop.reconciler.PowertoolsReconcilerMetrics;
 import backstop.reconciler.ReconcilerHandler;
 import backstop.reconciler.ReconcilerWiring;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryType;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -36,14 +32,6 @@ public final class ScaleMemoryProbe {
                 ReconcilerWiring.wallClockSleeper(clock), new PowertoolsReconcilerMetrics()), clock);
         Map<String, Object> result = handler.handleRequest(Map.of("source", "ccp-backstop.schedule"),
                 new ColdStartProbe.ProbeContext("ReconcilerFunction", remainingMillis));
-        long heapPeak = ManagementFactory.getMemoryPoolMXBeans().stream().filter(pool -> pool.getType() == MemoryType.HEAP)
-                .mapToLong(pool -> pool.getPeakUsage().getUsed()).sum();
-        String status = Files.readString(Path.of("/proc/self/status"));
-        long peakKb = status.lines().filter(line -> line.startsWith("VmHWM:")).mapToLong(line -> Long.parseLong(line.replaceAll("\\D", "")))
-                .findFirst().orElse(-1);
-        System.out.println("RESULT " + result);
-        System.out.println("MEMORY " + peakKb / 1024 + " " + heapPeak / (1024 * 1024));
-        System.out.flush();
-        System.exit(0);
+        ProbeMemory.report(result);
     }
 }
