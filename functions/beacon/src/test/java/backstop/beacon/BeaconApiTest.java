@@ -13,9 +13,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The edge's one mapping from the service's refusals to the HTTP contract (design.md's status codes and error codes). */
 class BeaconApiTest {
-    static final BackstopConfig CONFIG = BackstopConfig.fromEnvironment(Map.of("AWS_REGION", "eu-west-2",
-            "CONNECT_INSTANCE_ARN", "arn:aws:connect:eu-west-2:123456789012:instance/inst-1", "SESSIONS_TABLE", "t",
-            "EVENT_BUS_NAME", "b"));
+    static final BackstopConfig CONFIG = config(Map.of());
+
+    /** The configuration of a stack with these variables beside the required ones. */
+    static BackstopConfig config(Map<String, String> variables) {
+        Map<String, String> env = new java.util.HashMap<>(Map.of("AWS_REGION", "eu-west-2",
+                "CONNECT_INSTANCE_ARN", "arn:aws:connect:eu-west-2:123456789012:instance/inst-1", "SESSIONS_TABLE", "t",
+                "EVENT_BUS_NAME", "b"));
+        env.putAll(variables);
+        return BackstopConfig.fromEnvironment(env);
+    }
 
     /** The contract, refusal by refusal: status and error code. */
     static final Map<Refusal, String> CONTRACT = new EnumMap<>(Map.ofEntries(
@@ -79,9 +86,7 @@ class BeaconApiTest {
     @Test
     void error_should_nameTheConfiguredClaim_when_theTokenLacksIt() {
         assertThat(error(Refusal.IDENTITY_CLAIM_MISSING).getMessage()).contains("no preferred_username claim");
-        BackstopConfig email = BackstopConfig.fromEnvironment(Map.of("AWS_REGION", "eu-west-2",
-                "CONNECT_INSTANCE_ARN", "arn:aws:connect:eu-west-2:123456789012:instance/inst-1", "SESSIONS_TABLE", "t",
-                "EVENT_BUS_NAME", "b", "AGENT_IDENTITY_CLAIM", "email"));
+        BackstopConfig email = config(Map.of("AGENT_IDENTITY_CLAIM", "email"));
 
         assertThat(BeaconApi.error(email, new BeaconService.Refused(Refusal.IDENTITY_CLAIM_MISSING)).getMessage())
                 .contains("no email claim");
