@@ -1,5 +1,6 @@
 package backstop.beacon;
 
+import backstop.core.agent.AgentRef;
 import backstop.core.agent.AgentStatus;
 import backstop.core.config.BackstopConfig;
 import backstop.core.http.ApiError;
@@ -12,7 +13,6 @@ import backstop.core.session.CloseReason;
 import backstop.core.session.RefusedHeartbeats;
 import backstop.core.session.SessionId;
 import backstop.core.session.SessionToken;
-import backstop.core.transition.OfflineOutcome;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,7 +87,16 @@ public final class BeaconApi {
 
     private HttpResponse register(Map<String, String> identity, JsonObject body) {
         String agentArn = body.requiredString("agentArn", 256);
-        BeaconService.Registration registration = service.register(identity, agentArn, status(body));
+        Optional<AgentStatus> status = status(body);
+        AgentRef agent = AgentRef.parseArn(agentArn).orElseThrow(() -> ApiError.badRequest(
+                "agentArn must be an agent ARN: arn:aws:connect:<region>:<account>:instance/<id>/agent/<userId>"));
+        return switch (service.register(identity, agent, status)) {
+            case BeaconService.Registration registration -> HttpResponse.json(201, registrationJson(registration));
+            case BeaconService.Refused refused -> HttpResponse.error(error(config, refused));
+        };
+    }
+
+    private static Map<String, Object> registrationJson(BeaconService.Registration registration) {
         Map<String, Object> response = new LinkedHashMap<>();
         response.put("sessionId", registration.sessionId().value());
         response.put("token", registration.token().reveal());
@@ -96,19 +105,48 @@ public final class BeaconApi {
         response.put("restore", registration.restore().map(BeaconApi::statusJson).orElse(null));
         response.put("otherSessions", registration.otherSessions());
         response.put("expiresAt", registration.expiresAt().toString());
-        return HttpResponse.json(201, response);
+        return response;
     }
 
     private HttpResponse heartbeat(SessionId id, JsonObject body) {
-        Map<String, Object> response = new LinkedHashMap<>();
-        response.put("otherSessions", service.heartbeat(id, token(body), status(body), crowdedAgo(body)));
-        return HttpResponse.json(200, response);
+        return switch (service.heartbeat(id, token(body), status(body), crowdedAgo(body))) {
+            case BeaconService.Beat beat -> HttpResponse.json(200, Map.of("otherSessions", beat.otherSessions()));
+            case BeaconService.Refused refused -> HttpResponse.error(error(config, refused));
+        };
     }
 
     private HttpResponse close(SessionId id, JsonObject body) {
         CloseReason reason = CloseReason.fromBeacon(body.string("reason", 32).orElse("pagehide"));
-        OfflineOutcome outcome = service.close(id, token(body), reason, status(body));
-        return HttpResponse.json(202, Map.of("offline", outcome.value()));
+        return switch (service.close(id, token(body), reason, status(body))) {
+            case BeaconService.Closed closed -> HttpResponse.json(202, Map.of("offline", closed.offline().value()));
+            case BeaconService.Refused refused -> HttpResponse.error(error(config, refused));
+        };
+    }
+
+    /**
+     * The contract's answer to each refusal of the service: status, code and message. A switch with no default,
+     * so a new {@link Refusal} does not compile until it has its answer here.
+     */
+    static ApiError error(BackstopConfig config, BeaconService.Refused refused) {
+        return switch (refused.refusal()) {
+            case UNAUTHENTICATED -> new ApiError(401, "unauthenticated", "sign in: registering needs the identity provider's token");
+            case FOREIGN_INSTANCE -> ApiError.forbidden("foreign_instance", "this backstop serves another Connect instance");
+            case IDENTITY_CLAIM_MISSING -> ApiError.forbidden("identity_claim_missing", "the token has no "
+                    + config.agentIdentityClaim() + " claim to compare with the agent's Connect username");
+            case IDENTITY_CLAIM_UNVERIFIED -> ApiError.forbidden("identity_claim_unverified",
+                    "the token's email is not verified by the identity provider (email_verified is not true), so it cannot name the agent");
+            case UNKNOWN_AGENT -> ApiError.forbidden("unknown_agent", "no such agent in this Connect instance");
+            case IDENTITY_UNVERIFIABLE -> new ApiError(503, "identity_unverified", "the agent's identity cannot be checked right now; try again shortly");
+            case IDENTITY_MISMATCH -> ApiError.forbidden("identity_mismatch", "the signed-in user is not the agent in agentArn");
+            case TOO_MANY_SESSIONS -> new ApiError(429, "too_many_sessions", "this agent already has " + refused.openSessions()
+                    + " open CCP sessions; close one, or wait until a closed one is noticed (at most "
+                    + (config.staleAfterSeconds() + config.sweepIntervalSeconds()) + " s)");
+            case UNKNOWN_SESSION -> ApiError.notFound("no such session");
+            case BAD_TOKEN -> ApiError.forbidden("bad_token", "the token does not belong to this session");
+            case SESSION_CLOSED -> new ApiError(410, "session_closed", "the session is closed; register again");
+            case SESSION_EXPIRED -> new ApiError(410, "session_expired", "the session reached its maximum age; register again");
+            case HEARTBEAT_TOO_FREQUENT -> new ApiError(429, "too_many_heartbeats", "heartbeats come too often for this session");
+        };
     }
 
     private void checkOrigin(HttpRequest request) {
@@ -153,12 +191,13 @@ public final class BeaconApi {
         });
     }
 
-    private static SessionToken token(JsonObject body) {
+    private SessionToken token(JsonObject body) {
         String text = body.requiredString("token", 64);
         try {
             return SessionToken.parse(text);
         } catch (IllegalArgumentException e) {
-            throw ApiError.forbidden("bad_token", "the token does not belong to this session");
+            // A token that is no token at all is answered as any token that is not the session's.
+            throw error(config, new BeaconService.Refused(Refusal.BAD_TOKEN));
         }
     }
 

@@ -14,7 +14,6 @@ import backstop.core.connect.ConnectPacer;
 import backstop.core.connect.AgentSnapshot;
 import backstop.core.session.Exemption;
 import backstop.core.session.SessionLimitReached;
-import backstop.core.http.ApiError;
 import backstop.core.random.RestoreSafeRandom;
 import backstop.core.session.AgentRecord;
 import backstop.core.session.CloseReason;
@@ -113,10 +112,43 @@ public final class BeaconService {
     }
 
     /** An id this backstop never issued is refused as unknown before any DynamoDB call (a flood costs nothing). */
-    private void refuseMadeUp(SessionId id) {
-        if (!ids.mayExist(id)) {
-            throw ApiError.notFound("no such session");
+    private boolean madeUp(SessionId id) {
+        return !ids.mayExist(id);
+    }
+
+    /** What a register answers: the new session, or why none opened. */
+    public sealed interface RegisterAnswer permits Registration, Refused {
+    }
+
+    /** What a heartbeat answers: the beat recorded, or why not. */
+    public sealed interface HeartbeatAnswer permits Beat, Refused {
+    }
+
+    /** What a close answers: what became of the agent's status, or why the session was not closed. */
+    public sealed interface CloseAnswer permits Closed, Refused {
+    }
+
+    /**
+     * A request refused, nothing written for it (but an expired session's close, {@link Refusal#SESSION_EXPIRED}).
+     *
+     * @param openSessions with {@link Refusal#TOO_MANY_SESSIONS}, how many sessions the agent has open; 0 otherwise
+     */
+    public record Refused(Refusal refusal, int openSessions) implements RegisterAnswer, HeartbeatAnswer, CloseAnswer {
+        public Refused {
+            java.util.Objects.requireNonNull(refusal, "refusal");
         }
+
+        Refused(Refusal refusal) {
+            this(refusal, 0);
+        }
+    }
+
+    /** A heartbeat recorded; {@code otherSessions}: the agent's open sessions but this one. */
+    public record Beat(int otherSessions) implements HeartbeatAnswer {
+    }
+
+    /** A session closed (now or before); {@code offline}: what became, or is becoming, of the agent's status. */
+    public record Closed(OfflineOutcome offline) implements CloseAnswer {
     }
 
     /**
@@ -128,7 +160,7 @@ public final class BeaconService {
      *                      its next session ahead of it, while its sign-in can still be renewed
      */
     public record Registration(SessionId sessionId, SessionToken token, int heartbeatSeconds, int staleAfterSeconds,
-                               Optional<AgentStatus> restore, int otherSessions, Instant expiresAt) {
+                               Optional<AgentStatus> restore, int otherSessions, Instant expiresAt) implements RegisterAnswer {
     }
 
     /**
@@ -137,44 +169,49 @@ public final class BeaconService {
      * must equal the Username Connect reports for the user in the ARN, compared as Connect compares usernames:
      * exactly, case included ("All Amazon Connect usernames are case sensitive, even when using SAML").
      */
-    public Registration register(Map<String, String> identity, String agentArn, Optional<AgentStatus> status) {
+    public RegisterAnswer register(Map<String, String> identity, AgentRef agent, Optional<AgentStatus> status) {
         if (identity.isEmpty()) {
             // API Gateway's authorizer answers 401 before the function runs; this is the second lock on the door.
-            throw new ApiError(401, "unauthenticated", "sign in: registering needs the identity provider's token");
+            return new Refused(Refusal.UNAUTHENTICATED);
         }
-        AgentRef agent = AgentRef.parseArn(agentArn)
-                .orElseThrow(() -> ApiError.badRequest("agentArn must be an agent ARN: arn:aws:connect:<region>:<account>:instance/<id>/agent/<userId>"));
         if (!agent.instance().equals(config.connectInstance())) {
-            throw ApiError.forbidden("foreign_instance", "this backstop serves another Connect instance");
+            return new Refused(Refusal.FOREIGN_INSTANCE);
         }
         String presented = identity.get(config.agentIdentityClaim());
         if (presented == null || presented.isEmpty()) {
-            throw ApiError.forbidden("identity_claim_missing", "the token has no " + config.agentIdentityClaim()
-                    + " claim to compare with the agent's Connect username");
+            return new Refused(Refusal.IDENTITY_CLAIM_MISSING);
         }
         if (BackstopConfig.EMAIL_CLAIM.equals(config.agentIdentityClaim()) && !"true".equals(identity.get("email_verified"))) {
             // An e-mail the provider did not verify is whatever the user typed (an Entra guest's, a self-service
             // sign-up's): it names nobody. API Gateway hands claims on as strings, so a verified one is "true".
-            throw ApiError.forbidden("identity_claim_unverified", "the token's email is not verified by the identity provider"
-                    + " (email_verified is not true), so it cannot name the agent");
+            return new Refused(Refusal.IDENTITY_CLAIM_UNVERIFIED);
         }
         if (unknownUsers.contains(agent.userId())) {
-            throw ApiError.forbidden("unknown_agent", "no such agent in this Connect instance");
+            return new Refused(Refusal.UNKNOWN_AGENT);
         }
         Instant now = clock.instant();
         Optional<AgentRecord> known = store.findAgent(agent);
         // A Connect user's Username cannot be changed after it is created (Connect's UpdateUserIdentityInfo and the
         // admin guide): once stored it is known for good, and only an agent's first-ever register asks Connect.
         Optional<String> stored = known.flatMap(AgentRecord::username);
-        Optional<NewSession.CheckedUser> checked = stored.isEmpty() ? describe(agent) : Optional.empty();
-        Optional<String> username = checked.map(NewSession.CheckedUser::username).or(() -> stored);
-        if (username.isEmpty()) {
-            // Connect could not be asked and this agent was never seen: who they are cannot be checked now.
-            throw new ApiError(503, "identity_unverified", "the agent's identity cannot be checked right now; try again shortly");
+        Optional<NewSession.CheckedUser> checked = Optional.empty();
+        if (stored.isEmpty()) {
+            switch (describe(agent)) {
+                case Described.User user -> checked = Optional.of(user.checked());
+                case Described.NoSuchUser _ -> {
+                    return new Refused(Refusal.UNKNOWN_AGENT);
+                }
+                case Described.NotAsked _ -> {
+                    // Connect could not be asked and this agent was never seen: who they are cannot be checked now.
+                    return new Refused(Refusal.IDENTITY_UNVERIFIABLE);
+                }
+            }
         }
-        if (!username.get().equals(presented)) {
+        // Stored or just described: a register with neither was answered above.
+        String username = checked.map(NewSession.CheckedUser::username).or(() -> stored).orElseThrow();
+        if (!username.equals(presented)) {
             LOG.warn("register refused: the token's {} does not name agent {}", config.agentIdentityClaim(), agent.userId());
-            throw ApiError.forbidden("identity_mismatch", "the signed-in user is not the agent in agentArn");
+            return new Refused(Refusal.IDENTITY_MISMATCH);
         }
         Exemption exemption = exemption(checked, known, now);
         // Tagged ids only once every version that may run reads them (TAGGED_SESSION_IDS; README, Deploying).
@@ -190,9 +227,7 @@ public final class BeaconService {
                     restorable.map(AgentRecord.LastClose::sessionId), config.maxSessionsPerAgent(),
                     restored.flatMap(StagedEvent::row)));
         } catch (SessionLimitReached limit) {
-            throw new ApiError(429, "too_many_sessions", "this agent already has " + limit.open()
-                    + " open CCP sessions; close one, or wait until a closed one is noticed (at most "
-                    + (config.staleAfterSeconds() + config.sweepIntervalSeconds()) + " s)");
+            return new Refused(Refusal.TOO_MANY_SESSIONS, limit.open());
         }
         Optional<AgentStatus> restore = restoring ? restorable.flatMap(AgentRecord.LastClose::status) : Optional.empty();
         if (restore.isPresent()) {
@@ -226,30 +261,44 @@ public final class BeaconService {
                 : Exemption.UNKNOWN;
     }
 
+    /** What DescribeUser said of an agent never seen before. */
+    private sealed interface Described {
+        /** Connect knows the user: their username and routing profile. */
+        record User(NewSession.CheckedUser checked) implements Described {
+        }
+
+        /** Connect has no such user (remembered, so repeating it costs no call). */
+        record NoSuchUser() implements Described {
+        }
+
+        /** Connect could not be asked (no turn in time, throttled, unavailable). */
+        record NotAsked() implements Described {
+        }
+    }
+
     /**
      * DescribeUser, paced within its quota across every container (the stack's shared budget) (a burst of registers waits its turn up to
      * {@link #DESCRIBE_WAIT}); a user Connect does not know is remembered, so repeating it costs no call.
-     * Empty when Connect could not be asked (throttled, unavailable).
      */
-    private Optional<NewSession.CheckedUser> describe(AgentRef agent) {
+    private Described describe(AgentRef agent) {
         try {
             if (!describePacer.acquireWithin(DESCRIBE_USER, DESCRIBE_WAIT)) {
                 LOG.warn("agent {} not looked up: no DescribeUser turn within {} s", agent.userId(), DESCRIBE_WAIT.toSeconds());
-                return Optional.empty();
+                return new Described.NotAsked();
             }
             // The turn is taken: the gateway must not take a second one (that would halve DescribeUser's pace).
             Optional<ConnectAgentStatus.ConnectUser> user = connect.describeUserOnTurn(agent.userId());
             if (user.isEmpty()) {
                 unknownUsers.add(agent.userId());
-                throw ApiError.forbidden("unknown_agent", "no such agent in this Connect instance");
+                return new Described.NoSuchUser();
             }
-            return user.map(u -> new NewSession.CheckedUser(u.username(), u.routingProfileId()));
+            return new Described.User(new NewSession.CheckedUser(user.get().username(), user.get().routingProfileId()));
         } catch (ConnectFailure failure) {
             LOG.warn("agent {} not looked up in Connect: {}", agent.userId(), failure.code());
-            return Optional.empty();
+            return new Described.NotAsked();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Optional.empty();
+            return new Described.NotAsked();
         }
     }
 
@@ -297,7 +346,7 @@ public final class BeaconService {
      * Keeps a session alive and answers how many other sessions the agent has open (any tab, browser or device),
      * so the page knows whether closing it will leave the agent's status to another CCP.
      */
-    public int heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status) {
+    public HeartbeatAnswer heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status) {
         return heartbeat(id, token, status, Optional.empty());
     }
 
@@ -305,8 +354,10 @@ public final class BeaconService {
      * As above; {@code crowdedAgo}: how long ago the page was last throttled (429) since its previous beat landed,
      * by its own clock (the brake's flood signal; a time no earlier than the stale limit, as older says nothing).
      */
-    public int heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Optional<Duration> crowdedAgo) {
-        refuseMadeUp(id);
+    public HeartbeatAnswer heartbeat(SessionId id, SessionToken token, Optional<AgentStatus> status, Optional<Duration> crowdedAgo) {
+        if (madeUp(id)) {
+            return new Refused(Refusal.UNKNOWN_SESSION);
+        }
         Instant now = clock.instant();
         Duration staleAfter = Duration.ofSeconds(config.staleAfterSeconds());
         Optional<Instant> crowdedAt = crowdedAgo.map(ago -> now.minus(ago.compareTo(staleAfter) > 0 ? staleAfter : ago));
@@ -315,21 +366,18 @@ public final class BeaconService {
         Instant notAfter = now.minusMillis(config.heartbeatSeconds() * 250L);
         Heartbeat beat = store.heartbeat(id, token, status, now, Optional.of(notAfter), crowdedAt,
                 Optional.of(lifetime.bornAfter(id, now)));
-        switch (beat.result()) {
-            case RECORDED -> {
-                return beat.agent().map(store::openSessionIds)
-                        .map(open -> (int) open.stream().filter(other -> !other.equals(id.value())).count()).orElse(0);
-            }
-            case UNKNOWN_SESSION -> throw ApiError.notFound("no such session");
-            case BAD_TOKEN -> throw ApiError.forbidden("bad_token", "the token does not belong to this session");
-            case SESSION_CLOSED -> throw new ApiError(410, "session_closed", "the session is closed; register again");
-            case TOO_FREQUENT -> throw new ApiError(429, "too_many_heartbeats", "heartbeats come too often for this session");
+        return switch (beat.result()) {
+            case RECORDED -> new Beat(beat.agent().map(store::openSessionIds)
+                    .map(open -> (int) open.stream().filter(other -> !other.equals(id.value())).count()).orElse(0));
+            case UNKNOWN_SESSION -> new Refused(Refusal.UNKNOWN_SESSION);
+            case BAD_TOKEN -> new Refused(Refusal.BAD_TOKEN);
+            case SESSION_CLOSED -> new Refused(Refusal.SESSION_CLOSED);
+            case TOO_FREQUENT -> new Refused(Refusal.HEARTBEAT_TOO_FREQUENT);
             case EXPIRED -> {
                 closeExpired(id, now);
-                throw new ApiError(410, "session_expired", "the session reached its maximum age; register again");
+                yield new Refused(Refusal.SESSION_EXPIRED);
             }
-        }
-        throw new IllegalStateException("unreachable");
+        };
     }
 
     /**
@@ -355,12 +403,23 @@ public final class BeaconService {
         }
     }
 
-    public OfflineOutcome close(SessionId id, SessionToken token, CloseReason reason, Optional<AgentStatus> status) {
-        refuseMadeUp(id);
-        Session session = store.findSession(id).orElseThrow(() -> ApiError.notFound("no such session"));
-        if (!token.matches(session.tokenHash())) {
-            throw ApiError.forbidden("bad_token", "the token does not belong to this session");
+    public CloseAnswer close(SessionId id, SessionToken token, CloseReason reason, Optional<AgentStatus> status) {
+        if (madeUp(id)) {
+            return new Refused(Refusal.UNKNOWN_SESSION);
         }
+        Optional<Session> found = store.findSession(id);
+        if (found.isEmpty()) {
+            return new Refused(Refusal.UNKNOWN_SESSION);
+        }
+        Session session = found.get();
+        if (!token.matches(session.tokenHash())) {
+            return new Refused(Refusal.BAD_TOKEN);
+        }
+        return new Closed(closeSession(id, session, reason, status));
+    }
+
+    /** The token matched: closes the session and answers what became, or is becoming, of the agent's status. */
+    private OfflineOutcome closeSession(SessionId id, Session session, CloseReason reason, Optional<AgentStatus> status) {
         Instant now = clock.instant();
         String claim = random.claim();
         CloseResult result = store.close(session, new CloseRequest(id, reason, status, now, session.exemption(), claim,

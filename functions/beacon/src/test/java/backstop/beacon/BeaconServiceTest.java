@@ -6,7 +6,6 @@ import backstop.core.agent.AgentStatus;
 import backstop.core.config.BackstopConfig;
 import backstop.core.connect.ConnectAgentStatus;
 import backstop.core.events.BackstopEvent;
-import backstop.core.http.ApiError;
 import backstop.core.session.AgentRecord;
 import backstop.core.session.CloseReason;
 import backstop.core.session.CloseResult;
@@ -36,7 +35,6 @@ import java.util.Optional;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The beacon's rules, with a fixed clock and in-memory fakes: no network, no sleeping. */
 class BeaconServiceTest {
@@ -97,17 +95,41 @@ class BeaconServiceTest {
         return AgentRef.parseArn(AGENT_ARN).orElseThrow();
     }
 
+    /** The test's agent registering with these claims, with no status. */
+    BeaconService.RegisterAnswer register(Map<String, String> identity) {
+        return service.register(identity, agent(), Optional.empty());
+    }
+
+    /** As above, which must open a session. */
+    BeaconService.Registration registered(Map<String, String> identity) {
+        BeaconService.RegisterAnswer answer = register(identity);
+        assertThat(answer).isInstanceOf(BeaconService.Registration.class);
+        return (BeaconService.Registration) answer;
+    }
+
+    static BeaconService.Refused refused(Refusal refusal) {
+        return new BeaconService.Refused(refusal);
+    }
+
+    /** A tab's close of the session, which must not be refused: what became of the agent's status. */
+    OfflineOutcome closed(SessionId id, SessionToken token, Optional<AgentStatus> status) {
+        BeaconService.CloseAnswer answer = service.close(id, token, CloseReason.TAB_CLOSED, status);
+        assertThat(answer).isInstanceOf(BeaconService.Closed.class);
+        return ((BeaconService.Closed) answer).offline();
+    }
+
     @Test
     void register_should_refuseWithoutWriting_when_agentBelongsToAnotherInstance() {
-        assertThatThrownBy(() -> service.register(IDENTITY, "arn:aws:connect:eu-west-2:123456789012:instance/other/agent/user-1", Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(403));
+        AgentRef foreign = AgentRef.parseArn("arn:aws:connect:eu-west-2:123456789012:instance/other/agent/user-1").orElseThrow();
+
+        assertThat(service.register(IDENTITY, foreign, Optional.empty())).isEqualTo(refused(Refusal.FOREIGN_INSTANCE));
         assertThat(store.created).isEmpty();
         assertThat(connect.describes).isEmpty();
     }
 
     @Test
     void register_should_askConnectOnce_when_theAgentWasNeverSeen() {
-        service.register(IDENTITY, AGENT_ARN, Optional.empty());
+        registered(IDENTITY);
 
         assertThat(connect.describes).singleElement().satisfies(r -> assertThat(r.userId()).isEqualTo("user-1"));
         assertThat(store.created.getFirst().checkedUser()).contains(new NewSession.CheckedUser(USERNAME, Optional.of("rp-sales")));
@@ -119,7 +141,7 @@ class BeaconServiceTest {
         store.agents.put(agent(), new AgentRecord(agent(), Set.of(), Optional.of(USERNAME), Optional.of("rp-sales"),
                 Optional.of(NOW.minus(Duration.ofHours(13))), Optional.empty()));
 
-        service.register(IDENTITY, AGENT_ARN, Optional.empty());
+        registered(IDENTITY);
 
         assertThat(connect.describes).as("no DescribeUser at a shift start").isEmpty();
         assertThat(store.created.getFirst().checkedUser()).isEmpty();
@@ -131,7 +153,7 @@ class BeaconServiceTest {
         store.agents.put(agent(), new AgentRecord(agent(), Set.of(), Optional.of(USERNAME), Optional.of("rp-supervisors"),
                 Optional.of(NOW.minus(Duration.ofHours(1))), Optional.empty()));
 
-        BeaconService.Registration registration = service.register(IDENTITY, AGENT_ARN, Optional.empty());
+        BeaconService.Registration registration = registered(IDENTITY);
 
         assertThat(connect.describes).isEmpty();
         assertThat(store.created.getFirst().exemption()).isEqualTo(Exemption.EXEMPT);
@@ -144,41 +166,27 @@ class BeaconServiceTest {
     void register_should_refuse_when_connectDoesNotKnowTheUser() {
         connect.routingProfiles.clear();
 
-        assertThatThrownBy(() -> service.register(IDENTITY, AGENT_ARN, Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("unknown_agent"));
+        assertThat(register(IDENTITY)).isEqualTo(refused(Refusal.UNKNOWN_AGENT));
         assertThat(store.created).isEmpty();
     }
 
     @Test
     void register_should_refuseWithoutConnectOrWrites_when_noTokenClaimsReachedTheFunction() {
-        assertThatThrownBy(() -> service.register(Map.of(), AGENT_ARN, Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> {
-                    assertThat(e.status()).isEqualTo(401);
-                    assertThat(e.code()).isEqualTo("unauthenticated");
-                });
+        assertThat(register(Map.of())).isEqualTo(refused(Refusal.UNAUTHENTICATED));
         assertThat(store.created).isEmpty();
         assertThat(connect.describes).isEmpty();
     }
 
     @Test
     void register_should_refuseWithoutConnect_when_theTokenLacksTheIdentityClaim() {
-        assertThatThrownBy(() -> service.register(Map.of("sub", "00u-ada", "email", USERNAME), AGENT_ARN, Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> {
-                    assertThat(e.status()).isEqualTo(403);
-                    assertThat(e.code()).isEqualTo("identity_claim_missing");
-                    assertThat(e.getMessage()).contains("preferred_username");
-                });
+        assertThat(register(Map.of("sub", "00u-ada", "email", USERNAME))).isEqualTo(refused(Refusal.IDENTITY_CLAIM_MISSING));
         assertThat(store.created).isEmpty();
         assertThat(connect.describes).isEmpty();
     }
 
     @Test
     void register_should_refuseWithoutWriting_when_theSignedInUserIsAnotherAgent() {
-        assertThatThrownBy(() -> service.register(Map.of("preferred_username", "alan@example.com"), AGENT_ARN, Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> {
-                    assertThat(e.status()).isEqualTo(403);
-                    assertThat(e.code()).isEqualTo("identity_mismatch");
-                });
+        assertThat(register(Map.of("preferred_username", "alan@example.com"))).isEqualTo(refused(Refusal.IDENTITY_MISMATCH));
         assertThat(store.created).isEmpty();
         assertThat(connect.describes).as("one DescribeUser to learn the agent's username").hasSize(1);
     }
@@ -186,8 +194,7 @@ class BeaconServiceTest {
     @Test
     void register_should_compareUsernamesAsConnectDoes_when_theyDifferOnlyInCaseOrSpace() {
         for (String lookalike : List.of("Ada@example.com", "ADA@EXAMPLE.COM", " ada@example.com", "ada@example.com ")) {
-            assertThatThrownBy(() -> service.register(Map.of("preferred_username", lookalike), AGENT_ARN, Optional.empty()))
-                    .as(lookalike).isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("identity_mismatch"));
+            assertThat(register(Map.of("preferred_username", lookalike))).as(lookalike).isEqualTo(refused(Refusal.IDENTITY_MISMATCH));
         }
         assertThat(store.created).isEmpty();
     }
@@ -196,10 +203,8 @@ class BeaconServiceTest {
     void register_should_useTheConfiguredClaim_when_anotherIsSet() {
         wire(Map.of("AGENT_IDENTITY_CLAIM", "email"));
 
-        assertThatThrownBy(() -> service.register(IDENTITY, AGENT_ARN, Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("identity_claim_missing"));
-        service.register(Map.of("email", USERNAME, "email_verified", "true", "preferred_username", "someone-else"), AGENT_ARN,
-                Optional.empty());
+        assertThat(register(IDENTITY)).isEqualTo(refused(Refusal.IDENTITY_CLAIM_MISSING));
+        registered(Map.of("email", USERNAME, "email_verified", "true", "preferred_username", "someone-else"));
         assertThat(store.created).hasSize(1);
     }
 
@@ -210,11 +215,7 @@ class BeaconServiceTest {
         for (Map<String, String> identity : List.of(Map.of("email", USERNAME, "email_verified", "false"),
                 Map.of("email", USERNAME), Map.of("email", USERNAME, "email_verified", "True"),
                 Map.of("email", USERNAME, "email_verified", "1"))) {
-            assertThatThrownBy(() -> service.register(identity, AGENT_ARN, Optional.empty()))
-                    .as(identity.toString()).isInstanceOfSatisfying(ApiError.class, e -> {
-                        assertThat(e.status()).isEqualTo(403);
-                        assertThat(e.code()).isEqualTo("identity_claim_unverified");
-                    });
+            assertThat(register(identity)).as(identity.toString()).isEqualTo(refused(Refusal.IDENTITY_CLAIM_UNVERIFIED));
         }
         assertThat(store.created).isEmpty();
         assertThat(connect.describes).isEmpty();
@@ -222,31 +223,27 @@ class BeaconServiceTest {
 
     @Test
     void register_should_notAskForEmailVerified_when_anotherClaimNamesTheAgent() {
-        service.register(Map.of("preferred_username", USERNAME, "email", USERNAME, "email_verified", "false"), AGENT_ARN, Optional.empty());
+        registered(Map.of("preferred_username", USERNAME, "email", USERNAME, "email_verified", "false"));
 
         assertThat(store.created).hasSize(1);
     }
 
     @Test
     void register_should_rememberAnUnknownUser_when_connectSaysItHasNone() {
-        String ghost = INSTANCE + "/agent/ghost";
+        AgentRef ghost = AgentRef.parseArn(INSTANCE + "/agent/ghost").orElseThrow();
         for (int i = 0; i < 3; i++) {
-            assertThatThrownBy(() -> service.register(Map.of("preferred_username", "ghost"), ghost, Optional.empty()))
-                    .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("unknown_agent"));
+            assertThat(service.register(Map.of("preferred_username", "ghost"), ghost, Optional.empty()))
+                    .isEqualTo(refused(Refusal.UNKNOWN_AGENT));
         }
         assertThat(connect.describes).as("one DescribeUser, then the negative cache answers").hasSize(1);
         assertThat(store.created).isEmpty();
     }
 
     @Test
-    void register_should_answer503WithoutWriting_when_connectCannotSayWhoANeverSeenAgentIs() {
+    void register_should_refuseAsUnverifiableWithoutWriting_when_connectCannotSayWhoANeverSeenAgentIs() {
         connect.throttleDescribes = true;
 
-        assertThatThrownBy(() -> service.register(IDENTITY, AGENT_ARN, Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> {
-                    assertThat(e.status()).isEqualTo(503);
-                    assertThat(e.code()).isEqualTo("identity_unverified");
-                });
+        assertThat(register(IDENTITY)).isEqualTo(refused(Refusal.IDENTITY_UNVERIFIABLE));
         assertThat(store.created).isEmpty();
     }
 
@@ -256,9 +253,8 @@ class BeaconServiceTest {
                 Optional.of(NOW.minus(Duration.ofHours(13))), Optional.empty()));
         connect.throttleDescribes = true;
 
-        assertThatThrownBy(() -> service.register(Map.of("preferred_username", "alan@example.com"), AGENT_ARN, Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("identity_mismatch"));
-        service.register(IDENTITY, AGENT_ARN, Optional.empty());
+        assertThat(register(Map.of("preferred_username", "alan@example.com"))).isEqualTo(refused(Refusal.IDENTITY_MISMATCH));
+        registered(IDENTITY);
 
         assertThat(store.created).singleElement().satisfies(created -> {
             assertThat(created.exemption()).isEqualTo(Exemption.UNKNOWN);
@@ -267,15 +263,11 @@ class BeaconServiceTest {
     }
 
     @Test
-    void register_should_refuseWith429_when_theAgentHasTheMostOpenSessionsAllowed() {
+    void register_should_refuseTellingTheOpenSessions_when_theAgentHasTheMostOpenSessionsAllowed() {
         store.agents.put(agent(), new AgentRecord(agent(), Set.of("s1", "s2", "s3", "s4"), Optional.of(USERNAME),
                 Optional.of("rp-sales"), Optional.of(NOW.minus(Duration.ofHours(1))), Optional.empty()));
 
-        assertThatThrownBy(() -> service.register(IDENTITY, AGENT_ARN, Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> {
-                    assertThat(e.status()).isEqualTo(429);
-                    assertThat(e.code()).isEqualTo("too_many_sessions");
-                });
+        assertThat(register(IDENTITY)).isEqualTo(new BeaconService.Refused(Refusal.TOO_MANY_SESSIONS, 4));
         assertThat(store.created).isEmpty();
     }
 
@@ -291,21 +283,12 @@ class BeaconServiceTest {
                 NOW.plus(BeaconService.CLOSE_LEASE), Optional.of("claim"), Optional.empty(), Optional.empty(), false, true);
         store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(unknown));
 
-        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(OfflineOutcome.EXEMPT);
+        assertThat(closed(id, token, Optional.empty())).isEqualTo(OfflineOutcome.EXEMPT);
         assertThat(store.closes.getFirst().exemption()).isEqualTo(Exemption.UNKNOWN);
         assertThat(connect.describes).as("the profile comes from GetCurrentUserData, not DescribeUser").isEmpty();
         assertThat(connect.lookups).singleElement().satisfies(r -> assertThat(r.filters().agents()).containsExactly("user-1"));
         assertThat(connect.puts).isEmpty();
         assertThat(store.completed).singleElement().asString().contains("EXEMPT");
-    }
-
-    @Test
-    void register_should_sayWhenAPlaceFreesUp_when_refusedAtTheCap() {
-        store.agents.put(agent(), new AgentRecord(agent(), Set.of("s1", "s2", "s3", "s4"), Optional.of(USERNAME),
-                Optional.of("rp-sales"), Optional.of(NOW.minus(Duration.ofHours(1))), Optional.empty()));
-
-        assertThatThrownBy(() -> service.register(IDENTITY, AGENT_ARN, Optional.empty()))
-                .hasMessageContaining("4 open CCP sessions").hasMessageContaining("at most 90 s");
     }
 
     @Test
@@ -324,11 +307,11 @@ class BeaconServiceTest {
         store.sessions.put(id, openSession(id, token));
         store.agents.put(agent(), new AgentRecord(agent(), Set.of(id.value(), "other-browser", "other-device"), Optional.of(USERNAME),
                 Optional.of("rp-sales"), Optional.of(NOW), Optional.empty()));
-        assertThat(service.heartbeat(id, token, Optional.empty())).isEqualTo(2);
+        assertThat(service.heartbeat(id, token, Optional.empty())).isEqualTo(new BeaconService.Beat(2));
 
         store.agents.put(agent(), new AgentRecord(agent(), Set.of(id.value()), Optional.of(USERNAME),
                 Optional.of("rp-sales"), Optional.of(NOW), Optional.empty()));
-        assertThat(service.heartbeat(id, token, Optional.empty())).isZero();
+        assertThat(service.heartbeat(id, token, Optional.empty())).isEqualTo(new BeaconService.Beat(0));
     }
 
     @Test
@@ -364,7 +347,7 @@ class BeaconServiceTest {
     }
 
     @Test
-    void heartbeat_should_answer410SessionExpired_andCloseTheSessionAsExpired_withoutAnyConnectCall_when_pastItsMaximumAge() {
+    void heartbeat_should_refuseAsExpired_andCloseTheSessionAsExpired_withoutAnyConnectCall_when_pastItsMaximumAge() {
         SessionId id = SessionId.random(random);
         SessionToken token = SessionToken.random(random);
         store.sessions.put(id, sessionAged(id, token, Duration.ofHours(10)));
@@ -372,11 +355,7 @@ class BeaconServiceTest {
                 NOW.plusSeconds(75), Optional.of("nobody"), Optional.empty(), Optional.empty(), false, false);
         store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(waiting));
 
-        assertThatThrownBy(() -> service.heartbeat(id, token, Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> {
-                    assertThat(e.status()).isEqualTo(410);
-                    assertThat(e.code()).isEqualTo("session_expired");
-                });
+        assertThat(service.heartbeat(id, token, Optional.empty())).isEqualTo(refused(Refusal.SESSION_EXPIRED));
 
         assertThat(store.closes).singleElement().satisfies(close -> {
             assertThat(close.reason()).isEqualTo(CloseReason.EXPIRED);
@@ -401,16 +380,15 @@ class BeaconServiceTest {
         assertThat(lifetime.endOf(id, NOW.minus(age))).isEqualTo(NOW.plusMillis(1));
         store.sessions.put(id, sessionAged(id, token, age));
 
-        assertThat(service.heartbeat(id, token, Optional.empty())).isZero();
+        assertThat(service.heartbeat(id, token, Optional.empty())).isEqualTo(new BeaconService.Beat(0));
         assertThat(store.closes).isEmpty();
 
         store.sessions.put(id, sessionAged(id, token, age.plusMillis(1)));
-        assertThatThrownBy(() -> service.heartbeat(id, token, Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("session_expired"));
+        assertThat(service.heartbeat(id, token, Optional.empty())).isEqualTo(refused(Refusal.SESSION_EXPIRED));
     }
 
     @Test
-    void heartbeat_should_stillAnswer410SessionExpired_when_closingTheExpiredSessionFails() {
+    void heartbeat_should_stillRefuseAsExpired_when_closingTheExpiredSessionFails() {
         SessionId id = SessionId.random(random);
         SessionToken token = SessionToken.random(random);
         store.sessions.put(id, sessionAged(id, token, Duration.ofHours(11)));
@@ -420,8 +398,7 @@ class BeaconServiceTest {
             throw new IllegalStateException("close of session kept conflicting");
         };
 
-        assertThatThrownBy(() -> service.heartbeat(id, token, Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("session_expired"));
+        assertThat(service.heartbeat(id, token, Optional.empty())).isEqualTo(refused(Refusal.SESSION_EXPIRED));
         assertThat(closes).hasValue(1);
     }
 
@@ -430,7 +407,7 @@ class BeaconServiceTest {
         store.agents.put(agent(), new AgentRecord(agent(), Set.of("s1", "s2"), Optional.of(USERNAME),
                 Optional.of("rp-sales"), Optional.of(NOW.minus(Duration.ofHours(1))), Optional.empty()));
 
-        assertThat(service.register(IDENTITY, AGENT_ARN, Optional.empty()).otherSessions()).isEqualTo(2);
+        assertThat(registered(IDENTITY).otherSessions()).isEqualTo(2);
     }
 
     @Test
@@ -442,7 +419,7 @@ class BeaconServiceTest {
                 Optional.empty(), Optional.empty(), Optional.of(NOW), false, false);
         store.closeResult = new CloseResult.Closed(OfflineOutcome.EXEMPT, Optional.of(exempt));
 
-        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(OfflineOutcome.EXEMPT);
+        assertThat(closed(id, token, Optional.empty())).isEqualTo(OfflineOutcome.EXEMPT);
         assertThat(connect.puts).isEmpty();
     }
 
@@ -459,9 +436,9 @@ class BeaconServiceTest {
             store.transitionReads.add(new Transition(id, agent(), TransitionReason.TAB_CLOSED, state, 1, NOW, NOW, Optional.empty(),
                     Optional.empty(), Optional.empty(), false, false));
 
-            assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty()).name()).as(state.name()).isEqualTo(state.name());
+            assertThat(closed(id, token, Optional.empty()).name()).as(state.name()).isEqualTo(state.name());
         }
-        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).as("no transition found")
+        assertThat(closed(id, token, Optional.empty())).as("no transition found")
                 .isEqualTo(OfflineOutcome.PENDING);
         assertThat(connect.puts).isEmpty();
     }
@@ -481,7 +458,7 @@ class BeaconServiceTest {
     void register_should_offerTheClosedTabsStatusAndPublishRestored_when_reloadedWithinTheWindow() {
         lastClose(CloseReason.TAB_CLOSED, 30, true, Optional.of(AVAILABLE), Optional.empty());
 
-        BeaconService.Registration registration = service.register(IDENTITY, AGENT_ARN, Optional.empty());
+        BeaconService.Registration registration = registered(IDENTITY);
 
         assertThat(registration.restore()).contains(AVAILABLE);
         assertThat(store.created.getFirst().restoreOf()).contains(CLOSED_TAB);
@@ -497,7 +474,7 @@ class BeaconServiceTest {
     void register_should_offerTheRestore_when_theLastCloseWasARenewedSessionsWhoseTabClosedRightAfter() {
         lastClose(CloseReason.REPLACED, 30, true, Optional.of(AVAILABLE), Optional.empty());
 
-        assertThat(service.register(IDENTITY, AGENT_ARN, Optional.empty()).restore()).contains(AVAILABLE);
+        assertThat(registered(IDENTITY).restore()).contains(AVAILABLE);
     }
 
     Transition closersTransition(int attempts, TransitionState state) {
@@ -512,7 +489,7 @@ class BeaconServiceTest {
         store.transitionReads.add(closersTransition(0, TransitionState.PENDING));
         store.transitionReads.add(closersTransition(1, TransitionState.DONE));
 
-        assertThat(service.register(IDENTITY, AGENT_ARN, Optional.empty()).restore()).contains(AVAILABLE);
+        assertThat(registered(IDENTITY).restore()).contains(AVAILABLE);
         assertThat(store.findTransitionCalls).as("read until the closer's PutUserStatus was done").isEqualTo(3);
     }
 
@@ -521,7 +498,7 @@ class BeaconServiceTest {
         lastClose(CloseReason.TAB_CLOSED, 1, true, Optional.of(AVAILABLE), Optional.empty());
         store.transitionReads.add(closersTransition(1, TransitionState.PENDING)); // retry scheduled: nothing in flight
 
-        assertThat(service.register(IDENTITY, AGENT_ARN, Optional.empty()).restore()).contains(AVAILABLE);
+        assertThat(registered(IDENTITY).restore()).contains(AVAILABLE);
         assertThat(store.findTransitionCalls).isEqualTo(1);
     }
 
@@ -544,7 +521,7 @@ class BeaconServiceTest {
             store.created.clear();
             lastClose(c.reason(), c.secondsAgo(), c.setOffline(), c.status(), c.restoredBy());
 
-            BeaconService.Registration registration = service.register(IDENTITY, AGENT_ARN, Optional.empty());
+            BeaconService.Registration registration = registered(IDENTITY);
 
             assertThat(registration.restore()).as(c.why()).isEmpty();
             assertThat(store.created.getFirst().restoreOf()).as(c.why()).isEmpty();
@@ -557,7 +534,7 @@ class BeaconServiceTest {
         wire("stay-offline");
         lastClose(CloseReason.TAB_CLOSED, 5, true, Optional.of(AVAILABLE), Optional.empty());
 
-        assertThat(service.register(IDENTITY, AGENT_ARN, Optional.empty()).restore()).isEmpty();
+        assertThat(registered(IDENTITY).restore()).isEmpty();
         assertThat(events).isEmpty();
     }
 
@@ -566,7 +543,7 @@ class BeaconServiceTest {
         lastClose(CloseReason.TAB_CLOSED, 5, true, Optional.of(AVAILABLE), Optional.empty());
         store.restoreAvailable = false;
 
-        assertThat(service.register(IDENTITY, AGENT_ARN, Optional.empty()).restore()).isEmpty();
+        assertThat(registered(IDENTITY).restore()).isEmpty();
         assertThat(events).isEmpty();
     }
 
@@ -575,8 +552,8 @@ class BeaconServiceTest {
         SessionId id = SessionId.random(random);
         store.sessions.put(id, openSession(id, SessionToken.random(random)));
 
-        assertThatThrownBy(() -> service.close(id, SessionToken.random(random), CloseReason.TAB_CLOSED, Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(403));
+        assertThat(service.close(id, SessionToken.random(random), CloseReason.TAB_CLOSED, Optional.empty()))
+                .isEqualTo(refused(Refusal.BAD_TOKEN));
         assertThat(store.closes).isEmpty();
     }
 
@@ -587,7 +564,7 @@ class BeaconServiceTest {
         store.sessions.put(id, openSession(id, token));
         store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(pending(id)));
 
-        OfflineOutcome outcome = service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty());
+        OfflineOutcome outcome = closed(id, token, Optional.empty());
 
         assertThat(outcome).isEqualTo(OfflineOutcome.DONE);
         assertThat(connect.puts).singleElement().satisfies(r -> {
@@ -617,7 +594,7 @@ class BeaconServiceTest {
         // The instance's OFFLINE-type status is "Gone" (offline-id), by ARN as Streams reports it.
         AgentStatus offline = new AgentStatus("Gone", "arn:aws:connect:us-east-1:123456789012:instance/inst-1/agent-state/offline-id");
 
-        OfflineOutcome outcome = service.close(id, token, CloseReason.TAB_CLOSED, Optional.of(offline));
+        OfflineOutcome outcome = closed(id, token, Optional.of(offline));
 
         assertThat(outcome).isEqualTo(OfflineOutcome.NOT_NEEDED);
         assertThat(connect.puts).as("no PutUserStatus spent on an agent already Offline").isEmpty();
@@ -627,7 +604,7 @@ class BeaconServiceTest {
         SessionId other = SessionId.random(random);
         store.sessions.put(other, openSession(other, token));
         store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(pending(other)));
-        assertThat(service.close(other, token, CloseReason.TAB_CLOSED, Optional.of(new AgentStatus("Available", null))))
+        assertThat(closed(other, token, Optional.of(new AgentStatus("Available", null))))
                 .isEqualTo(OfflineOutcome.DONE);
         assertThat(connect.puts).hasSize(1);
     }
@@ -657,7 +634,7 @@ class BeaconServiceTest {
         store.sessions.put(id, openSession(id, token));
         store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(pending(id)));
 
-        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.of(new AgentStatus("Available", null))))
+        assertThat(closed(id, token, Optional.of(new AgentStatus("Available", null))))
                 .isEqualTo(OfflineOutcome.PENDING);
         assertThat(connect.puts).isEmpty();
         assertThat(store.completed).containsExactly("HANDED_OVER:" + store.closes.getFirst().claim());
@@ -672,7 +649,7 @@ class BeaconServiceTest {
         store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(pending(id)));
         connect.failStatus = 429;
 
-        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(OfflineOutcome.PENDING);
+        assertThat(closed(id, token, Optional.empty())).isEqualTo(OfflineOutcome.PENDING);
         assertThat(counted).containsExactly(Map.entry("retry", 1), Map.entry("throttled", 1));
     }
 
@@ -684,7 +661,7 @@ class BeaconServiceTest {
         store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(pending(id)));
         connect.failStatus = 403;
 
-        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(OfflineOutcome.FAILED);
+        assertThat(closed(id, token, Optional.empty())).isEqualTo(OfflineOutcome.FAILED);
         assertThat(counted).as("TransitionsFailedAlarm sees the beacon's failures").containsExactly(Map.entry("failed", 1));
         assertThat(events).singleElement().isInstanceOf(BackstopEvent.AgentOfflineFailed.class);
         assertThat(store.completed).as("into the slow lane").containsExactly("FAILED:" + store.closes.getFirst().claim());
@@ -698,7 +675,7 @@ class BeaconServiceTest {
         store.closeResult = new CloseResult.Closed(OfflineOutcome.PENDING, Optional.of(pending(id)));
         connect.failPuts = true;
 
-        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(OfflineOutcome.PENDING);
+        assertThat(closed(id, token, Optional.empty())).isEqualTo(OfflineOutcome.PENDING);
         assertThat(store.completed).containsExactly("RETRY:1:InternalServiceException (500)");
         assertThat(events).isEmpty();
     }
@@ -710,7 +687,7 @@ class BeaconServiceTest {
         store.sessions.put(id, openSession(id, token));
         store.closeResult = new CloseResult.Closed(OfflineOutcome.NOT_NEEDED, Optional.empty());
 
-        assertThat(service.close(id, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(OfflineOutcome.NOT_NEEDED);
+        assertThat(closed(id, token, Optional.empty())).isEqualTo(OfflineOutcome.NOT_NEEDED);
         assertThat(connect.puts).isEmpty();
     }
 
@@ -725,20 +702,46 @@ class BeaconServiceTest {
     }
 
     @Test
+    void heartbeat_should_refuseWithTheStoresReason_andCloseNothing_when_theStoreDidNotRecordTheBeat() {
+        SessionId id = SessionId.random(random);
+        SessionToken token = SessionToken.random(random);
+        store.sessions.put(id, openSession(id, token));
+        Map<backstop.core.session.HeartbeatResult, Refusal> expected = Map.of(
+                backstop.core.session.HeartbeatResult.UNKNOWN_SESSION, Refusal.UNKNOWN_SESSION,
+                backstop.core.session.HeartbeatResult.BAD_TOKEN, Refusal.BAD_TOKEN,
+                backstop.core.session.HeartbeatResult.SESSION_CLOSED, Refusal.SESSION_CLOSED,
+                backstop.core.session.HeartbeatResult.TOO_FREQUENT, Refusal.HEARTBEAT_TOO_FREQUENT);
+        expected.forEach((result, refusal) -> {
+            store.heartbeatResult = result;
+
+            assertThat(service.heartbeat(id, token, Optional.empty())).as(result.name()).isEqualTo(refused(refusal));
+        });
+        assertThat(store.closes).as("only an expired session is closed by its beat").isEmpty();
+    }
+
+    @Test
+    void close_should_refuseAsUnknown_when_anIssuedIdIsNotStored() {
+        BeaconService.Registration registration = registered(IDENTITY);
+        store.sessions.clear();
+
+        assertThat(service.close(registration.sessionId(), registration.token(), CloseReason.TAB_CLOSED, Optional.empty()))
+                .isEqualTo(refused(Refusal.UNKNOWN_SESSION));
+        assertThat(store.closes).isEmpty();
+    }
+
+    @Test
     void heartbeatAndClose_should_refuseAMadeUpId_asUnknown_withoutTouchingTheTable() {
         byte[] bytes = new byte[24];
         new java.security.SecureRandom().nextBytes(bytes);
         SessionId madeUp = new SessionId(java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
         SessionToken token = SessionToken.random(random);
 
-        assertThatThrownBy(() -> service.heartbeat(madeUp, token, Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(404));
-        assertThatThrownBy(() -> service.close(madeUp, token, CloseReason.TAB_CLOSED, Optional.empty()))
-                .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.status()).isEqualTo(404));
+        assertThat(service.heartbeat(madeUp, token, Optional.empty())).isEqualTo(refused(Refusal.UNKNOWN_SESSION));
+        assertThat(service.close(madeUp, token, CloseReason.TAB_CLOSED, Optional.empty())).isEqualTo(refused(Refusal.UNKNOWN_SESSION));
         assertThat(store.heartbeats).as("no conditional write").isEmpty();
         assertThat(store.lookedUp).as("no read").isEmpty();
 
-        BeaconService.Registration registered = service.register(IDENTITY, AGENT_ARN, Optional.empty());
+        BeaconService.Registration registered = registered(IDENTITY);
         assertThat(registered.sessionId().isTagged()).as("what a register issues").isTrue();
         service.heartbeat(registered.sessionId(), registered.token(), Optional.empty());
         assertThat(store.heartbeats).as("an issued id reaches the table").hasSize(1);
