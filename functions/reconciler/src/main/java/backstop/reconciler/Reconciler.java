@@ -40,10 +40,10 @@ public final class Reconciler {
     public static final Duration SCHEDULE_PERIOD = Duration.ofMinutes(1);
     /**
      * How often a run with no due work looks at the hand-over count between sweeps: one GetItem (half a read unit),
-     * 30 a minute at most while sessions are open (docs/benchmarks.md, Cost), where looking at the due index would be
+     * 60 a minute at most while sessions are open (docs/benchmarks.md, Cost), where looking at the due index would be
      * 16 Queries each time.
      */
-    static final Duration HANDOVER_POLL = Duration.ofSeconds(2);
+    static final Duration HANDOVER_POLL = Duration.ofSeconds(1);
 
     /** Waits; in production it sleeps, in tests time is moved by hand. */
     @FunctionalInterface
