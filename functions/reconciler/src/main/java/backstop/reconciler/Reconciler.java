@@ -92,6 +92,7 @@ public final class Reconciler {
         int closed = 0;
         int claimed = 0;
         boolean idle = false;
+        boolean woken = false;
         Instant nextSweep = clock.instant();
         Instant dueFloor = nextSweep;
         backfilling.clear();
@@ -115,8 +116,19 @@ public final class Reconciler {
                 long handOversSeen = handOvers(-1);
                 int worked = workDue(dueUntil(nextSweep, dueFloor, stopTakingWorkAt));
                 claimed += worked;
-                if (worked == 0) {
-                    idleUntil(nextSweep.isBefore(stopTakingWorkAt) ? nextSweep : stopTakingWorkAt, handOversSeen);
+                Instant wake = nextSweep.isBefore(stopTakingWorkAt) ? nextSweep : stopTakingWorkAt;
+                if (worked > 0) {
+                    woken = false;
+                } else if (woken) {
+                    // Woken by a hand-over, and the look found nothing: the due index (a GSI, eventually consistent,
+                    // usually within a second) may not show the release yet. One more look a poll later, then idle.
+                    woken = false;
+                    Instant again = clock.instant().plus(HANDOVER_POLL);
+                    if (wake.isAfter(clock.instant())) {
+                        sleeper.sleepUntil(again.isBefore(wake) ? again : wake);
+                    }
+                } else {
+                    woken = idleUntil(wake, handOversSeen);
                 }
             }
         } catch (InterruptedException e) {
@@ -136,15 +148,17 @@ public final class Reconciler {
      * close handed a transition over since the due work last looked (then returns at once, to work it): at a shift end,
      * a close that found no Connect turn within its wait is set Offline seconds later, not a sweep interval later. The
      * look is one eventually consistent GetItem; a count that cannot be read wakes nothing (the sweep finds the work).
+     * True when a hand-over woke it.
      */
-    private void idleUntil(Instant wake, long handOversSeen) throws InterruptedException {
+    private boolean idleUntil(Instant wake, long handOversSeen) throws InterruptedException {
         while (clock.instant().isBefore(wake)) {
             Instant look = clock.instant().plus(HANDOVER_POLL);
             sleeper.sleepUntil(look.isBefore(wake) ? look : wake);
             if (clock.instant().isBefore(wake) && handOvers(handOversSeen) != handOversSeen) {
-                return;
+                return true;
             }
         }
+        return false;
     }
 
     /** The hand-over count, or {@code otherwise} when it cannot be read (logged once a run). */

@@ -101,9 +101,12 @@ class ReconcilerLoopTest {
         RuntimeException handOverCountFails;
         final List<Instant> handOverLooks = new ArrayList<>();
         @Override public void countHandOver() { handOvers++; }
+        /** A count that moves every second (hand-overs all the time). */
+        boolean handOverEverySecond;
         @Override public long handOvers() {
             handOverLooks.add(clock.now);
             if (handOverCountFails != null) { throw handOverCountFails; }
+            if (handOverEverySecond) { return Duration.between(START, clock.now).toSeconds(); }
             return handOvers + (handOverAt != null && !handOverAt.isAfter(clock.now) ? 1 : 0);
         }
         @Override public boolean failIntoSlowLane(SessionId id, String claim, int attempts, String error, Instant now, Instant next,
@@ -178,19 +181,34 @@ class ReconcilerLoopTest {
         reconciler().run(START.plus(Duration.ofSeconds(49)));
 
         assertThat(store.dueLooks).containsExactly(START, START.plusSeconds(15), START.plusSeconds(30), START.plusSeconds(45));
-        assertThat(store.handOverLooks).as("the count is read every 2 s between them, not the due index's 16 shards")
-                .contains(START.plusSeconds(2), START.plusSeconds(4), START.plusSeconds(12), START.plusSeconds(47));
+        assertThat(store.handOverLooks).as("the count is read every second between them, not the due index's 16 shards")
+                .contains(START.plusSeconds(1), START.plusSeconds(2), START.plusSeconds(14), START.plusSeconds(48));
     }
 
     @Test
     void run_should_workDueTransitionsWithinAPoll_when_aCloseHandsOneOverBetweenSweeps() {
         store.open.add(new SessionId("0123456789abcdefghijkl"));
-        store.handOverAt = START.plusMillis(5_300); // a close found no Connect turn and handed its transition over
+        store.handOverAt = START.plusMillis(4_300); // a close found no Connect turn and handed its transition over
 
         reconciler().run(START.plus(Duration.ofSeconds(49)));
 
-        assertThat(store.dueLooks).as("the hand-over is worked at the first look after it (6 s), not at the next sweep (15 s)")
-                .containsExactly(START, START.plusSeconds(6), START.plusSeconds(15), START.plusSeconds(30), START.plusSeconds(45));
+        assertThat(store.dueLooks).as("the hand-over is worked at the first look after it (5 s), not at the next sweep (15 s);"
+                        + " that look found nothing (the due index lags), so one more a second later (6 s), then idle")
+                .containsExactly(START, START.plusSeconds(5), START.plusSeconds(6), START.plusSeconds(15), START.plusSeconds(30),
+                        START.plusSeconds(45));
+    }
+
+    @Test
+    void run_should_stillSweepEvery15s_when_handOversComeEverySecond() {
+        store.open.add(new SessionId("0123456789abcdefghijkl"));
+        store.handOverEverySecond = true;
+
+        Reconciler.Summary summary = reconciler().run(START.plus(Duration.ofSeconds(49)));
+
+        assertThat(store.staleQueries).as("the crash path's sweeps keep their times").containsExactly(START, START.plusSeconds(15),
+                START.plusSeconds(30), START.plusSeconds(45));
+        assertThat(summary.sweeps()).isEqualTo(4);
+        assertThat(store.dueLooks).as("a look every second, none twice at one time").doesNotHaveDuplicates().hasSizeGreaterThan(40);
     }
 
     @Test

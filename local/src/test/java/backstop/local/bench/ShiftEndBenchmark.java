@@ -61,11 +61,15 @@ class ShiftEndBenchmark {
         int closes = Integer.getInteger("shiftCloses", 500);
         int seconds = Integer.getInteger("shiftSeconds", 60);
         int containers = Integer.getInteger("shiftContainers", 4);
+        // The stack's share of Connect's quota (CONNECT_RATE_PER_SECOND): the template's default unless given.
+        String share = System.getProperty("shiftRate", "");
         double availableShare = 0.2;
         TemplateResources template = TemplateResources.load(TemplateResources.findTemplate());
         Duration period = template.scheduleRate("ReconcilerFunction");
         Duration timeout = template.timeout("ReconcilerFunction");
-        try (LocalStack stack = LocalStack.start(LocalStack.Options.forTests())) {
+        LocalStack.Options options = share.isEmpty() ? LocalStack.Options.forTests()
+                : LocalStack.Options.forTests().withEnvironment(Map.of("CONNECT_RATE_PER_SECOND", share));
+        try (LocalStack stack = LocalStack.start(options)) {
             ConnectEmulator connect = stack.connect();
             connect.setQuota(Quota.OFF);
             String offlineArn = DemoInstance.instanceArn(stack.instanceId()) + "/agent-state/"

@@ -4,6 +4,7 @@ import backstop.core.events.EventOutbox;
 import backstop.core.transition.Transition;
 import backstop.core.transition.TransitionQueue;
 import backstop.core.transition.TransitionState;
+import software.amazon.awssdk.core.exception.AbortedException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
@@ -29,6 +30,9 @@ public final class DynamoTransitionStore implements TransitionQueue {
 
     /** A transition the reconciler may work: PENDING, or FAILED in the slow lane (still in the due index). */
     private static final String WORKABLE = "(" + TRANSITION_STATE + " = :pending OR " + TRANSITION_STATE + " = :failed)";
+
+    /** How long a hand-over's count may hold the close (it is a wake-up call, never the record of the work). */
+    static final Duration COUNT_TIMEOUT = Duration.ofMillis(300);
 
     private final DynamoTable table;
     private final DynamoDbClient dynamoDb;
@@ -162,18 +166,30 @@ public final class DynamoTransitionStore implements TransitionQueue {
         }
     }
 
-    /** One item for the whole table: at a shift end's few hundred hand-overs a second, well under an item's 1,000 writes/s. */
+    /**
+     * One item for the whole table, so each container counts at most one a second (OfflineTransitions.COUNT_EVERY).
+     * Best effort within {@link #COUNT_TIMEOUT}, retries included: a throttled or slow count holds the close's answer no
+     * longer, and the transition is due all the same.
+     */
     @Override
     public void countHandOver() {
         dynamoDb.updateItem(r -> r.tableName(table.name).key(handOversKey())
                 .updateExpression("ADD " + HANDOVER_COUNT + " :one")
-                .expressionAttributeValues(Map.of(":one", n(1))));
+                .expressionAttributeValues(Map.of(":one", n(1)))
+                .overrideConfiguration(o -> o.apiCallTimeout(COUNT_TIMEOUT)));
     }
 
     /** An eventually consistent read (half a read unit): a change seen a moment late costs that moment, no more. */
     @Override
     public long handOvers() {
-        Map<String, AttributeValue> item = dynamoDb.getItem(r -> r.tableName(table.name).key(handOversKey())).item();
+        Map<String, AttributeValue> item;
+        try {
+            item = dynamoDb.getItem(r -> r.tableName(table.name).key(handOversKey())).item();
+        } catch (AbortedException e) {
+            // The SDK cleared the thread's interrupt to say so: give it back, so the caller's next wait ends the run.
+            Thread.currentThread().interrupt();
+            throw e;
+        }
         return item == null || !item.containsKey(HANDOVER_COUNT) ? 0 : Long.parseLong(item.get(HANDOVER_COUNT).n());
     }
 

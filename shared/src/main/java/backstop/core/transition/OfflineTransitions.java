@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
 
 /**
@@ -27,6 +28,12 @@ import java.util.random.RandomGenerator;
  */
 public final class OfflineTransitions {
     private static final Logger LOG = LoggerFactory.getLogger(OfflineTransitions.class);
+    /**
+     * A container counts at most one hand-over this often: the reconciler looks at the count once a second, and once
+     * woken it works every transition due, so more counts would wake nothing more; they would only heat the count's one
+     * item (DynamoDB takes at most 1,000 writes a second on one partition).
+     */
+    static final Duration COUNT_EVERY = Duration.ofSeconds(1);
 
     private final TransitionStore store;
     private final ConnectAgentStatus connect;
@@ -36,6 +43,8 @@ public final class OfflineTransitions {
     private final int maxAttempts;
     private final RandomGenerator random;
     private final Set<String> exemptRoutingProfileIds;
+    /** When this container last counted a hand-over (epoch ms): it counts at most one a {@link #COUNT_EVERY}. */
+    private final AtomicLong lastCounted = new AtomicLong(Long.MIN_VALUE / 2);
 
     public OfflineTransitions(TransitionStore store, ConnectAgentStatus connect, EventPublisher events, Clock clock,
                               Backoff backoff, int maxAttempts, RandomGenerator random) {
@@ -144,7 +153,9 @@ public final class OfflineTransitions {
     public boolean handOver(Transition transition, String claim, String why) {
         boolean released = store.releaseClaim(transition.sessionId(), claim, clock.instant());
         LOG.info("agent {} left to the reconciler (session {}): {}", transition.agent().userId(), transition.sessionId(), why);
-        if (released) {
+        long now = clock.millis();
+        long last = lastCounted.get();
+        if (released && now - last >= COUNT_EVERY.toMillis() && lastCounted.compareAndSet(last, now)) {
             try {
                 store.countHandOver();
             } catch (RuntimeException e) {

@@ -68,8 +68,13 @@ class OfflineTransitionsTest {
             return !claimLost;
         }
 
+        RuntimeException countFails;
+
         @Override
         public void countHandOver() {
+            if (countFails != null) {
+                throw countFails;
+            }
             writes.add("hand-over counted");
         }
     }
@@ -187,6 +192,47 @@ class OfflineTransitionsTest {
         assertThat(store.writes).containsExactly("released at " + NOW, "hand-over counted");
         assertThat(connect.puts).isEmpty();
         assertThat(events).isEmpty();
+    }
+
+    @Test
+    void handOver_should_countAtMostOnceASecond_perContainer() {
+        MovableClock moving = new MovableClock();
+        OfflineTransitions container = new OfflineTransitions(store, new ConnectAgentStatus(connect, INSTANCE), events::addAll,
+                moving, Backoff.DEFAULT, 3, new Random(7), Set.of());
+
+        container.handOver(pending(0, false), "claim-1", "no turn");
+        moving.now = NOW.plusMillis(999);
+        container.handOver(pending(0, false), "claim-2", "no turn");
+        moving.now = NOW.plusMillis(1_000);
+        container.handOver(pending(0, false), "claim-3", "no turn");
+
+        assertThat(store.writes).filteredOn("hand-over counted"::equals).as("the reconciler looks once a second: once a second wakes it")
+                .hasSize(2);
+    }
+
+    @Test
+    void handOver_should_countNothing_when_theClaimWasLost() {
+        store.claimLost = true;
+
+        assertThat(transitions.handOver(pending(0, false), "claim-1", "no turn")).isFalse();
+
+        assertThat(store.writes).containsExactly("released at " + NOW);
+    }
+
+    @Test
+    void handOver_should_stillGiveTheTransitionBack_when_theCountCannotBeWritten() {
+        store.countFails = new IllegalStateException("throttled");
+
+        assertThat(transitions.handOver(pending(0, false), "claim-1", "no turn")).as("due all the same: the sweep finds it").isTrue();
+
+        assertThat(store.writes).containsExactly("released at " + NOW);
+    }
+
+    static final class MovableClock extends Clock {
+        Instant now = NOW;
+        @Override public java.time.ZoneId getZone() { return ZoneOffset.UTC; }
+        @Override public Clock withZone(java.time.ZoneId zone) { return this; }
+        @Override public Instant instant() { return now; }
     }
 
     @Test
