@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBackstop, STATE } from '../client/index.js';
+import { streamsWithLifecycle } from './fakes/streams-lifecycle.js';
 
 const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
 /** The signed-in agent's ID token, as the page's sign-in gives it. */
@@ -159,4 +160,32 @@ test('createBackstop_should_guardTheTabDuringALiveContact_unlessTold', () => wit
     await until(() => backstop.state === STATE.OPEN);
     backstop.stop();
   }
+}));
+
+test('createBackstop_should_startTheWorkersFromTheUrlsThePageGives_asModules', () => withFakeWorkers(async () => {
+  const { win } = fakePage();
+  const adapter = fakeAdapter();
+  const backstop = createBackstop({ adapter, apiBase: '', getToken, window: win,
+    workerUrls: { heartbeat: '/assets/heartbeat-worker.js', tick: '/assets/tick-worker.js' } });
+  adapter.signIn();
+  await until(() => backstop.state === STATE.OPEN);
+  assert.deepEqual(FakeWorker.created.map((w) => [w.url, w.options]).sort(),
+    [['/assets/heartbeat-worker.js', { type: 'module' }], ['/assets/tick-worker.js', { type: 'module' }]]);
+  backstop.destroy();
+}));
+
+test('destroy_should_endTheStreamsAdapterItMade_butNeverOneThePageGave', () => withFakeWorkers(async () => {
+  const states = [{ name: 'Available', type: 'routable', agentStateARN: 'arn:x/agent-state/avail' }];
+  const connect = streamsWithLifecycle(states);
+  const own = createBackstop({ connect, apiBase: '', getToken, window: fakePage().win, guardLiveContact: false });
+  connect.core.agentArrives(AGENT_ARN, states[0]);
+  const subscribed = () => [...connect.core.eventBus.subs.values()].reduce((n, list) => n + list.size, 0);
+  assert.ok(subscribed() > 0);
+  own.destroy();
+  assert.equal(subscribed(), 0, 'the adapter createBackstop made leaves Streams with it');
+
+  let destroyed = 0;
+  const given = { ...fakeAdapter(), destroy: () => { destroyed += 1; } };
+  createBackstop({ adapter: given, apiBase: '', getToken, window: fakePage().win }).destroy();
+  assert.equal(destroyed, 0, "the page's own adapter is the page's to end");
 }));

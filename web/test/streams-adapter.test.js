@@ -260,3 +260,34 @@ test('onContact_should_beFalse_duringAfterCallWork_andTellTheChange', async () =
 
   assert.deepEqual(heard, [true, false, true], 'each change told (the guard updates on it)');
 });
+
+test('destroy_should_leaveEveryStreamsSubscriptionItMade_onTheCurrentBus', () => {
+  const connect = streamsWithLifecycle(states);
+  const adapter = createStreamsAdapter(connect, manualWatch());
+  connect.core.agentArrives('arn:x/agent/u-1', states[0]);
+  const bus = connect.core.eventBus;
+  const subscribed = () => [...bus.subs.values()].reduce((n, list) => n + list.size, 0);
+  assert.ok(subscribed() >= 2, 'the agent and its state changes are followed');
+
+  adapter.destroy();
+
+  assert.equal(subscribed(), 0, 'a destroyed client leaves nothing of its own on Streams');
+  adapter.destroy(); // twice (a hot reload and a teardown): nothing left to leave, no error
+});
+
+// Without connect.CONTACT_ACTIVE_STATES (an older Streams): Streams' own live states, spelled out.
+test('onContact_should_countStreamsLiveStates_when_theStreamsBuildNamesNone', () => {
+  const { connect, agent, signIn } = fakeConnect();
+  const adapter = createStreamsAdapter(connect, noWatch);
+  signIn();
+  for (const type of ['incoming', 'pending', 'connecting', 'connected', 'paused']) {
+    agent.snapshot({ contacts: [{ getStatus: () => ({ type }) }] });
+    assert.equal(adapter.onContact(), true, type);
+  }
+  for (const type of ['ended', 'error', 'missed', '']) {
+    agent.snapshot({ contacts: [{ getStatus: () => ({ type }) }] });
+    assert.equal(adapter.onContact(), false, `'${type}'`);
+  }
+  agent.snapshot({ contacts: [{ getStatus: () => { throw new Error('a contact Streams no longer knows'); } }] });
+  assert.equal(adapter.onContact(), true, 'a status that cannot be read counts as live: the leave-page guard errs safe');
+});

@@ -110,3 +110,111 @@ test('adapter_should_readTheStatusAgain_when_aChangesTopicIsLost', async () => {
   adapter.destroy();
   assert.equal(cleared, 7);
 });
+
+/** An interval the test ticks by hand, recording what the adapter asked of it. */
+function handInterval() {
+  const interval = { tick: null, every: [], cleared: [] };
+  interval.setInterval = (fn, ms) => { interval.tick = fn; interval.every.push(ms); return 7; };
+  interval.clearInterval = (id) => { interval.cleared.push(id); };
+  return interval;
+}
+
+test('adapter_should_readAgainEvery5s_byDefault', async () => {
+  const interval = handInterval();
+  await createAgentClientAdapter(fakeAgent(), { setInterval: interval.setInterval, clearInterval: interval.clearInterval });
+  assert.deepEqual(interval.every, [5000]);
+});
+
+test('adapter_should_setNoTimer_andClearNone_whenRefreshIsOff', async () => {
+  const interval = handInterval();
+  const adapter = await createAgentClientAdapter(fakeAgent(), { refreshMs: 0, setInterval: interval.setInterval, clearInterval: interval.clearInterval });
+  adapter.destroy();
+  assert.deepEqual(interval.every, []);
+  assert.deepEqual(interval.cleared, []);
+});
+
+test('adapter_should_tellAStatusThatDiffersInItsArnOrTypeAlone_andNothingWhenAllThreeAreTheSame', async () => {
+  const interval = handInterval();
+  const agent = fakeAgent({ state: AVAILABLE });
+  const adapter = await createAgentClientAdapter(agent, { setInterval: interval.setInterval, clearInterval: interval.clearInterval });
+  const seen = [];
+  adapter.onStatusChange(() => seen.push(Object.values(adapter.currentStatus()).join(' ')));
+  const reads = [
+    { ...AVAILABLE }, // the same three: nobody is told
+    { ...AVAILABLE, agentStateARN: 'arn:x/agent-state/available-2' },
+    { ...AVAILABLE, agentStateARN: 'arn:x/agent-state/available-2', type: 'not_routable' },
+    { ...AVAILABLE, agentStateARN: 'arn:x/agent-state/available-2', type: 'not_routable', name: 'Available 2' },
+  ];
+  for (const read of reads) {
+    agent.getAvailabilityState = async () => read;
+    await interval.tick();
+  }
+  assert.deepEqual(seen, ['Available arn:x/agent-state/available-2 routable', 'Available arn:x/agent-state/available-2 not_routable',
+    'Available 2 arn:x/agent-state/available-2 not_routable']);
+});
+
+test('adapter_should_startWithNoStatus_whenTheWorkspaceHasNone_andTellTheFirstOneRead', async () => {
+  const interval = handInterval();
+  const agent = fakeAgent({ state: null, list: async () => null });
+  const adapter = await createAgentClientAdapter(agent, { setInterval: interval.setInterval, clearInterval: interval.clearInterval });
+  assert.equal(adapter.currentStatus(), null);
+  assert.equal(adapter.chosenStatus(), null);
+  assert.deepEqual(adapter.statuses(), [], 'no list: no statuses, not a made-up one');
+  const seen = [];
+  adapter.onStatusChange(() => seen.push(adapter.currentStatus().name));
+  agent.getAvailabilityState = async () => AVAILABLE;
+  await interval.tick();
+  assert.deepEqual(seen, ['Available']);
+});
+
+test('adapter_should_ignoreATopicWithoutAState', async () => {
+  const agent = fakeAgent();
+  const adapter = await createAgentClientAdapter(agent, { refreshMs: 0 });
+  const seen = [];
+  adapter.onStatusChange(() => seen.push('told'));
+  agent.publish(undefined);
+  agent.publish({ previous: { state: OFFLINE } });
+  assert.deepEqual(seen, []);
+  assert.equal(adapter.currentStatus().name, 'Offline');
+});
+
+test('adapter_should_tellEveryListener_whenOneThrows_andNoneThatLeft', async () => {
+  const agent = fakeAgent();
+  const adapter = await createAgentClientAdapter(agent, { refreshMs: 0 });
+  const seen = [];
+  const errors = [];
+  const error = console.error;
+  console.error = (...args) => errors.push(args[0]);
+  try {
+    adapter.onStatusChange(() => { throw new Error('the page rendering failed'); });
+    const leave = adapter.onStatusChange(() => seen.push('left'));
+    adapter.onStatusChange(() => seen.push('stays'));
+    agent.publish({ state: AVAILABLE });
+    leave();
+    agent.publish({ state: OFFLINE });
+  } finally {
+    console.error = error;
+  }
+  assert.deepEqual(seen, ['left', 'stays', 'stays']);
+  assert.deepEqual(errors, ['ccp-backstop: a status listener threw', 'ccp-backstop: a status listener threw']);
+});
+
+test('adapter_should_setAStatusKnownByItsArn_andRefuseNoStatus', async () => {
+  const agent = fakeAgent();
+  const adapter = await createAgentClientAdapter(agent, { refreshMs: 0 });
+  await adapter.setStatus({ arn: AVAILABLE.agentStateARN });
+  await assert.rejects(adapter.setStatus(null), /unknown status null/);
+  assert.deepEqual(agent.calls, [['set', AVAILABLE.agentStateARN]]);
+});
+
+test('adapter_should_destroy_withAnAgentClientThatCannotUnsubscribe_andTellNobodyAfter', async () => {
+  const agent = fakeAgent();
+  delete agent.offAvailabilityStateChanged; // an SDK without it: the topic keeps coming
+  const adapter = await createAgentClientAdapter(agent, { refreshMs: 0 });
+  const seen = [];
+  adapter.onStatusChange(() => seen.push('told'));
+  adapter.destroy();
+  agent.publish({ state: AVAILABLE });
+  assert.deepEqual(seen, []);
+  assert.deepEqual(adapter.statuses(), []);
+});
