@@ -320,3 +320,43 @@ test('tabPeers_should_countOnlyThisAgentsOtherTabs_answerHelloWithHere_andKeepAP
   clock += 1;
   assert.equal(peers.othersOpen(), false);
 });
+
+test('guard_should_leaveThePageAndTheAdapter_onStop_evenDuringALiveContact', () => {
+  const listeners = new Map(); // listener -> event type
+  const win = { addEventListener: (type, fn) => listeners.set(fn, type), removeEventListener: (type, fn) => listeners.delete(fn) };
+  const adapterListeners = new Set();
+  const follow = (fn) => { adapterListeners.add(fn); return () => adapterListeners.delete(fn); };
+  let live = true;
+  const guard = guardLiveContacts({ onContact: () => live, onStatusChange: follow, onAgent: follow }, win);
+  guard.update();
+  assert.deepEqual([...listeners.values()], ['beforeunload']);
+
+  guard.stop();
+
+  assert.equal(guard.guarding, false, 'no guard once stopped');
+  assert.equal(listeners.size, 0, 'the beforeunload guard is gone');
+  assert.equal(adapterListeners.size, 0, "the adapter's listeners are gone");
+  live = false;
+  guard.stop(); // twice: nothing left to remove, no error
+});
+
+test('tabPeers_should_sayBye_stopItsPings_andCloseTheChannel_onClose', () => {
+  const sent = [];
+  let closed = 0;
+  const channel = { postMessage: (m) => sent.push(m.type), close: () => { closed += 1; } };
+  const cancelled = [];
+  const peers = tabPeers({ channel, agentArn: () => AGENT_ARN, setInterval: () => 42, clearInterval: (id) => cancelled.push(id), id: 'me' });
+
+  peers.close();
+
+  assert.deepEqual(sent, ['bye'], 'the other tabs stop counting this one at once');
+  assert.deepEqual(cancelled, [42], 'a setInterval id is cleared');
+  assert.equal(channel.onmessage, null);
+  assert.equal(closed, 1);
+
+  const stopped = [];
+  const workerDriven = tabPeers({ channel: { postMessage() {} }, agentArn: () => AGENT_ARN, id: 'w',
+    setInterval: () => ({ stop: () => stopped.push('stop') }), clearInterval: () => stopped.push('cleared') });
+  workerDriven.close(); // a channel without close() (a test double, an old polyfill): no error
+  assert.deepEqual(stopped, ['stop'], "workerInterval's handle is stopped, not cleared");
+});
