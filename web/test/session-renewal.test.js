@@ -204,3 +204,33 @@ test('handOver_should_passTheRenewalTime_toTheNextClientOfTheTab', async () => {
   assert.equal(handed.expiresAt, END);
   assert.equal(handed.renewAt, Date.parse(END) - 30 * MINUTE);
 });
+
+test('renewal_should_refreshTheSignInOnce_onA401_andCountTheOtherSessionsButTheOldOne', async () => {
+  const asked = [];
+  const { clock, calls, states, backstop, beat } = setup([answer(OLD, END), { status: 401 }, answer(NEW, '2026-12-04T03:30:00Z', { otherSessions: 3 })],
+    { getToken: async (options) => { asked.push(options); return options.refresh ? 'refreshed.token' : 'stale.token'; } });
+  await backstop.register();
+  clock.now = Date.parse(END) - 25 * MINUTE;
+  await beat();
+
+  assert.deepEqual(asked.slice(1), [{}, { refresh: true }], 'the renewal asks once more, for a refreshed token');
+  assert.equal(calls.length, 3);
+  assert.equal(calls[2].init.headers.Authorization, 'Bearer refreshed.token');
+  assert.equal(backstop.sessionId, NEW);
+  assert.deepEqual(states.at(-1), { state: STATE.OPEN, detail: { sessionId: NEW, reason: 'renewed', otherSessions: 2 } });
+});
+
+test('renewal_should_stopAtASecond401_andSayWhy_orSayTheServersReason', async () => {
+  const { clock, calls, states, backstop, beat } = setup([answer(OLD, END), { status: 401 }, { status: 401 },
+    { status: 429, body: { error: 'too_many_sessions' } }]);
+  await backstop.register();
+  clock.now = Date.parse(END) - 25 * MINUTE;
+  await beat();
+  assert.equal(calls.length, 3, 'one refresh, not a loop');
+  assert.deepEqual(states.at(-1).detail, { sessionId: OLD, otherSessions: 0, renewal: 'failed', expiresAt: END, status: 401, error: 'unauthenticated' });
+
+  clock.now += 1 * MINUTE;
+  await beat();
+  assert.deepEqual(states.at(-1).detail, { sessionId: OLD, otherSessions: 0, renewal: 'failed', expiresAt: END, status: 429, error: 'too_many_sessions' });
+  assert.equal(backstop.sessionId, OLD);
+});
