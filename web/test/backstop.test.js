@@ -278,6 +278,21 @@ test('restore_should_doNothing_when_theStatusNoLongerExistsOrIsOffline', async (
   }
 });
 
+// A status recreated (a new ARN, the same name) between the close and the reload is still the agent's; an ARN that
+// matches wins over a name that matches another status.
+test('restore_should_findTheStatusByName_when_itsArnIsGone_butByArnFirst', async () => {
+  const { agent, outcomes, backstop } = restoreSetup(OFFLINE, { name: 'Break', arn: 'arn:x/agent-state/break-before-the-edit' });
+  await backstop.register();
+  await until(() => outcomes.length === 1);
+  assert.deepEqual(agent.set, ['Break']);
+  assert.deepEqual(outcomes, ['restored']);
+
+  const byArn = restoreSetup(OFFLINE, { name: 'Available', arn: BREAK.arn }); // renamed since: the ARN says which
+  await byArn.backstop.register();
+  await until(() => byArn.outcomes.length === 1);
+  assert.deepEqual(byArn.agent.set, ['Break']);
+});
+
 test('pagehide_should_leaveOfflineToTheBeacon_while_theServerAnswers_andTryStreamsOnlyWhenItDoesNot', async () => {
   for (const [failing, othersOpen, expected] of [[false, false, 0], [true, false, 1], [true, true, 0]]) {
     const agent = fakeAgent();
