@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBackstopCore, guardLiveContacts, tabPeers, workerHeartbeat, workerInterval, attachToPage, retryDelay, STATE, RESTORE_WAIT_MS } from '../client/core.js';
 import { retryAfterFailureMs } from '../client/heartbeat-request.js';
+import { scriptedFetch } from './fakes/scripted-fetch.js';
 
 const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
 
@@ -18,19 +19,6 @@ function fakeAgent(status = { name: 'Available', arn: 'arn:aws:connect:us-east-1
     signIn() { agentListeners.forEach((l) => l()); },
     change(next) { this.status = next; statusListeners.forEach((l) => l()); },
   };
-}
-
-function fakeFetch(responses) {
-  const calls = [];
-  const fn = async (url, init) => {
-    calls.push({ url, init, body: JSON.parse(init.body) });
-    const next = responses.shift();
-    if (next === undefined) throw new Error('fake fetch: no more responses scripted');
-    if (next instanceof Error) throw next;
-    return { status: next.status, json: async () => next.body ?? {} };
-  };
-  fn.calls = calls;
-  return fn;
 }
 
 function fakeHeartbeat() {
@@ -56,7 +44,7 @@ async function until(condition) {
 
 function setup(responses = [registered], getToken = undefined) {
   const agent = fakeAgent();
-  const fetch = fakeFetch(responses);
+  const fetch = scriptedFetch(responses);
   const beacons = [];
   const heartbeat = fakeHeartbeat();
   const states = [];
@@ -230,7 +218,7 @@ function restoreSetup(current, restore, { timers = [] } = {}) {
   agent.setStatus = async (status) => { agent.set.push(status.name); agent.change(status); };
   const outcomes = [];
   const backstop = createBackstopCore({
-    adapter: agent, apiBase: '', fetch: fakeFetch([{ status: 201, body: { ...registered.body, restore } }]),
+    adapter: agent, apiBase: '', fetch: scriptedFetch([{ status: 201, body: { ...registered.body, restore } }]),
     sendBeacon: () => true, startHeartbeat: fakeHeartbeat(),
     setTimeout: (fn, ms) => { timers.push({ fn, ms }); return timers.length; },
     onRestore: (outcome) => outcomes.push(outcome.outcome),
@@ -301,7 +289,7 @@ test('pagehide_should_leaveOfflineToTheBeacon_while_theServerAnswers_andTryStrea
     const beacons = [];
     const heartbeat = fakeHeartbeat();
     const backstop = createBackstopCore({
-      adapter: agent, fetch: fakeFetch([registered]), startHeartbeat: heartbeat, setTimeout: immediately,
+      adapter: agent, fetch: scriptedFetch([registered]), startHeartbeat: heartbeat, setTimeout: immediately,
       sendBeacon: (url, body) => { beacons.push(body); return true; }, peers: { othersOpen: () => othersOpen },
     });
     await backstop.register();
@@ -454,7 +442,7 @@ test('start_should_registerByItself_when_streamsReportsTheAgent', async () => {
 test('register_should_backOffOneTwoFiveTenThirtySeconds_andStayAtThirty', async () => {
   const delays = [];
   const agent = fakeAgent();
-  const fetch = fakeFetch([{ status: 500 }, { status: 502 }, { status: 503 }, new Error('offline'), { status: 500 }, { status: 500 }, registered]);
+  const fetch = scriptedFetch([{ status: 500 }, { status: 502 }, { status: 503 }, new Error('offline'), { status: 500 }, { status: 500 }, registered]);
   const backstop = createBackstopCore({
     adapter: agent, apiBase: '', fetch, sendBeacon: () => true, startHeartbeat: fakeHeartbeat(),
     setTimeout: (fn, ms) => { delays.push(ms); fn(); return 0; }, random: () => 1,
@@ -468,7 +456,7 @@ test('register_should_backOffOneTwoFiveTenThirtySeconds_andStayAtThirty', async 
 
 test('register_should_startTheBackoffAgain_when_aRegisterSucceededInBetween', async () => {
   const delays = [];
-  const fetch = fakeFetch([{ status: 500 }, registered, { status: 500 }, registered]);
+  const fetch = scriptedFetch([{ status: 500 }, registered, { status: 500 }, registered]);
   const backstop = createBackstopCore({
     adapter: fakeAgent(), apiBase: '', fetch, sendBeacon: () => true, startHeartbeat: fakeHeartbeat(),
     setTimeout: (fn, ms) => { delays.push(ms); fn(); return 0; }, random: () => 1,
@@ -561,7 +549,7 @@ test('pagehide_should_stopTheHeartbeat_andAnswerWhetherTheBeaconWasQueued', asyn
   const agent = fakeAgent();
   const heartbeat = fakeHeartbeat();
   const backstop = createBackstopCore({
-    adapter: agent, apiBase: 'https://api.example.com', fetch: fakeFetch([registered]), startHeartbeat: heartbeat,
+    adapter: agent, apiBase: 'https://api.example.com', fetch: scriptedFetch([registered]), startHeartbeat: heartbeat,
     setTimeout: immediately, sendBeacon: () => false,
   });
   await backstop.register();
@@ -624,7 +612,7 @@ test('registerRetries_should_spreadOverHalfToAllOfEachStep_soAgentsDoNotRetryInS
   const run = async (random) => {
     const delays = [];
     const backstop = createBackstopCore({
-      adapter: fakeAgent(), apiBase: '', fetch: fakeFetch([{ status: 503 }, { status: 503 }, { status: 503 }, registered]),
+      adapter: fakeAgent(), apiBase: '', fetch: scriptedFetch([{ status: 503 }, { status: 503 }, { status: 503 }, registered]),
       sendBeacon: () => true, startHeartbeat: fakeHeartbeat(), random,
       setTimeout: (fn, ms) => { delays.push(ms); fn(); return 0; },
     });
@@ -762,7 +750,7 @@ test('failingHeartbeats_should_turnTheStateDegraded_andBackToOpenWhenABeatLands'
 });
 
 test('register_should_openOneSessionOnly_when_theHeartbeatCannotStart', async () => {
-  const fetch = fakeFetch([registered, registered, registered]);
+  const fetch = scriptedFetch([registered, registered, registered]);
   const states = [];
   const backstop = createBackstopCore({
     adapter: fakeAgent(), apiBase: '', fetch, sendBeacon: () => true, setTimeout: immediately,
@@ -862,7 +850,7 @@ test('pagehide_should_sendTheBeacon_beforeStoppingTheHeartbeat', async () => {
   const order = [];
   const startHeartbeat = () => ({ update() {}, stop() { order.push('heartbeat stopped'); } });
   const backstop = createBackstopCore({
-    adapter: agent, apiBase: 'https://api.example.com', fetch: fakeFetch([registered]), startHeartbeat,
+    adapter: agent, apiBase: 'https://api.example.com', fetch: scriptedFetch([registered]), startHeartbeat,
     setTimeout: immediately, sendBeacon: () => { order.push('beacon'); return true; },
   });
   await backstop.register();

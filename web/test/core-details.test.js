@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBackstopCore, guardLiveContacts, tabPeers, workerHeartbeat, STATE } from '../client/core.js';
+import { scriptedFetch } from './fakes/scripted-fetch.js';
 
 const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
 const SESSION_ID = 'S'.repeat(22);
@@ -19,14 +20,8 @@ function setup(responses, { getToken, startHeartbeat } = {}) {
     currentStatus() { return this.status; },
     change(next) { this.status = next; statusListeners.forEach((l) => l()); },
   };
-  const calls = [];
-  const fetch = async (url, init) => {
-    calls.push({ url, init });
-    const next = responses.shift();
-    if (next === undefined) throw new Error('fake fetch: no more responses scripted');
-    if (next instanceof Error) throw next;
-    return { status: next.status, json: next.json ?? (async () => next.body ?? {}) };
-  };
+  const fetch = scriptedFetch(responses);
+  const calls = fetch.calls;
   const beats = [];
   const states = [];
   const backstop = createBackstopCore({

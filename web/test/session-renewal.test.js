@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBackstopCore, renewAt, RENEW_LEAD_MS, STATE } from '../client/core.js';
+import { scriptedFetch } from './fakes/scripted-fetch.js';
 
 const AGENT_ARN = 'arn:aws:connect:us-east-1:123456789012:instance/i-1/agent/u-1';
 const START = Date.parse('2026-12-03T08:00:00Z');
@@ -18,15 +19,8 @@ const answer = (sessionId, expiresAt, extra = {}) => ({ status: 201,
 
 function setup(responses, { getToken = async () => 'id.token' } = {}) {
   const clock = { now: START };
-  const calls = [];
-  const fetch = async (url, init) => {
-    calls.push({ url, init });
-    const next = responses.shift();
-    if (next === undefined) throw new Error('fake fetch: no more responses scripted');
-    if (next instanceof Error) throw next;
-    const settled = typeof next === 'function' ? await next() : next;
-    return { status: settled.status, json: async () => settled.body ?? {} };
-  };
+  const fetch = scriptedFetch(responses);
+  const calls = fetch.calls;
   const beacons = [];
   const beats = [];
   const states = [];
