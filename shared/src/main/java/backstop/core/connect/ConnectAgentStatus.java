@@ -130,13 +130,8 @@ public final class ConnectAgentStatus {
      * @throws ConnectFailure {@link ConnectFailure#NO_TURN} when no turn came in time (nothing was asked)
      */
     public Optional<AgentSnapshot> currentDataWithin(String userId, java.time.Duration maxWait) throws ConnectFailure {
-        try {
-            if (!pacer.acquireWithin(GET_CURRENT_USER_DATA, maxWait)) {
-                throw new ConnectFailure(ConnectFailure.NO_TURN, true, false, null);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ConnectFailure(ConnectFailure.INTERRUPTED, true, false, e);
+        if (!turnWithin(GET_CURRENT_USER_DATA, maxWait)) {
+            throw new ConnectFailure(ConnectFailure.NO_TURN, true, false, null);
         }
         GetCurrentUserDataResponse page = call(() -> connect.getCurrentUserData(r -> r
                 .instanceId(instance.instanceId()).filters(f -> f.agents(userId)).maxResults(1)));
@@ -150,8 +145,13 @@ public final class ConnectAgentStatus {
      * turn here, where it dispatches, so it always knows how many calls are still queued.
      */
     public boolean turnToSetOffline(java.time.Duration maxWait) throws ConnectFailure {
+        return turnWithin(PUT_USER_STATUS, maxWait);
+    }
+
+    /** A turn for {@code operation} if it comes within {@code maxWait}; false (nothing taken) when it would come later. */
+    private boolean turnWithin(String operation, java.time.Duration maxWait) throws ConnectFailure {
         try {
-            return pacer.acquireWithin(PUT_USER_STATUS, maxWait);
+            return pacer.acquireWithin(operation, maxWait);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ConnectFailure(ConnectFailure.INTERRUPTED, true, false, e);
